@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * stw: stop the world for a set of registered kernel threads ("VMs").
+ *
+ * Documentation
+ * =============
+ *
+ * The generic netlink family is "stw" (STW_GENL_NAME), version
+ * STW_GENL_VERSION, in the initial network namespace only. Every command
+ * but STW_CMD_STATUS needs CAP_NET_ADMIN. Unknown attributes are rejected
+ * (strict validation); every error carries an extended ack message naming
+ * what was wrong.
+ *
+ * STW_CMD_STATUS
+ * --------------
+ *
+ * As a do (no attributes), replies with the world:
+ *
+ *    STW_A_WORLD: NLA_NESTED
+ *        STW_WORLD_A_MODE: NLA_U32, enum stw_world_mode
+ *        STW_WORLD_A_GENERATION: NLA_U64, the latest stop cycle (0: none yet)
+ *        STW_WORLD_A_NR_VMS: NLA_U32, live VMs
+ *        STW_WORLD_A_ACTIVE: NLA_U32, VMs counted in this cycle (0 in RUN_ALL)
+ *        STW_WORLD_A_STOPPED: NLA_U32, VMs parked in this cycle
+ *        STW_WORLD_A_HOLDS: NLA_U32, stop holds outstanding
+ *        STW_WORLD_A_STEP_VM: NLA_U32, the RUN_ONE target, only in RUN_ONE
+ *        STW_WORLD_A_CYCLES: NLA_U64, stop cycles that reached STOPPED
+ *        STW_WORLD_A_TIMEOUTS: NLA_U64, stop requests that timed out
+ *        STW_WORLD_A_LAST_TTS_NS: NLA_U64, time to stop of the latest cycle
+ *        STW_WORLD_A_MAX_TTS_NS: NLA_U64, the longest time to stop seen
+ *        STW_WORLD_A_TTS_HIST: NLA_NESTED, STW_TTS_HIST_BUCKETS x NLA_U64;
+ *            attribute type i + 1 counts cycles with 2^i <= tts_ns < 2^(i+1)
+ *            (bucket 0 also holds tts_ns < 1)
+ *        STW_WORLD_A_VIOLATIONS: NLA_NESTED, STW_INV_COUNT x NLA_U64;
+ *            attribute type i + 1 counts violations of invariant I(i+1)
+ *
+ * As a dump (NLM_F_DUMP, no attributes), one message per VM, in id order:
+ *
+ *    STW_A_VM: NLA_NESTED
+ *        STW_VM_A_ID: NLA_U32
+ *        STW_VM_A_NAME: NLA_NUL_STRING
+ *        STW_VM_A_PID: NLA_U32, the VM thread's pid
+ *        STW_VM_A_KIND: NLA_U32, enum stw_vm_kind
+ *        STW_VM_A_STATE: NLA_U32, enum stw_vm_state, set by the VM itself
+ *        STW_VM_A_DOING: NLA_U32, enum stw_vm_doing, sampled now
+ *        STW_VM_A_STOPS: NLA_U64, times this VM parked
+ *        STW_VM_A_LAST_TTS_NS: NLA_U64, stop request to this VM parking,
+ *            its latest stop
+ *        STW_VM_A_POLLS: NLA_U64, trap polls made, a progress counter
+ *        STW_VM_A_JOBS: NLA_U64, jobs run
+ *
+ * STW_CMD_STOP
+ * ------------
+ *
+ * Takes a stop hold and waits until the world is STOPPED. May contain:
+ *
+ *    STW_A_TIMEOUT_MS: NLA_U32, 1..600000, how long to wait (default 5000)
+ *    STW_A_KEEP_WAITING: NLA_FLAG, on timeout keep the hold and the world
+ *        STOPPING instead of rolling back
+ *    STW_A_LEASE_MS: NLA_U32, 1..86400000: a detached hold that outlives the
+ *        requesting socket and is released by STW_CMD_RESUME or when the
+ *        lease expires. Without it the hold belongs to the requesting socket
+ *        and is released when that socket closes.
+ *
+ * Replies with the cycle it joined:
+ *
+ *    STW_A_CYCLE: NLA_NESTED
+ *        STW_CYCLE_A_GENERATION: NLA_U64
+ *        STW_CYCLE_A_TTS_NS: NLA_U64, time to stop of that cycle
+ *        STW_CYCLE_A_JOINED: NLA_FLAG, the cycle was already in progress
+ *        STW_CYCLE_A_HOLD_ID: NLA_U32, the hold taken
+ *        STW_CYCLE_A_HOLDS: NLA_U32, holds outstanding
+ *
+ * On timeout the reply carries STW_A_CYCLE (without TTS) and the VMs that
+ * had not parked, then the request fails with ETIMEDOUT:
+ *
+ *    STW_A_LAGGARDS: NLA_NESTED
+ *        STW_A_VM: NLA_NESTED, as in the STATUS dump, repeated
+ *
+ * STW_CMD_RESUME
+ * --------------
+ *
+ * Releases stop holds; the world resumes when none is left. May contain:
+ *
+ *    STW_A_HOLD_ID: NLA_U32, release this hold only
+ *    STW_A_FORCE: NLA_FLAG, release every hold
+ *
+ * With neither, releases the holds of the requesting socket and every
+ * detached (leased) hold. Fails with EALREADY if there was nothing to
+ * release. Replies with STW_A_CYCLE (GENERATION, HOLDS) and STW_A_RESUMED.
+ *
+ *    STW_A_RESUMED: NLA_FLAG, the world is RUN_ALL now
+ *
+ * STW_CMD_RUN_ONE
+ * ---------------
+ *
+ * From STOPPED, lets one VM run while the others stay parked, and waits
+ * until it stops again (its polls are used up, it goes idle or it exits).
+ *
+ *    STW_A_VM_ID: NLA_U32, required, the target
+ *    STW_A_POLLS: NLA_U32, 1..1000000, polls it may pass (default 1)
+ *    STW_A_TIMEOUT_MS: NLA_U32, 1..600000, how long to wait (default 5000)
+ *
+ * Replies with STW_A_CYCLE (GENERATION, HOLDS) and STW_A_VM of the target.
+ * On timeout fails with ETIMEDOUT; the world stays RUN_ONE until the target
+ * stops or the world is resumed.
+ *
+ * STW_CMD_SPAWN
+ * -------------
+ *
+ * Creates demo VMs running a built-in workload.
+ *
+ *    STW_A_SPAWN: NLA_NESTED, required
+ *        STW_SPAWN_A_ACTIVE: NLA_U32, 0..10000, VMs that run jobs
+ *            continuously, polling every few microseconds of work
+ *        STW_SPAWN_A_IDLE: NLA_U32, 0..10000, VMs that sleep in their loop
+ *        STW_SPAWN_A_BURSTY: NLA_U32, 0..10000, short jobs with idle gaps
+ *        STW_SPAWN_A_NOPOLL: NLA_U32, 0..10000, VMs that run without ever
+ *            polling (they make a stop time out)
+ *
+ * At least one count must be non-zero; at most STW_MAX_VMS VMs live at
+ * once. Replies with the ids created:
+ *
+ *    STW_A_VM_IDS: NLA_NESTED, STW_A_VM_ID repeated
+ *
+ * STW_CMD_KILL
+ * ------------
+ *
+ * Destroys demo VMs (VMs registered by other modules are theirs to destroy).
+ *
+ *    STW_A_VM_IDS: NLA_NESTED, STW_A_VM_ID repeated, 1..4096 of them
+ *    STW_A_KILL_ALL: NLA_FLAG, every demo VM instead
+ *
+ * Replies with STW_A_VM_IDS, the ids destroyed.
+ *
+ * Events
+ * ------
+ *
+ * The multicast group "events" (STW_MCGRP_EVENTS) carries:
+ *
+ *    STW_CMD_STOPPED_NTF: STW_A_CYCLE (GENERATION, TTS_NS), and
+ *        STW_WORLD_A_STEP_VM inside STW_A_WORLD when a step ended
+ *    STW_CMD_RESUMED_NTF: STW_A_CYCLE (GENERATION)
+ *    STW_CMD_TIMEOUT_NTF: STW_A_CYCLE (GENERATION), STW_A_LAGGARDS
+ *    STW_CMD_VM_ADDED_NTF: STW_A_VM
+ *    STW_CMD_VM_GONE_NTF: STW_A_VM (ID, NAME)
+ */
+
+#ifndef _UAPI_STW_H
+#define _UAPI_STW_H
+
+#define STW_GENL_NAME		"stw"
+#define STW_GENL_VERSION	1
+#define STW_MCGRP_EVENTS	"events"
+
+#define STW_MAX_VMS		16384
+#define STW_VM_NAME_LEN		32
+#define STW_TTS_HIST_BUCKETS	40
+
+enum stw_cmd {
+	STW_CMD_UNSPEC,
+	STW_CMD_STATUS,
+	STW_CMD_STOP,
+	STW_CMD_RESUME,
+	STW_CMD_RUN_ONE,
+	STW_CMD_SPAWN,
+	STW_CMD_KILL,
+	STW_CMD_STOPPED_NTF,
+	STW_CMD_RESUMED_NTF,
+	STW_CMD_TIMEOUT_NTF,
+	STW_CMD_VM_ADDED_NTF,
+	STW_CMD_VM_GONE_NTF,
+	__STW_CMD_MAX
+};
+#define STW_CMD_MAX (__STW_CMD_MAX - 1)
+
+enum stw_world_mode {
+	STW_RUN_ALL,
+	STW_STOPPING,
+	STW_STOPPED,
+	STW_RUN_ONE,
+};
+
+enum stw_vm_kind {
+	STW_VM_KIND_EXTERNAL,	/* registered by another module */
+	STW_VM_KIND_ACTIVE,
+	STW_VM_KIND_IDLE,
+	STW_VM_KIND_BURSTY,
+	STW_VM_KIND_NOPOLL,
+};
+
+enum stw_vm_state {
+	STW_VM_STARTING,	/* created, has not run or parked yet */
+	STW_VM_RUNNING,
+	STW_VM_STOPPED,		/* parked at a stop point */
+};
+
+/* What a VM is doing, as seen from outside; names laggards on timeout. */
+enum stw_vm_doing {
+	STW_VM_DOING_IDLE,		/* asleep in its run loop */
+	STW_VM_DOING_IDLE_DISPATCHED,	/* idle, stop work queued, not run */
+	STW_VM_DOING_RUNNING,		/* entered, running, not polling */
+	STW_VM_DOING_BLOCKED,		/* entered, asleep outside a stop point */
+	STW_VM_DOING_PARKED,		/* parked at a stop point */
+};
+
+/* Invariants of DESIGN.md section 6, in STW_WORLD_A_VIOLATIONS order. */
+enum stw_invariant {
+	STW_INV_I1,	/* while STOPPING: stopped <= active */
+	STW_INV_I2,	/* in RUN_ALL: no count, no VM counted */
+	STW_INV_I3,	/* in STOPPED: every counted VM says stopped */
+	STW_INV_I4,	/* at most one stop work per VM per cycle */
+	STW_INV_I5,	/* generations strictly increase */
+	STW_INV_COUNT
+};
+
+enum stw_attr {
+	STW_A_UNSPEC,
+	STW_A_PAD,
+	STW_A_WORLD,
+	STW_A_VM,
+	STW_A_VM_ID,
+	STW_A_VM_IDS,
+	STW_A_TIMEOUT_MS,
+	STW_A_KEEP_WAITING,
+	STW_A_LEASE_MS,
+	STW_A_HOLD_ID,
+	STW_A_FORCE,
+	STW_A_POLLS,
+	STW_A_SPAWN,
+	STW_A_KILL_ALL,
+	STW_A_CYCLE,
+	STW_A_LAGGARDS,
+	STW_A_RESUMED,
+	__STW_A_MAX
+};
+#define STW_A_MAX (__STW_A_MAX - 1)
+
+enum stw_world_attr {
+	STW_WORLD_A_UNSPEC,
+	STW_WORLD_A_PAD,
+	STW_WORLD_A_MODE,
+	STW_WORLD_A_GENERATION,
+	STW_WORLD_A_NR_VMS,
+	STW_WORLD_A_ACTIVE,
+	STW_WORLD_A_STOPPED,
+	STW_WORLD_A_HOLDS,
+	STW_WORLD_A_STEP_VM,
+	STW_WORLD_A_CYCLES,
+	STW_WORLD_A_TIMEOUTS,
+	STW_WORLD_A_LAST_TTS_NS,
+	STW_WORLD_A_MAX_TTS_NS,
+	STW_WORLD_A_TTS_HIST,
+	STW_WORLD_A_VIOLATIONS,
+	__STW_WORLD_A_MAX
+};
+#define STW_WORLD_A_MAX (__STW_WORLD_A_MAX - 1)
+
+enum stw_vm_attr {
+	STW_VM_A_UNSPEC,
+	STW_VM_A_PAD,
+	STW_VM_A_ID,
+	STW_VM_A_NAME,
+	STW_VM_A_PID,
+	STW_VM_A_KIND,
+	STW_VM_A_STATE,
+	STW_VM_A_DOING,
+	STW_VM_A_STOPS,
+	STW_VM_A_LAST_TTS_NS,
+	STW_VM_A_POLLS,
+	STW_VM_A_JOBS,
+	__STW_VM_A_MAX
+};
+#define STW_VM_A_MAX (__STW_VM_A_MAX - 1)
+
+enum stw_cycle_attr {
+	STW_CYCLE_A_UNSPEC,
+	STW_CYCLE_A_PAD,
+	STW_CYCLE_A_GENERATION,
+	STW_CYCLE_A_TTS_NS,
+	STW_CYCLE_A_JOINED,
+	STW_CYCLE_A_HOLD_ID,
+	STW_CYCLE_A_HOLDS,
+	__STW_CYCLE_A_MAX
+};
+#define STW_CYCLE_A_MAX (__STW_CYCLE_A_MAX - 1)
+
+enum stw_spawn_attr {
+	STW_SPAWN_A_UNSPEC,
+	STW_SPAWN_A_ACTIVE,
+	STW_SPAWN_A_IDLE,
+	STW_SPAWN_A_BURSTY,
+	STW_SPAWN_A_NOPOLL,
+	__STW_SPAWN_A_MAX
+};
+#define STW_SPAWN_A_MAX (__STW_SPAWN_A_MAX - 1)
+
+#endif /* _UAPI_STW_H */
