@@ -133,6 +133,16 @@
  *
  * Replies with STW_A_VM_IDS, the ids destroyed.
  *
+ * STW_CMD_QUEUE_JOB
+ * -----------------
+ *
+ * Gives a demo VM work: queues jobs on its run loop. Each job enters the
+ * VM, runs STW_A_POLLS units of work polling after each, and leaves.
+ *
+ *    STW_A_VM_ID: NLA_U32, required
+ *    STW_A_JOBS: NLA_U32, 1..1000000, jobs to queue (default 1)
+ *    STW_A_POLLS: NLA_U32, 1..1000000, polls per job (default 100)
+ *
  * Events
  * ------
  *
@@ -165,6 +175,7 @@ enum stw_cmd {
 	STW_CMD_RUN_ONE,
 	STW_CMD_SPAWN,
 	STW_CMD_KILL,
+	STW_CMD_QUEUE_JOB,
 	STW_CMD_STOPPED_NTF,
 	STW_CMD_RESUMED_NTF,
 	STW_CMD_TIMEOUT_NTF,
@@ -172,6 +183,7 @@ enum stw_cmd {
 	STW_CMD_VM_GONE_NTF,
 	__STW_CMD_MAX
 };
+
 #define STW_CMD_MAX (__STW_CMD_MAX - 1)
 
 enum stw_world_mode {
@@ -232,8 +244,10 @@ enum stw_attr {
 	STW_A_CYCLE,
 	STW_A_LAGGARDS,
 	STW_A_RESUMED,
+	STW_A_JOBS,
 	__STW_A_MAX
 };
+
 #define STW_A_MAX (__STW_A_MAX - 1)
 
 enum stw_world_attr {
@@ -254,6 +268,7 @@ enum stw_world_attr {
 	STW_WORLD_A_VIOLATIONS,
 	__STW_WORLD_A_MAX
 };
+
 #define STW_WORLD_A_MAX (__STW_WORLD_A_MAX - 1)
 
 enum stw_vm_attr {
@@ -271,6 +286,7 @@ enum stw_vm_attr {
 	STW_VM_A_JOBS,
 	__STW_VM_A_MAX
 };
+
 #define STW_VM_A_MAX (__STW_VM_A_MAX - 1)
 
 enum stw_cycle_attr {
@@ -283,6 +299,7 @@ enum stw_cycle_attr {
 	STW_CYCLE_A_HOLDS,
 	__STW_CYCLE_A_MAX
 };
+
 #define STW_CYCLE_A_MAX (__STW_CYCLE_A_MAX - 1)
 
 enum stw_spawn_attr {
@@ -293,6 +310,7 @@ enum stw_spawn_attr {
 	STW_SPAWN_A_NOPOLL,
 	__STW_SPAWN_A_MAX
 };
+
 #define STW_SPAWN_A_MAX (__STW_SPAWN_A_MAX - 1)
 
 #endif /* _UAPI_STW_H */
