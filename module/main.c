@@ -18,8 +18,13 @@ static int __init stw_init(void)
 	ret = stw_netlink_init();
 	if (ret)
 		goto err_hold;
+	ret = stw_probe_init();
+	if (ret)
+		goto err_netlink;
 	return 0;
 
+err_netlink:
+	stw_netlink_exit();
 err_hold:
 	stw_hold_exit();
 err_world:
@@ -37,6 +42,7 @@ static void __exit stw_exit(void)
 	mutex_unlock(&stw_world.lock);
 	wake_up_all(&stw_world.wq);
 
+	stw_probe_exit();
 	stw_netlink_exit();
 	stw_hold_exit();
 	stw_demo_kill_all(NULL, 0, &n);

@@ -1,31 +1,46 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Probe points: the named places in the protocol where an interleaving
- * matters (DESIGN.md section 7). The race tests park a VM's thread at one of
- * them to force an interleaving.
+ * matters (DESIGN.md section 7; uapi/stw_probe.h lists them). The race tests
+ * park a thread at one of them to force an interleaving. Unarmed, a probe is
+ * a static branch: a NOP on the fast path.
  */
 #ifndef _STW_PROBE_H
 #define _STW_PROBE_H
 
+#include <linux/jump_label.h>
+
+#include "uapi/stw_probe.h"
+
 struct stw_vm;
 
-enum stw_probe_point {
-	STW_PROBE_ENTRY_CHECKED,	/* after the unlocked entry-service check */
-	STW_PROBE_STOP_POINT_LOCK,	/* stop point, before taking the lock */
-	STW_PROBE_BEFORE_COUNT,		/* stop point, before counting */
-	STW_PROBE_AFTER_COUNT,		/* stop point, after counting */
-	STW_PROBE_REPORT_STOPPED,	/* the last VM moves the world to STOPPED */
-	STW_PROBE_PARKING,		/* stop point, lock dropped, about to park */
-	STW_PROBE_STOP_WORK_QUEUED,	/* stop work queued on an idle VM */
-	STW_PROBE_STOP_WORK_ENTER,	/* stop work about to enter */
-	STW_PROBE_RESUME_CLEAR,		/* resume about to clear flags */
-	STW_PROBE_VM_DESTROY,		/* VM destroy during a stop */
-	STW_PROBE_STEP_LEAVE,		/* a RUN_ONE target leaving */
-	STW_PROBE_COUNT
-};
+DECLARE_STATIC_KEY_FALSE(stw_probe_key);
 
-static inline void stw_probe(enum stw_probe_point point, struct stw_vm *vm)
+void __stw_probe(enum stw_probe_point point, struct stw_vm *vm);
+
+static __always_inline void stw_probe(enum stw_probe_point point,
+				      struct stw_vm *vm)
 {
+	if (static_branch_unlikely(&stw_probe_key))
+		__stw_probe(point, vm);
+}
+
+int stw_probe_init(void);
+void stw_probe_exit(void);
+
+/*
+ * Mutants (make check-mutants): a build with -DSTW_MUTANT=N puts back the
+ * bug of race N of DESIGN.md section 5, so that race's test can show it
+ * catches it. Never set in the default build, where every stw_mutant() is
+ * a constant false.
+ */
+#ifndef STW_MUTANT
+#define STW_MUTANT 0
+#endif
+
+static __always_inline bool stw_mutant(int race)
+{
+	return race == STW_MUTANT;
 }
 
 #endif /* _STW_PROBE_H */

@@ -26,6 +26,10 @@ static void stw_vm_stop_work(struct kthread_work *work)
 	clear_bit(STW_VM_DISPATCHED, &vm->flags);
 	smp_mb__after_atomic(); /* clear the flag, then look at the trap */
 	stw_probe(STW_PROBE_STOP_WORK_ENTER, vm);
+	if (stw_mutant(2)) {
+		stw_mutant_stop_by_hand(vm);
+		return;
+	}
 	stw_vm_enter(vm);
 	stw_vm_exit(vm);
 }

@@ -20,6 +20,7 @@
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 
 #include "world.h"
 
@@ -83,6 +84,14 @@ static void stw_world_reach_stopped(struct stw_report *rep)
 	stw_world.mode = STW_STOPPED;
 	stw_world.reached = stw_world.generation;
 	stw_world_account_tts(tts);
+	if (stw_mutant(1)) {
+		struct stw_vm *vm;
+		unsigned long id;
+
+		/* Mutant 1: the last VM marks every VM stopped. */
+		xa_for_each(&stw_world.vms, id, vm)
+			vm->state = STW_VM_STOPPED;
+	}
 	stw_world_check_stopped();
 	rep->stopped = true;
 	rep->info.generation = stw_world.generation;
@@ -119,6 +128,54 @@ static void stw_world_end_step(struct stw_vm *vm, struct stw_report *rep)
 	wake_up_all(&stw_world.wq);
 }
 
+/*
+ * The bugs the mutant builds put back (make check-mutants). Each mirrors
+ * what JavaScriptCore's VMManager did before its fix, in stw's terms.
+ */
+struct stw_mutant_work {
+	struct kthread_work work;
+	struct stw_vm *vm;
+};
+
+static void stw_mutant_stop_work(struct kthread_work *work)
+{
+	struct stw_mutant_work *mw = container_of(work, struct stw_mutant_work,
+						  work);
+
+	stw_probe(STW_PROBE_STOP_WORK_ENTER, mw->vm);
+	stw_vm_enter(mw->vm);
+	stw_vm_exit(mw->vm);
+	kfree(mw);
+}
+
+/* Mutant 6: a fresh work item per dispatch, no "already dispatched" flag. */
+static void stw_mutant_dispatch(struct stw_vm *vm)
+{
+	struct stw_mutant_work *mw = kzalloc(sizeof(*mw), GFP_KERNEL);
+
+	if (!mw)
+		return;
+	if (vm->dispatch_epoch == stw_world.epoch)
+		stw_violation(STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
+			      vm->id, vm->name, stw_world.epoch);
+	vm->dispatch_epoch = stw_world.epoch;
+	mw->vm = vm;
+	kthread_init_work(&mw->work, stw_mutant_stop_work);
+	kthread_queue_work(vm->worker, &mw->work);
+	stw_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
+}
+
+/* Mutant 3: count at the entry service, with no RUN_ALL guard. */
+static void stw_mutant_count_at_entry(struct stw_vm *vm)
+{
+	mutex_lock(&stw_world.lock);
+	if (!vm->counted) {
+		vm->counted = true;
+		stw_world.active++;
+	}
+	mutex_unlock(&stw_world.lock);
+}
+
 /**
  * stw_vm_dispatch_stop() - queue the stop work on an idle VM's run loop
  * @vm: a VM that is not entered, so it polls nothing
@@ -133,6 +190,10 @@ void stw_vm_dispatch_stop(struct stw_vm *vm)
 	 * the work starts, so a request made while one is queued relies on
 	 * the queued one instead of adding a second.
 	 */
+	if (stw_mutant(6)) {
+		stw_mutant_dispatch(vm);
+		return;
+	}
 	if (test_and_set_bit(STW_VM_DISPATCHED, &vm->flags))
 		return;
 	if (vm->dispatch_epoch == stw_world.epoch)
@@ -215,6 +276,11 @@ u64 stw_world_begin_stop(bool *joined, struct stw_report *rep)
 	 * means every VM parked (I3), not just the ones that were running.
 	 */
 	xa_for_each(&stw_world.vms, id, vm) {
+		/* Mutant 1: like JSC before its fix, count entered VMs only. */
+		if (stw_mutant(1) && !READ_ONCE(vm->entered)) {
+			stw_vm_arm(vm);
+			continue;
+		}
 		if (vm->counted) {
 			/* A stale flag (race 3) would make us skip it. */
 			stw_violation(STW_INV_I2, "vm %u %s counted in RUN_ALL",
@@ -301,7 +367,7 @@ u64 stw_world_step(struct stw_vm *vm, u32 polls)
 void stw_world_vm_gone(struct stw_vm *vm, struct stw_report *rep)
 {
 	lockdep_assert_held(&stw_world.lock);
-	if (vm->counted) {
+	if (vm->counted && !stw_mutant(7)) {
 		vm->counted = false;
 		stw_world.active--;
 		if (vm->parked)
@@ -335,7 +401,7 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	 * in RUN_ALL. Counting or parking it now would corrupt the counts of
 	 * the next cycle; it has nothing to stop for.
 	 */
-	if (stw_world.mode == STW_RUN_ALL || vm->dying) {
+	if ((stw_world.mode == STW_RUN_ALL && !stw_mutant(5)) || vm->dying) {
 		dying = vm->dying;
 		mutex_unlock(&stw_world.lock);
 		return dying;
@@ -361,7 +427,8 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	 * Races 1 and 4: a VM marks only itself stopped, and does it under
 	 * the lock, so whoever sees the world STOPPED sees it stopped too.
 	 */
-	vm->state = STW_VM_STOPPED;
+	if (!stw_mutant(4))
+		vm->state = STW_VM_STOPPED;
 	vm->parked = true;
 	vm->stops++;
 	stw_world.stopped++;
@@ -383,6 +450,8 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	stw_world_report(&rep);
 
 	stw_probe(STW_PROBE_PARKING, vm);
+	if (stw_mutant(4))	/* Mutant 4: marked stopped outside the lock. */
+		WRITE_ONCE(vm->state, STW_VM_STOPPED);
 	/* TASK_IDLE: a world held stopped for long is not a hung task. */
 	wait_event_idle(vm->park_wq, !READ_ONCE(vm->parked));
 
@@ -391,6 +460,29 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	dying = vm->dying;
 	mutex_unlock(&stw_world.lock);
 	return dying;
+}
+
+/**
+ * stw_mutant_stop_by_hand() - mutant 2's hand-made idle stop
+ * @vm: an idle VM, on its own thread
+ *
+ * Clears the trap, counts by hand, calls the stop point and uncounts, as
+ * JSC's handleStopViaDispatch() did, instead of entering the VM.
+ *
+ * Context: the VM's own thread; may sleep.
+ */
+void stw_mutant_stop_by_hand(struct stw_vm *vm)
+{
+	if (!test_and_clear_bit(STW_TRAP_ENTRY, &vm->trap))
+		return;
+	mutex_lock(&stw_world.lock);
+	stw_world.active++;
+	mutex_unlock(&stw_world.lock);
+	stw_stop_point(vm, STW_AT_ENTRY);
+	mutex_lock(&stw_world.lock);
+	if (stw_world.mode != STW_RUN_ALL)
+		stw_world.active--;
+	mutex_unlock(&stw_world.lock);
 }
 
 /**
@@ -430,6 +522,8 @@ void stw_vm_enter(struct stw_vm *vm)
 		 * takes it. The stop point copes; nothing is counted here.
 		 */
 		stw_probe(STW_PROBE_ENTRY_CHECKED, vm);
+		if (stw_mutant(3))
+			stw_mutant_count_at_entry(vm);
 		stw_stop_point(vm, STW_AT_ENTRY);
 	}
 }
@@ -457,6 +551,7 @@ void stw_vm_exit(struct stw_vm *vm)
 		stw_stop_point(vm, STW_AT_EXIT);
 	WRITE_ONCE(vm->entered, 0);
 	smp_mb(); /* pairs with stw_vm_arm() */
+	stw_probe(STW_PROBE_EXIT_IDLE, vm);
 	if (unlikely(test_bit(STW_TRAP_NEED_STOP, &vm->trap))) {
 		mutex_lock(&stw_world.lock);
 		if (stw_world.mode != STW_RUN_ALL && !vm->dying &&

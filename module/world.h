@@ -97,6 +97,7 @@ void stw_world_arm_new_vm(struct stw_vm *vm);
 void stw_world_vm_gone(struct stw_vm *vm, struct stw_report *rep);
 void stw_world_report(const struct stw_report *rep);
 void stw_vm_dispatch_stop(struct stw_vm *vm);
+void stw_mutant_stop_by_hand(struct stw_vm *vm);
 
 /* A VM as reported to user space, copied under the world lock. */
 struct stw_vm_snap {

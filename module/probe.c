@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Probe points and their control family "stw_probe" (uapi/stw_probe.h),
+ * after libauto's AutoTestScript: a test arms a point, waits until a thread
+ * reaches it, does its next step while that thread is parked, releases it.
+ * The family exists only with probes=1; without it nothing can enable the
+ * static key, and every probe point stays a NOP.
+ */
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <net/genetlink.h>
+
+#include "world.h"
+
+static bool probes;
+module_param(probes, bool, 0444);
+MODULE_PARM_DESC(probes, "register the stw_probe family for race tests");
+
+DEFINE_STATIC_KEY_FALSE(stw_probe_key);
+
+#define STW_PROBE_SLOTS		16
+/* A parked thread gives up on its own after this: a test died. */
+#define STW_PROBE_MAX_PARK	(60 * HZ)
+#define STW_PROBE_DEFAULT_WAIT_MS 5000
+
+enum stw_slot_state {
+	STW_SLOT_FREE,
+	STW_SLOT_ARMED,
+	STW_SLOT_REACHED,
+};
+
+struct stw_probe_slot {
+	enum stw_slot_state state;
+	enum stw_probe_point point;
+	u32 vm;		/* 0: any VM */
+	bool park;
+	u32 hit_vm;
+};
+
+struct stw_probe_hit {
+	u64 seq;
+	u64 generation;
+	u32 vm;
+	u8 point;
+};
+
+/* Protects the slots, the log and stw_probe_seq; taken under the world lock. */
+static DEFINE_SPINLOCK(stw_probe_lock);
+static struct stw_probe_slot stw_probe_slots[STW_PROBE_SLOTS];
+static struct stw_probe_hit stw_probe_log[STW_PROBE_LOG_LEN];
+static u64 stw_probe_seq;
+/* Serializes arming and reset, which flip the static key and may sleep. */
+static DEFINE_MUTEX(stw_probe_ctl_lock);
+static DECLARE_WAIT_QUEUE_HEAD(stw_probe_wq);
+
+static const char *const stw_probe_timeout_msg[STW_PROBE_COUNT] = {
+	[STW_PROBE_ENTRY_CHECKED] = "probe entry_checked was not reached",
+	[STW_PROBE_STOP_POINT_LOCK] = "probe stop_point_lock was not reached",
+	[STW_PROBE_BEFORE_COUNT] = "probe before_count was not reached",
+	[STW_PROBE_AFTER_COUNT] = "probe after_count was not reached",
+	[STW_PROBE_REPORT_STOPPED] = "probe report_stopped was not reached",
+	[STW_PROBE_PARKING] = "probe parking was not reached",
+	[STW_PROBE_STOP_WORK_QUEUED] = "probe stop_work_queued was not reached",
+	[STW_PROBE_STOP_WORK_ENTER] = "probe stop_work_enter was not reached",
+	[STW_PROBE_EXIT_IDLE] = "probe exit_idle was not reached",
+	[STW_PROBE_RESUME_CLEAR] = "probe resume_clear was not reached",
+	[STW_PROBE_VM_DESTROY] = "probe vm_destroy was not reached",
+	[STW_PROBE_STEP_LEAVE] = "probe step_leave was not reached",
+};
+
+/* Context: stw_probe_lock held. */
+static struct stw_probe_slot *stw_probe_slot_find(enum stw_probe_point point,
+						  u32 vm)
+{
+	int i;
+
+	lockdep_assert_held(&stw_probe_lock);
+	for (i = 0; i < STW_PROBE_SLOTS; i++)
+		if (stw_probe_slots[i].state != STW_SLOT_FREE &&
+		    stw_probe_slots[i].point == point &&
+		    stw_probe_slots[i].vm == vm)
+			return &stw_probe_slots[i];
+	return NULL;
+}
+
+/**
+ * __stw_probe() - a thread reached a probe point while probes are on
+ * @point: where
+ * @vm: for which VM, or NULL on a controller's thread
+ *
+ * Logs the hit; if the point is armed for this VM (or any VM), marks it
+ * reached and, if asked to, parks the thread until the test releases it.
+ *
+ * Context: process context; may hold the world lock; may sleep.
+ */
+void __stw_probe(enum stw_probe_point point, struct stw_vm *vm)
+{
+	u32 id = vm ? vm->id : 0;
+	struct stw_probe_slot *slot = NULL;
+	struct stw_probe_hit *hit;
+	bool park = false;
+	int i;
+
+	spin_lock(&stw_probe_lock);
+	hit = &stw_probe_log[stw_probe_seq % STW_PROBE_LOG_LEN];
+	hit->seq = stw_probe_seq++;
+	hit->generation = READ_ONCE(stw_world.generation);
+	hit->vm = id;
+	hit->point = point;
+	for (i = 0; i < STW_PROBE_SLOTS; i++) {
+		struct stw_probe_slot *s = &stw_probe_slots[i];
+
+		if (s->state == STW_SLOT_ARMED && s->point == point &&
+		    (!s->vm || s->vm == id)) {
+			slot = s;
+			slot->state = STW_SLOT_REACHED;
+			slot->hit_vm = id;
+			park = slot->park;
+			break;
+		}
+	}
+	spin_unlock(&stw_probe_lock);
+	if (!slot)
+		return;
+	wake_up_all(&stw_probe_wq);
+	if (!park)
+		return;
+	/* Released when the test frees the slot, or on our own at last. */
+	if (!wait_event_idle_timeout(stw_probe_wq,
+				     READ_ONCE(slot->state) != STW_SLOT_REACHED,
+				     STW_PROBE_MAX_PARK)) {
+		spin_lock(&stw_probe_lock);
+		if (slot->state == STW_SLOT_REACHED)
+			slot->state = STW_SLOT_FREE;
+		spin_unlock(&stw_probe_lock);
+		pr_warn_ratelimited("stw: probe %u released itself after 60 s\n",
+				    point);
+	}
+}
+
+static void stw_probe_reset(void)
+{
+	lockdep_assert_held(&stw_probe_ctl_lock);
+	spin_lock(&stw_probe_lock);
+	memset(stw_probe_slots, 0, sizeof(stw_probe_slots));
+	stw_probe_seq = 0;
+	spin_unlock(&stw_probe_lock);
+	wake_up_all(&stw_probe_wq);
+	if (static_key_enabled(&stw_probe_key))
+		static_branch_disable(&stw_probe_key);
+}
+
+static struct genl_family stw_probe_family;
+
+static struct netlink_range_validation stw_probe_point_range = {
+	.min = 0, .max = STW_PROBE_COUNT - 1,
+};
+
+static struct netlink_range_validation stw_probe_timeout_range = {
+	.min = 1, .max = 600000,
+};
+
+static const struct nla_policy stw_probe_policy[STW_PROBE_A_MAX + 1] = {
+	[STW_PROBE_A_POINT] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						    &stw_probe_point_range),
+	[STW_PROBE_A_VM] = { .type = NLA_U32 },
+	[STW_PROBE_A_PARK] = { .type = NLA_FLAG },
+	[STW_PROBE_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							 &stw_probe_timeout_range),
+};
+
+static u32 stw_probe_vm_attr(struct genl_info *info)
+{
+	return info->attrs[STW_PROBE_A_VM] ?
+	       nla_get_u32(info->attrs[STW_PROBE_A_VM]) : 0;
+}
+
+static int stw_probe_arm_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	enum stw_probe_point point;
+	u32 vm = stw_probe_vm_attr(info);
+	int i, ret = -ENOSPC;
+
+	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_POINT))
+		return -EINVAL;
+	point = nla_get_u32(info->attrs[STW_PROBE_A_POINT]);
+
+	mutex_lock(&stw_probe_ctl_lock);
+	spin_lock(&stw_probe_lock);
+	if (stw_probe_slot_find(point, vm)) {
+		ret = -EBUSY;
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_POINT],
+				    "that probe is armed for that VM already");
+		goto out_unlock;
+	}
+	for (i = 0; i < STW_PROBE_SLOTS; i++) {
+		struct stw_probe_slot *s = &stw_probe_slots[i];
+
+		if (s->state != STW_SLOT_FREE)
+			continue;
+		s->state = STW_SLOT_ARMED;
+		s->point = point;
+		s->vm = vm;
+		s->park = nla_get_flag(info->attrs[STW_PROBE_A_PARK]);
+		ret = 0;
+		break;
+	}
+	if (ret)
+		NL_SET_ERR_MSG_MOD(info->extack, "every probe slot is in use");
+out_unlock:
+	spin_unlock(&stw_probe_lock);
+	if (!ret && !static_key_enabled(&stw_probe_key))
+		static_branch_enable(&stw_probe_key);
+	mutex_unlock(&stw_probe_ctl_lock);
+	return ret;
+}
+
+static bool stw_probe_reached(enum stw_probe_point point, u32 vm,
+			      u32 *hit_vm, bool *armed)
+{
+	struct stw_probe_slot *slot;
+	bool reached = false;
+
+	spin_lock(&stw_probe_lock);
+	slot = stw_probe_slot_find(point, vm);
+	*armed = slot;
+	if (slot && slot->state == STW_SLOT_REACHED) {
+		*hit_vm = slot->hit_vm;
+		reached = true;
+	}
+	spin_unlock(&stw_probe_lock);
+	return reached;
+}
+
+static bool stw_probe_settled(enum stw_probe_point point, u32 vm,
+			      u32 *hit_vm, bool *armed)
+{
+	return stw_probe_reached(point, vm, hit_vm, armed) || !*armed;
+}
+
+static int stw_probe_wait_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 vm = stw_probe_vm_attr(info), hit_vm = 0;
+	u32 timeout_ms = STW_PROBE_DEFAULT_WAIT_MS;
+	enum stw_probe_point point;
+	struct sk_buff *msg;
+	bool armed;
+	long left;
+	void *hdr;
+
+	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_POINT))
+		return -EINVAL;
+	point = nla_get_u32(info->attrs[STW_PROBE_A_POINT]);
+	if (info->attrs[STW_PROBE_A_TIMEOUT_MS])
+		timeout_ms = nla_get_u32(info->attrs[STW_PROBE_A_TIMEOUT_MS]);
+
+	stw_probe_reached(point, vm, &hit_vm, &armed);
+	if (!armed) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_POINT],
+				    "that probe is not armed for that VM");
+		return -EINVAL;
+	}
+	left = wait_event_interruptible_timeout(stw_probe_wq,
+						stw_probe_settled(point, vm,
+								  &hit_vm,
+								  &armed),
+						msecs_to_jiffies(timeout_ms));
+	if (left < 0)
+		return -EINTR;
+	if (!armed) {
+		NL_SET_ERR_MSG_MOD(info->extack, "the probe was reset meanwhile");
+		return -ECANCELED;
+	}
+	if (!left) {
+		/* Let nothing stay parked behind a failed test. */
+		mutex_lock(&stw_probe_ctl_lock);
+		stw_probe_reset();
+		mutex_unlock(&stw_probe_ctl_lock);
+		if (info->extack)
+			info->extack->_msg = stw_probe_timeout_msg[point];
+		return -ETIMEDOUT;
+	}
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &stw_probe_family, 0,
+				STW_PROBE_CMD_WAIT);
+	if (!hdr || nla_put_u32(msg, STW_PROBE_A_POINT, point) ||
+	    nla_put_u32(msg, STW_PROBE_A_VM, hit_vm)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int stw_probe_release_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 vm = stw_probe_vm_attr(info);
+	struct stw_probe_slot *slot;
+	int ret = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_POINT))
+		return -EINVAL;
+	spin_lock(&stw_probe_lock);
+	slot = stw_probe_slot_find(nla_get_u32(info->attrs[STW_PROBE_A_POINT]),
+				   vm);
+	if (!slot || slot->state != STW_SLOT_REACHED) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_POINT],
+				    "that probe has not been reached");
+		ret = -EINVAL;
+	} else {
+		slot->state = STW_SLOT_FREE;
+	}
+	spin_unlock(&stw_probe_lock);
+	wake_up_all(&stw_probe_wq);
+	return ret;
+}
+
+static int stw_probe_reset_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	mutex_lock(&stw_probe_ctl_lock);
+	stw_probe_reset();
+	mutex_unlock(&stw_probe_ctl_lock);
+	return 0;
+}
+
+static int stw_probe_log_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	struct stw_probe_hit hit;
+	u64 seq = cb->args[0];
+	void *hdr;
+
+	for (;;) {
+		spin_lock(&stw_probe_lock);
+		if (seq + STW_PROBE_LOG_LEN < stw_probe_seq)
+			seq = stw_probe_seq - STW_PROBE_LOG_LEN; /* overwritten */
+		if (seq >= stw_probe_seq) {
+			spin_unlock(&stw_probe_lock);
+			break;
+		}
+		hit = stw_probe_log[seq % STW_PROBE_LOG_LEN];
+		spin_unlock(&stw_probe_lock);
+
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &stw_probe_family,
+				  NLM_F_MULTI, STW_PROBE_CMD_LOG);
+		if (!hdr)
+			break;
+		if (nla_put_u64_64bit(skb, STW_PROBE_A_SEQ, hit.seq,
+				      STW_PROBE_A_PAD) ||
+		    nla_put_u32(skb, STW_PROBE_A_POINT, hit.point) ||
+		    nla_put_u32(skb, STW_PROBE_A_VM, hit.vm) ||
+		    nla_put_u64_64bit(skb, STW_PROBE_A_GENERATION,
+				      hit.generation, STW_PROBE_A_PAD)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = ++seq;
+	}
+	return skb->len;
+}
+
+static const struct genl_ops stw_probe_ops[] = {
+	{
+		.cmd = STW_PROBE_CMD_ARM,
+		.doit = stw_probe_arm_doit,
+		.policy = stw_probe_policy,
+		.maxattr = STW_PROBE_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = STW_PROBE_CMD_WAIT,
+		.doit = stw_probe_wait_doit,
+		.policy = stw_probe_policy,
+		.maxattr = STW_PROBE_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = STW_PROBE_CMD_RELEASE,
+		.doit = stw_probe_release_doit,
+		.policy = stw_probe_policy,
+		.maxattr = STW_PROBE_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = STW_PROBE_CMD_LOG,
+		.dumpit = stw_probe_log_dumpit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = STW_PROBE_CMD_RESET,
+		.doit = stw_probe_reset_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family stw_probe_family __ro_after_init = {
+	.name = STW_PROBE_GENL_NAME,
+	.version = STW_PROBE_GENL_VERSION,
+	.module = THIS_MODULE,
+	/* WAIT sleeps while other requests release and arm. */
+	.parallel_ops = true,
+	.resv_start_op = STW_PROBE_CMD_ARM,
+	.ops = stw_probe_ops,
+	.n_ops = ARRAY_SIZE(stw_probe_ops),
+};
+
+int __init stw_probe_init(void)
+{
+	if (!probes)
+		return 0;
+	return genl_register_family(&stw_probe_family);
+}
+
+void stw_probe_exit(void)
+{
+	if (!probes)
+		return;
+	genl_unregister_family(&stw_probe_family);
+	mutex_lock(&stw_probe_ctl_lock);
+	stw_probe_reset();
+	mutex_unlock(&stw_probe_ctl_lock);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * stw probe points: the control interface of the deterministic race tests.
+ *
+ * Documentation
+ * =============
+ *
+ * The generic netlink family "stw_probe" (STW_PROBE_GENL_NAME) exists only
+ * when stw.ko is loaded with probes=1. Every command needs CAP_NET_ADMIN.
+ *
+ * A probe point is a named place in the protocol (enum stw_probe_point).
+ * Unarmed it is a static branch (a NOP). A test arms a point for one VM or
+ * for any VM; the first thread that reaches it for that VM either parks
+ * there until released (STW_PROBE_A_PARK) or just marks it reached. Hits of
+ * every point are logged, in order, while any probe is armed.
+ *
+ * Probe points inside the world lock park holding it: while such a thread
+ * is parked only this family answers (STATUS of "stw" waits).
+ *
+ * STW_PROBE_CMD_ARM
+ *    STW_PROBE_A_POINT: NLA_U32, required
+ *    STW_PROBE_A_VM: NLA_U32, the VM id, 0 (default) for any VM; points on
+ *        a controller's thread with no VM (resume) match only 0
+ *    STW_PROBE_A_PARK: NLA_FLAG, park the thread that reaches it
+ *    Fails with EBUSY if that point is armed for that VM already.
+ *
+ * STW_PROBE_CMD_WAIT
+ *    STW_PROBE_A_POINT, STW_PROBE_A_VM: an armed probe
+ *    STW_PROBE_A_TIMEOUT_MS: NLA_U32, 1..600000 (default 5000)
+ *    Waits until the probe is reached; replies with STW_PROBE_A_VM, the VM
+ *    that reached it. On timeout every parked thread is released, every
+ *    probe disarmed, and the request fails with ETIMEDOUT and an extack
+ *    message naming the probe.
+ *
+ * STW_PROBE_CMD_RELEASE
+ *    STW_PROBE_A_POINT, STW_PROBE_A_VM: a reached probe; lets its thread go
+ *    and disarms it. EINVAL if it was not reached.
+ *
+ * STW_PROBE_CMD_LOG (dump)
+ *    One message per hit, oldest first (up to STW_PROBE_LOG_LEN kept):
+ *    STW_PROBE_A_SEQ: NLA_U64, STW_PROBE_A_POINT, STW_PROBE_A_VM,
+ *    STW_PROBE_A_GENERATION: NLA_U64, the world's generation at the hit
+ *
+ * STW_PROBE_CMD_RESET
+ *    Releases every parked thread, disarms every probe, clears the log.
+ */
+#ifndef _UAPI_STW_PROBE_H
+#define _UAPI_STW_PROBE_H
+
+#define STW_PROBE_GENL_NAME	"stw_probe"
+#define STW_PROBE_GENL_VERSION	1
+#define STW_PROBE_LOG_LEN	4096
+
+enum stw_probe_point {
+	STW_PROBE_ENTRY_CHECKED,	/* after the unlocked entry-service check */
+	STW_PROBE_STOP_POINT_LOCK,	/* stop point, before taking the lock */
+	STW_PROBE_BEFORE_COUNT,		/* stop point, before counting (locked) */
+	STW_PROBE_AFTER_COUNT,		/* stop point, after counting (locked) */
+	STW_PROBE_REPORT_STOPPED,	/* last VM about to report STOPPED (locked) */
+	STW_PROBE_PARKING,		/* stop point, lock dropped, about to park */
+	STW_PROBE_STOP_WORK_QUEUED,	/* stop work queued for a VM (locked) */
+	STW_PROBE_STOP_WORK_ENTER,	/* stop work about to enter */
+	STW_PROBE_EXIT_IDLE,		/* leaving: entered cleared, trap not read */
+	STW_PROBE_RESUME_CLEAR,		/* resume about to clear flags (locked) */
+	STW_PROBE_VM_DESTROY,		/* a VM being destroyed */
+	STW_PROBE_STEP_LEAVE,		/* a RUN_ONE target ending its step (locked) */
+	STW_PROBE_COUNT
+};
+
+enum stw_probe_cmd {
+	STW_PROBE_CMD_UNSPEC,
+	STW_PROBE_CMD_ARM,
+	STW_PROBE_CMD_WAIT,
+	STW_PROBE_CMD_RELEASE,
+	STW_PROBE_CMD_LOG,
+	STW_PROBE_CMD_RESET,
+	__STW_PROBE_CMD_MAX
+};
+
+#define STW_PROBE_CMD_MAX (__STW_PROBE_CMD_MAX - 1)
+
+enum stw_probe_attr {
+	STW_PROBE_A_UNSPEC,
+	STW_PROBE_A_PAD,
+	STW_PROBE_A_POINT,
+	STW_PROBE_A_VM,
+	STW_PROBE_A_PARK,
+	STW_PROBE_A_TIMEOUT_MS,
+	STW_PROBE_A_SEQ,
+	STW_PROBE_A_GENERATION,
+	__STW_PROBE_A_MAX
+};
+
+#define STW_PROBE_A_MAX (__STW_PROBE_A_MAX - 1)
+
+#endif /* _UAPI_STW_PROBE_H */
