@@ -21,7 +21,7 @@ RUN_VM      = scripts/qemu/run.sh --build $(BUILD) --accel $(ACCEL) \
 		--timeout $(TIMEOUT)
 
 .PHONY: all module stwctl selftests deps guest vm demo check clean help \
-	checkpatch
+	checkpatch check-mutants
 
 all: module stwctl selftests
 
@@ -54,6 +54,10 @@ demo: guest
 check: guest
 	$(RUN_VM) --script selftests/run_tests.sh
 
+# Each race test passes on the real build and fails on its mutant.
+check-mutants: guest
+	scripts/check-mutants.sh $(BUILD) $(GUEST_KDIR) $(RACES)
+
 checkpatch: deps
 	$(CACHE)/checkpatch/checkpatch.pl --no-tree --strict --terse \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
@@ -71,5 +75,6 @@ help:
 	@echo 'make check       run the selftests in the guest'
 	@echo "make vm CMD='stwctl status'   run a command in the guest"
 	@echo 'make vm SCRIPT=path/to/script run a script in the guest'
+	@echo 'make check-mutants  show each race test fails on its mutant (RACES=)'
 	@echo 'make checkpatch  run the kernel style checker on module/ and uapi/'
 	@echo 'variables: KDIR (kernel build dir), TIMEOUT (s), ACCEL (tcg|kvm)'

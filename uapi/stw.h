@@ -101,7 +101,8 @@
  *    STW_A_POLLS: NLA_U32, 1..1000000, polls it may pass (default 1)
  *    STW_A_TIMEOUT_MS: NLA_U32, 1..600000, how long to wait (default 5000)
  *
- * Replies with STW_A_CYCLE (GENERATION, HOLDS) and STW_A_VM of the target.
+ * Replies with STW_A_CYCLE (GENERATION, HOLDS) and STW_A_VM of the target,
+ * unless the target was destroyed during the step.
  * On timeout fails with ETIMEDOUT; the world stays RUN_ONE until the target
  * stops or the world is resumed.
  *
@@ -118,8 +119,8 @@
  *        STW_SPAWN_A_NOPOLL: NLA_U32, 0..10000, VMs that run without ever
  *            polling (they make a stop time out)
  *
- * At least one count must be non-zero; at most STW_MAX_VMS VMs live at
- * once. Replies with the ids created:
+ * At least one count must be non-zero, at most 10000 in all per request;
+ * at most STW_MAX_VMS VMs live at once. Replies with the ids created:
  *
  *    STW_A_VM_IDS: NLA_NESTED, STW_A_VM_ID repeated
  *

@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Prove the race tests can fail (DESIGN.md section 7): build one module per
+# race with that race's bug put back (-DSTW_MUTANT=N), run the race's script
+# on the real build and on its mutant in the guest, and print a table. A
+# mutant counts as caught only if its script fails with the race's own
+# message ("race N: ..."); a timeout, a harness timeout or a kernel crash is
+# not a catch.
+#
+#   scripts/check-mutants.sh BUILD_DIR KDIR [RACE...]
+set -euo pipefail
+
+build=$1
+kdir=$2
+shift 2
+races=("$@")
+[ ${#races[@]} -gt 0 ] || races=(1 2 3 4 5 6 7)
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$build/mutants
+mkdir -p "$out"
+
+declare -A script=(
+	[1]=race1_last_vm_marks_others_stopped
+	[2]=race2_hand_made_idle_stop
+	[3]=race3_entry_check_then_resume
+	[4]=race4_stopped_state_outside_lock
+	[5]=race5_late_arrival_in_run_all
+	[6]=race6_duplicate_dispatch
+	[7]=race7_destroy_during_stop
+)
+
+build_module() {	# build_module MUTANT DEST
+	make -s -C "$kdir" M="$top" STW_MUTANT="$1" modules >/dev/null
+	cp "$top/module/stw.ko" "$2"
+}
+
+# run_race KO RACE LOG [env...]: the guest runs race RACE's script only.
+run_race() {
+	local ko=$1 race=$2 log=$3
+	shift 3
+	env STW_KO="$ko" STW_VM_DIR="$out/vm" "$@" \
+		"$top/scripts/qemu/run.sh" --build "$build" --timeout 300 \
+		--cmd "STW_RACE=$race /stw/selftests/race_test" \
+		>"$log" 2>&1 || true
+}
+
+verdict_real() {	# passed only with an "ok" line for the script
+	if grep -q "^ok [0-9]* race.${script[$1]}\$" "$2"; then
+		echo pass
+	else
+		echo FAIL
+	fi
+}
+
+verdict_mutant() {	# caught only with its own message, and nothing else
+	if grep -q 'stw-vm: guest timed out\|Test terminated by timeout' "$2"; then
+		echo "timeout (not a catch)"
+	elif grep -q 'stw-vm: kernel reported problems' "$2"; then
+		echo "crash (not a catch)"
+	elif grep -q "^not ok [0-9]* race.${script[$1]}" "$2" &&
+	     grep -q "race $1: " "$2"; then
+		echo caught
+	else
+		echo "MISSED"
+	fi
+}
+
+status=0
+build_module 0 "$out/stw-real.ko"
+for r in "${races[@]}"; do
+	build_module "$r" "$out/stw-mutant$r.ko"
+done
+# Leave module/stw.ko as the real build.
+make -s -C "$kdir" M="$top" modules >/dev/null
+
+printf '%-5s %-38s %-10s %s\n' race script "real" mutant
+for r in "${races[@]}"; do
+	start=$(date +%s)
+	run_race "$out/stw-real.ko" "$r" "$out/real$r.log"
+	run_race "$out/stw-mutant$r.ko" "$r" "$out/mutant$r.log" \
+		STW_VM_ALLOW_WARN=1
+	real=$(verdict_real "$r" "$out/real$r.log")
+	mutant=$(verdict_mutant "$r" "$out/mutant$r.log")
+	printf '%-5s %-38s %-10s %s (%ss)\n' "$r" "${script[$r]}" "$real" \
+		"$mutant" "$(($(date +%s) - start))"
+	if [ "$real" != pass ] || [ "$mutant" != caught ]; then
+		status=1
+		echo "  logs: $out/real$r.log $out/mutant$r.log"
+		grep -h "race $r: " "$out/mutant$r.log" | head -3 |
+			sed 's/^/  /' || true
+	else
+		grep -h "race $r: " "$out/mutant$r.log" | head -1 |
+			sed 's/^# */  mutant says: /' || true
+	fi
+done
+exit $status

@@ -1,0 +1,329 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run one command or script in a QEMU guest that boots the test kernel with
+# stw.ko loaded, and turn what happened into one exit status.  Modelled on
+# the kernel's tools/testing/selftests/wireguard/qemu.
+#
+#   scripts/qemu/run.sh --build BUILD_DIR [--accel tcg|kvm] --timeout SEC
+#                       (--cmd 'SHELL COMMAND' | --script PATH)
+#
+# The guest has three serial ports:
+#   ttyS0  kernel console and /init's messages  -> BUILD_DIR/guest/console.log
+#   ttyS1  the command's stdout and stderr      -> our stdout, live
+#   ttyS2  the command's exit status            -> BUILD_DIR/guest/verdict
+#
+# The exit status is the guest command's, unless the guest timed out, QEMU
+# failed, no verdict came back, or the kernel log shows a warning, BUG, oops,
+# lockup, hung task or RCU stall: then it is non-zero and the reason is
+# printed on stderr.
+#
+# Environment:
+#   STW_KO             module to load as stw.ko (default module/stw.ko)
+#   STW_SELFTESTS_DIR  where the selftests come from (default selftests/)
+#   STW_VM_ALLOW_WARN  1: 'WARNING:' and 'Call Trace' in the kernel log are
+#                      not fatal (mutant builds whose WARN_ONCE is expected)
+#   STW_VM_DIR         work directory (default BUILD_DIR/guest), to run
+#                      several guests at once
+#   STW_VM_MEM         guest memory (default 1G)
+#   STW_VM_BZIMAGE     1: boot vmlinuz itself, not the vmlinux decompressed
+#                      from it (see boot_image)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+build= accel=tcg timeout= cmd= script=
+
+# What counts as the kernel reporting a problem (extended regex).
+fatal_re='BUG:|kernel BUG at|Oops|invalid opcode:|general protection fault|[Kk]ernel panic|blocked for more than|soft lockup|hard LOCKUP|rcu.*detected stall|KASAN|UBSAN|kmemleak|lockdep|possible circular locking'
+warn_re='WARNING:|Call Trace'
+
+say() { echo "stw-vm: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+usage() {
+	sed -n '/^#   scripts/,/^#  *(--cmd/s/^# \{0,3\}//p' "$0" >&2
+	exit 2
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--build)   build=${2:?}; shift 2 ;;
+		--accel)   accel=${2:?}; shift 2 ;;
+		--timeout) timeout=${2:?}; shift 2 ;;
+		--cmd)     cmd=${2?}; shift 2 ;;
+		--script)  script=${2:?}; shift 2 ;;
+		-h|--help) usage ;;
+		*) say "unknown argument '$1'"; usage ;;
+		esac
+	done
+	[ -n "$build" ] || { say "--build is required"; usage; }
+	[[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] ||
+		{ say "--timeout SECONDS is required"; usage; }
+	case $accel in tcg|kvm) ;; *) die "--accel must be tcg or kvm" ;; esac
+	if [ -n "$cmd" ] && [ -n "$script" ] || [ -z "$cmd$script" ]; then
+		say "give exactly one of --cmd and --script"; usage
+	fi
+	if [ -n "$script" ]; then
+		[ -f "$script" ] || die "no such script: $script"
+	fi
+}
+
+# Every path below is absolute: we cd nowhere, but QEMU and cpio need it.
+set_paths() {
+	mkdir -p "$build"
+	build=$(cd "$build" && pwd)
+	kernel=$build/cache/kernel/vmlinuz
+	work=${STW_VM_DIR:-$build/guest}
+	root=$work/root
+	initrd=$work/initramfs.cpio
+	console=$work/console.log
+	verdict=$work/verdict
+	ko=${STW_KO:-$top/module/stw.ko}
+	tests_dir=${STW_SELFTESTS_DIR:-$top/selftests}
+	stwctl=$top/tools/stwctl/stwctl
+	[ -s "$kernel" ] || die "no guest kernel at $kernel (run: make deps)"
+	[ -f "$ko" ] || die "no module at $ko (run: make guest)"
+}
+
+# install SRC DEST: copy SRC into the guest's root at DEST, keeping the mode.
+install_file() {
+	mkdir -p "$root$(dirname "$2")"
+	cp -L "$1" "$root$2"
+}
+
+is_elf() {
+	[ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ]
+}
+
+# The shared libraries an ELF binary needs, and the dynamic loader, at the
+# same paths as on the host: the guest's loader then finds them in its
+# built-in search path, no ld.so.cache needed.
+install_libs() {
+	local bin=$1 line lib
+	is_elf "$bin" || return 0
+	while read -r line; do
+		case $line in
+		*"not found"*) die "$bin needs ${line%% *}, not found on the host" ;;
+		*"not a dynamic executable"*|*statically*) return 0 ;;
+		esac
+		for lib in $line; do
+			case $lib in /*) [ -e "$root$lib" ] || install_file "$lib" "$lib" ;; esac
+		done
+	done < <(ldd "$bin" 2>&1 || true)
+}
+
+stage_busybox() {
+	local bb
+	bb=$(command -v busybox) || die "busybox not found (apt install busybox-static)"
+	install_file "$bb" /bin/busybox
+	# /init starts with '#!/bin/busybox sh' and installs the applet links
+	# itself; a dynamically linked busybox would need its libraries too.
+	install_libs "$root/bin/busybox"
+	install_file "$top/scripts/qemu/init" /init
+	chmod 755 "$root/init"
+}
+
+stage_stw() {
+	install_file "$ko" /stw/stw.ko
+	if [ -x "$stwctl" ]; then
+		install_file "$stwctl" /usr/bin/stwctl
+		install_libs "$stwctl"
+	else
+		say "note: $stwctl is not built; the guest has no stwctl"
+	fi
+}
+
+# Every executable in the selftests directory (the *_test binaries and the
+# shell scripts), and our scripts/*.sh.
+stage_tests() {
+	local f n=0
+	if [ -d "$tests_dir" ]; then
+		for f in "$tests_dir"/*; do
+			[ -f "$f" ] && [ -x "$f" ] || continue
+			install_file "$f" "/stw/selftests/${f##*/}"
+			install_libs "$f"
+			n=$((n + 1))
+		done
+	fi
+	[ "$n" -gt 0 ] || say "note: no executables in $tests_dir"
+	for f in "$top"/scripts/*.sh; do
+		[ -f "$f" ] && install_file "$f" "/stw/scripts/${f##*/}"
+	done
+}
+
+# The command goes into the initramfs as a file, not on the kernel command
+# line: no quoting or length trouble.
+stage_command() {
+	local name
+	mkdir -p "$root/stw"
+	if [ -n "$script" ]; then
+		name=${script##*/}
+		case $name in stw.ko|cmd|selftests|scripts)
+			die "--script: rename $name, it clashes with a file in /stw" ;;
+		esac
+		install_file "$script" "/stw/$name"
+		printf 'exec sh /stw/%s\n' "$name" > "$root/stw/cmd"
+	else
+		printf '%s\n' "$cmd" > "$root/stw/cmd"
+	fi
+}
+
+# bzimage_u32 OFFSET / bzimage_u8 OFFSET: a field of the bzImage's header.
+bzimage_u32() { od -An -tu4 -j "$1" -N4 "$kernel" | tr -d ' '; }
+bzimage_u8() { od -An -tu1 -j "$1" -N1 "$kernel" | tr -d ' '; }
+
+# Debian's vmlinuz is XZ-compressed, and its decompressor takes ~2 s of the
+# ~4 s a TCG boot lasts.  The kernel has CONFIG_PVH, so QEMU can boot the
+# uncompressed ELF directly: decompress it once, next to vmlinuz, and boot
+# that.  Falls back to vmlinuz if anything about it looks wrong, or if
+# STW_VM_BZIMAGE=1.
+boot_image() {
+	local elf=${kernel%/*}/vmlinux setup off len
+	image=$kernel
+	[ "${STW_VM_BZIMAGE:-0}" != 1 ] || return 0
+	if [ ! -s "$elf" ] || [ "$elf" -ot "$kernel" ]; then
+		# Header: setup_sects at 0x1f1; payload_offset, payload_length at
+		# 0x248, 0x24c, counted from the end of the setup sectors.
+		setup=$(bzimage_u8 $((0x1f1)))
+		[ "$setup" != 0 ] || setup=4
+		off=$(( (setup + 1) * 512 + $(bzimage_u32 $((0x248))) ))
+		len=$(bzimage_u32 $((0x24c)))
+		if dd if="$kernel" iflag=skip_bytes,count_bytes skip="$off" \
+		      count="$len" status=none |
+		   xz -dc --single-stream > "$elf.tmp.$$" 2>/dev/null &&
+		   is_elf "$elf.tmp.$$"; then
+			mv "$elf.tmp.$$" "$elf"
+		else
+			rm -f "$elf.tmp.$$"
+			say "note: cannot decompress $kernel; booting it as is (slower)"
+			return 0
+		fi
+	fi
+	image=$elf
+}
+
+# Uncompressed: the guest unpacks it faster than it would gunzip it.
+build_initramfs() {
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,stw}
+	stage_busybox
+	stage_stw
+	stage_tests
+	stage_command
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
+		> "$initrd"
+}
+
+# QEMU splits option values at commas; a literal comma is written twice.
+qemu_path() { printf '%s' "${1//,/,,}"; }
+
+qemu_args() {
+	local mem=${STW_VM_MEM:-1G}
+	args=(-nodefaults -no-user-config -machine pc -smp 2 -m "$mem"
+	      -display none -no-reboot
+	      -kernel "$image" -initrd "$initrd"
+	      -append "console=ttyS0 preempt=full panic=-1 rdinit=/init printk.devkmsg=on"
+	      -chardev "file,id=console,path=$(qemu_path "$console")"
+	      -serial chardev:console
+	      -chardev stdio,id=output -serial chardev:output
+	      -chardev "file,id=verdict,path=$(qemu_path "$verdict")"
+	      -serial chardev:verdict)
+	if [ "$accel" = kvm ]; then
+		[ -r /dev/kvm ] && [ -w /dev/kvm ] ||
+			die "--accel kvm: /dev/kvm is missing or not accessible"
+		args+=(-accel kvm -cpu host)
+	else
+		args+=(-accel tcg)
+	fi
+}
+
+# Run QEMU under timeout(1) in the background so that a signal to us
+# (Ctrl-C, a CI job's kill) can stop it instead of leaving it running.
+# --foreground keeps QEMU in our process group, so Ctrl-C reaches it too.
+# stdin is /dev/null: QEMU's stdio backend would otherwise put the terminal
+# in raw mode and read from it.
+run_qemu() {
+	local pid rc
+	interrupted=0
+	rm -f "$console" "$verdict"
+	qemu_args
+	timeout --foreground -k 10 "$timeout" \
+		qemu-system-x86_64 "${args[@]}" </dev/null &
+	pid=$!
+	trap 'interrupted=1; kill -TERM '"$pid"' 2>/dev/null || true' INT TERM HUP
+	while :; do
+		rc=0
+		wait "$pid" || rc=$?
+		kill -0 "$pid" 2>/dev/null || break
+	done
+	trap - INT TERM HUP
+	qemu_rc=$rc
+}
+
+# Print the kernel log's problem reports with context; return 1 if any.
+check_console() {
+	local re=$fatal_re
+	[ -f "$console" ] || return 0
+	[ "${STW_VM_ALLOW_WARN:-0}" = 1 ] || re="$re|$warn_re"
+	grep -qE "$re" "$console" || return 0
+	say "kernel reported problems:"
+	grep -nE -B 3 -A 20 "$re" "$console" | head -n 400 >&2 || true
+	return 1
+}
+
+tail_console() {
+	[ -f "$console" ] || { say "no console log"; return 0; }
+	say "last lines of the kernel console:"
+	tail -n 40 "$console" >&2
+}
+
+# The guest writes the command's exit status, or 'error MESSAGE', to ttyS2.
+# Sets status; returns 1 if there is no usable verdict.
+read_verdict() {
+	local v
+	v=$(tr -d '\r' < "$verdict" 2>/dev/null | head -n 1) || true
+	case $v in
+	'')       say "the guest reported no exit status"; return 1 ;;
+	error\ *) say "guest: ${v#error }"; return 1 ;;
+	*[!0-9]*) say "garbled verdict '$v'"; return 1 ;;
+	esac
+	status=$v
+}
+
+# Decide the exit status: the guest command's, if nothing else went wrong.
+finish() {
+	local ok=1 status=
+	if [ "$interrupted" = 1 ]; then
+		say "interrupted"; ok=0
+	elif [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+		say "guest timed out after $timeout s"; ok=0
+		tail_console
+	elif [ "$qemu_rc" != 0 ]; then
+		say "qemu failed with status $qemu_rc"; ok=0
+	elif ! read_verdict; then
+		ok=0
+		tail_console
+	fi
+	check_console || ok=0
+	if [ "$ok" = 1 ] && [ "$status" = 0 ]; then
+		exit 0
+	fi
+	[ "$ok" = 0 ] || say "guest command exited with status $status"
+	say "kernel console log: $console"
+	[ "$ok" = 1 ] && exit "$status"
+	exit 1
+}
+
+main() {
+	parse_args "$@"
+	set_paths
+	mkdir -p "$work"
+	build_initramfs
+	boot_image
+	run_qemu
+	finish
+}
+
+main "$@"
