@@ -2,32 +2,25 @@
 /*
  * Stop holds. A stop belongs to whoever asked for it: the world stays
  * stopped while any hold is left and resumes when the last one goes. A hold
- * is either bound to the netlink socket that took it, and dropped when that
- * socket is released (its process died or closed it), or detached with a
- * lease, and dropped when the lease expires. Either way a controller that
- * goes away cannot leave the VMs frozen for ever.
+ * is bound to the netlink socket that took it, and dropped when that socket
+ * is released (its process died or closed it); or detached with a lease,
+ * and dropped when the lease expires; or taken by another module with
+ * stw_stop_world(), and dropped by stw_resume_world(). A controller in user
+ * space that goes away cannot leave the VMs frozen for ever.
  */
 #include <linux/jiffies.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <net/net_namespace.h>
 
 #include "world.h"
 
-/**
- * stw_hold_take() - take a stop hold and begin or join a stop cycle
- * @portid: the owning netlink socket, or 0 for a detached hold
- * @lease_ms: a detached hold's lease
- * @gen: the generation of the cycle joined
- * @joined: set when the cycle was already in progress
- * @rep: told to report a stop that completes at once
- *
- * Context: world lock held.
- * Return: the hold, or NULL if out of memory.
- */
-struct stw_hold *stw_hold_take(u32 portid, u32 lease_ms, u64 *gen,
-			       bool *joined, struct stw_report *rep)
+/* Take a stop hold and begin or join a stop cycle. */
+static struct stw_hold *stw_hold_take(enum stw_hold_kind kind, u32 portid,
+				      u32 lease_ms, u64 *gen, bool *joined,
+				      struct stw_report *rep)
 {
 	struct stw_hold *hold;
 
@@ -38,8 +31,9 @@ struct stw_hold *stw_hold_take(u32 portid, u32 lease_ms, u64 *gen,
 	do {
 		hold->id = ++stw_world.next_hold_id;
 	} while (!hold->id || stw_hold_find(hold->id));
+	hold->kind = kind;
 	hold->portid = portid;
-	if (!portid) {
+	if (kind == STW_HOLD_LEASE) {
 		unsigned long delay = msecs_to_jiffies(lease_ms);
 
 		hold->expires = jiffies + delay;
@@ -93,13 +87,13 @@ void stw_hold_drop(struct stw_hold *hold, struct stw_report *rep)
 /**
  * stw_hold_drop_owned() - drop the holds of a socket
  * @portid: the socket
- * @detached_too: drop the detached holds as well
+ * @leased_too: drop the leased holds as well
  * @rep: told to report the resume
  *
  * Context: world lock held.
  * Return: how many holds were dropped.
  */
-unsigned int stw_hold_drop_owned(u32 portid, bool detached_too,
+unsigned int stw_hold_drop_owned(u32 portid, bool leased_too,
 				 struct stw_report *rep)
 {
 	struct stw_hold *hold, *tmp;
@@ -107,7 +101,8 @@ unsigned int stw_hold_drop_owned(u32 portid, bool detached_too,
 
 	lockdep_assert_held(&stw_world.lock);
 	list_for_each_entry_safe(hold, tmp, &stw_world.holds, node) {
-		if (hold->portid == portid || (detached_too && !hold->portid)) {
+		if ((hold->kind == STW_HOLD_SOCKET && hold->portid == portid) ||
+		    (hold->kind == STW_HOLD_LEASE && leased_too)) {
 			stw_hold_drop(hold, rep);
 			n++;
 		}
@@ -137,6 +132,168 @@ unsigned int stw_hold_drop_all(struct stw_report *rep)
 	return n;
 }
 
+/* The VMs that have not parked, for a stop that timed out. */
+static unsigned int stw_hold_laggards(struct stw_vm_snap *out,
+				      unsigned int max)
+{
+	struct stw_vm *vm;
+	unsigned long id;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&stw_world.lock);
+	xa_for_each(&stw_world.vms, id, vm) {
+		if (n == max)
+			break;
+		if (!vm->parked)
+			stw_vm_snapshot(vm, &out[n++]);
+	}
+	return n;
+}
+
+static bool stw_hold_stop_settled(u64 gen)
+{
+	return READ_ONCE(stw_world.reached) >= gen ||
+	       READ_ONCE(stw_world.generation) != gen ||
+	       READ_ONCE(stw_world.mode) == STW_RUN_ALL ||
+	       READ_ONCE(stw_world.shutting_down);
+}
+
+/**
+ * stw_hold_stop() - take a stop hold and wait until the world is stopped
+ * @kind: who owns the hold
+ * @portid: the owning socket, for STW_HOLD_SOCKET
+ * @lease_ms: the lease, for STW_HOLD_LEASE
+ * @timeout_ms: how long to wait
+ * @keep: on timeout keep the hold (the world stays STOPPING)
+ * @res: what the request learns; on -ETIMEDOUT, the laggards
+ *
+ * Context: process context; sleeps until the world stops, a signal comes or
+ * @timeout_ms pass.
+ * Return: 0 with the world STOPPED and the hold taken; -ETIMEDOUT (the hold
+ * dropped unless @keep), -ECANCELED (the hold was released meanwhile),
+ * -EINTR, -ESHUTDOWN, -ENOSPC (STW_MAX_HOLDS holds) or -ENOMEM.
+ */
+int stw_hold_stop(enum stw_hold_kind kind, u32 portid, u32 lease_ms,
+		  u32 timeout_ms, bool keep, struct stw_stop_result *res)
+{
+	struct stw_report rep = {};
+	struct stw_hold *hold;
+	long left;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	mutex_lock(&stw_world.lock);
+	if (stw_world.shutting_down) {
+		ret = -ESHUTDOWN;
+		goto out_unlock;
+	}
+	if (stw_world.nr_holds >= STW_MAX_HOLDS) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	hold = stw_hold_take(kind, portid, lease_ms, &res->generation,
+			     &res->joined, &rep);
+	if (!hold) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	res->hold_id = hold->id;
+	mutex_unlock(&stw_world.lock);
+	stw_world_report(&rep);
+	memset(&rep, 0, sizeof(rep));
+
+	left = wait_event_interruptible_timeout(stw_world.wq,
+						stw_hold_stop_settled(res->generation),
+						msecs_to_jiffies(timeout_ms));
+
+	mutex_lock(&stw_world.lock);
+	hold = stw_hold_find(res->hold_id);
+	if (hold && stw_world.reached == res->generation) {
+		/* The hold kept the world out of RUN_ALL: still our cycle. */
+		res->tts_ns = stw_world.last_tts_ns;
+		ret = 0;
+	} else if (!hold) {
+		res->hold_id = 0;
+		ret = -ECANCELED;
+	} else if (stw_world.shutting_down || left < 0) {
+		stw_hold_drop(hold, &rep);
+		res->hold_id = 0;
+		ret = stw_world.shutting_down ? -ESHUTDOWN : -EINTR;
+	} else {
+		res->laggards = kcalloc(STW_MAX_LAGGARDS,
+					sizeof(*res->laggards), GFP_KERNEL);
+		if (res->laggards)
+			res->nlaggards = stw_hold_laggards(res->laggards,
+							   STW_MAX_LAGGARDS);
+		stw_world.timeouts++;
+		if (!keep) {
+			stw_hold_drop(hold, &rep);
+			res->hold_id = 0;
+		}
+		ret = -ETIMEDOUT;
+	}
+out_unlock:
+	res->holds = stw_world.nr_holds;
+	mutex_unlock(&stw_world.lock);
+	stw_world_report(&rep);
+	if (ret == -ETIMEDOUT)
+		stw_event_timeout(res->generation, res->laggards,
+				  res->nlaggards);
+	return ret;
+}
+
+/**
+ * stw_stop_world() - stop the world from the kernel and hold it stopped
+ * @timeout_ms: how long to wait for every VM to park
+ * @info: filled with the cycle's generation and time to stop
+ *
+ * Context: process context; sleeps until the world stops.
+ * Return: the hold's id (> 0), to give to stw_resume_world(); or
+ * -ETIMEDOUT (the stop was rolled back), -ESHUTDOWN, -ENOSPC, -ENOMEM.
+ */
+int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info)
+{
+	struct stw_stop_result res;
+	int ret;
+
+	ret = stw_hold_stop(STW_HOLD_KERNEL, 0, 0, timeout_ms, false, &res);
+	kfree(res.laggards);
+	if (ret)
+		return ret;
+	info->generation = res.generation;
+	info->tts_ns = res.tts_ns;
+	info->step_vm = 0;
+	return res.hold_id;
+}
+EXPORT_SYMBOL_GPL(stw_stop_world);
+
+/**
+ * stw_resume_world() - drop a hold taken with stw_stop_world()
+ * @hold_id: what stw_stop_world() returned
+ *
+ * The world resumes if that was the last hold.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or -ENOENT if there is no such kernel hold.
+ */
+int stw_resume_world(int hold_id)
+{
+	struct stw_report rep = {};
+	struct stw_hold *hold;
+	int ret = -ENOENT;
+
+	mutex_lock(&stw_world.lock);
+	hold = stw_hold_find(hold_id);
+	if (hold && hold->kind == STW_HOLD_KERNEL) {
+		stw_hold_drop(hold, &rep);
+		ret = 0;
+	}
+	mutex_unlock(&stw_world.lock);
+	stw_world_report(&rep);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(stw_resume_world);
+
 void stw_hold_lease_work(struct work_struct *work)
 {
 	struct stw_hold *hold, *tmp;
@@ -146,7 +303,7 @@ void stw_hold_lease_work(struct work_struct *work)
 
 	mutex_lock(&stw_world.lock);
 	list_for_each_entry_safe(hold, tmp, &stw_world.holds, node) {
-		if (hold->portid)
+		if (hold->kind != STW_HOLD_LEASE)
 			continue;
 		if (time_after_eq(jiffies, hold->expires)) {
 			stw_hold_drop(hold, &rep);

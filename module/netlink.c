@@ -13,9 +13,6 @@
 #define STW_DEFAULT_TIMEOUT_MS	5000
 #define STW_DEFAULT_JOB_POLLS	100
 #define STW_MAX_KILL_IDS	4096
-#define STW_MAX_SPAWN		10000	/* VMs per SPAWN request, all kinds */
-#define STW_MAX_LAGGARDS	256	/* named in a TIMEOUT reply or event */
-#define STW_MAX_HOLDS		1024
 
 static struct genl_family stw_family;
 
@@ -82,6 +79,16 @@ static const struct nla_policy stw_queue_job_policy[STW_A_MAX + 1] = {
 	[STW_A_JOBS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_count_range),
 	[STW_A_POLLS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_count_range),
 };
+
+/* A required attribute: missing, the request fails naming it. */
+static bool stw_nl_missing(struct genl_info *info, int attr, const char *msg)
+{
+	if (!GENL_REQ_ATTR_CHECK(info, attr))
+		return false;
+	if (info->extack)
+		info->extack->_msg = msg;
+	return true;
+}
 
 static u32 stw_nl_u32(struct genl_info *info, int attr, u32 dflt)
 {
@@ -373,140 +380,73 @@ static int stw_nl_status_dumpit(struct sk_buff *skb,
 
 /* ---- STOP ---- */
 
-/* The VMs that have not parked, for a timed-out stop. */
-static unsigned int stw_nl_laggards(struct stw_vm_snap *out, unsigned int max)
-{
-	struct stw_vm *vm;
-	unsigned long id;
-	unsigned int n = 0;
-
-	lockdep_assert_held(&stw_world.lock);
-	xa_for_each(&stw_world.vms, id, vm) {
-		if (n == max)
-			break;
-		if (!vm->parked)
-			stw_vm_snapshot(vm, &out[n++]);
-	}
-	return n;
-}
-
-static bool stw_nl_stop_settled(u64 gen)
-{
-	return READ_ONCE(stw_world.reached) >= gen ||
-	       READ_ONCE(stw_world.generation) != gen ||
-	       READ_ONCE(stw_world.mode) == STW_RUN_ALL ||
-	       READ_ONCE(stw_world.shutting_down);
-}
-
 static int stw_nl_stop_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u32 timeout_ms = stw_nl_u32(info, STW_A_TIMEOUT_MS,
 				    STW_DEFAULT_TIMEOUT_MS);
 	u32 lease_ms = stw_nl_u32(info, STW_A_LEASE_MS, 0);
 	bool keep = nla_get_flag(info->attrs[STW_A_KEEP_WAITING]);
-	struct stw_vm_snap *laggards = NULL;
-	struct stw_nl_cycle c = {};
-	struct stw_report rep = {};
-	unsigned int nlaggards = 0;
-	struct stw_hold *hold;
+	struct stw_stop_result res;
+	struct stw_nl_cycle c;
 	struct sk_buff *msg;
-	long left;
 	void *hdr;
 	int ret;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-
-	mutex_lock(&stw_world.lock);
-	if (stw_world.shutting_down) {
-		NL_SET_ERR_MSG_MOD(info->extack, "stw is unloading");
-		ret = -ESHUTDOWN;
-		goto err_unlock;
-	}
-	if (stw_world.nr_holds >= STW_MAX_HOLDS) {
-		NL_SET_ERR_MSG_MOD(info->extack, "too many stop holds");
-		ret = -ENOSPC;
-		goto err_unlock;
-	}
-	hold = stw_hold_take(lease_ms ? 0 : info->snd_portid, lease_ms,
-			     &c.generation, &c.joined, &rep);
-	if (!hold) {
-		NL_SET_ERR_MSG_MOD(info->extack, "no memory for a stop hold");
-		ret = -ENOMEM;
-		goto err_unlock;
-	}
-	c.hold_id = hold->id;
-	mutex_unlock(&stw_world.lock);
-	stw_world_report(&rep);
-	memset(&rep, 0, sizeof(rep));
-
-	left = wait_event_interruptible_timeout(stw_world.wq,
-						stw_nl_stop_settled(c.generation),
-						msecs_to_jiffies(timeout_ms));
-
-	mutex_lock(&stw_world.lock);
-	hold = stw_hold_find(c.hold_id);
-	if (hold && stw_world.reached == c.generation) {
-		/* Our hold kept the world out of RUN_ALL: still our cycle. */
-		c.tts_ns = stw_world.last_tts_ns;
-		c.has_tts = true;
-		ret = 0;
-	} else if (!hold) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "the hold was released before the world stopped");
-		ret = -ECANCELED;
-	} else if (stw_world.shutting_down) {
-		stw_hold_drop(hold, &rep);
-		NL_SET_ERR_MSG_MOD(info->extack, "stw is unloading");
-		ret = -ESHUTDOWN;
-	} else if (left < 0) {
-		stw_hold_drop(hold, &rep);
-		ret = -EINTR;
-	} else {
-		laggards = kcalloc(STW_MAX_LAGGARDS, sizeof(*laggards),
-				   GFP_KERNEL);
-		if (laggards)
-			nlaggards = stw_nl_laggards(laggards,
-						    STW_MAX_LAGGARDS);
-		stw_world.timeouts++;
-		if (!keep) {
-			stw_hold_drop(hold, &rep);
-			c.hold_id = 0;
-		}
+	ret = stw_hold_stop(lease_ms ? STW_HOLD_LEASE : STW_HOLD_SOCKET,
+			    info->snd_portid, lease_ms, timeout_ms, keep, &res);
+	switch (ret) {
+	case 0:
+		break;
+	case -ETIMEDOUT:
 		if (keep)
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "stop timed out, still stopping; see laggards");
 		else
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "stop timed out and was rolled back; see laggards");
-		ret = -ETIMEDOUT;
-	}
-	c.holds = stw_world.nr_holds;
-	mutex_unlock(&stw_world.lock);
-	stw_world_report(&rep);
-
-	if (ret && ret != -ETIMEDOUT)
+		break;
+	case -ECANCELED:
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "the hold was released before the world stopped");
 		goto err_free_msg;
-	if (ret == -ETIMEDOUT)
-		stw_event_timeout(c.generation, laggards, nlaggards);
+	case -ESHUTDOWN:
+		NL_SET_ERR_MSG_MOD(info->extack, "stw is unloading");
+		goto err_free_msg;
+	case -ENOSPC:
+		NL_SET_ERR_MSG_MOD(info->extack, "too many stop holds");
+		goto err_free_msg;
+	case -ENOMEM:
+		NL_SET_ERR_MSG_MOD(info->extack, "no memory for a stop hold");
+		goto err_free_msg;
+	default:	/* -EINTR: the requester is going away */
+		goto err_free_msg;
+	}
 
+	c = (struct stw_nl_cycle) {
+		.generation = res.generation,
+		.tts_ns = res.tts_ns,
+		.has_tts = !ret,
+		.joined = res.joined,
+		.hold_id = res.hold_id,
+		.holds = res.holds,
+	};
 	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, STW_CMD_STOP);
 	if (!hdr || stw_nl_put_cycle(msg, &c) ||
-	    (ret && stw_nl_put_laggards(msg, laggards, nlaggards))) {
+	    (ret && stw_nl_put_laggards(msg, res.laggards, res.nlaggards))) {
 		/* The stop stands; only the reply did not fit. */
 		ret = ret ?: -EMSGSIZE;
 		goto err_free_msg;
 	}
 	genlmsg_end(msg, hdr);
-	kfree(laggards);
+	kfree(res.laggards);
 	genlmsg_reply(msg, info);
 	return ret;
 
-err_unlock:
-	mutex_unlock(&stw_world.lock);
 err_free_msg:
-	kfree(laggards);
+	kfree(res.laggards);
 	nlmsg_free(msg);
 	return ret;
 }
@@ -599,7 +539,8 @@ static int stw_nl_run_one_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, STW_A_VM_ID))
+	if (stw_nl_missing(info, STW_A_VM_ID,
+			   "stw: STW_A_VM_ID missing: which VM to run"))
 		return -EINVAL;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
@@ -682,17 +623,21 @@ static int stw_nl_put_ids(struct sk_buff *skb, const u32 *ids,
 	return 0;
 }
 
+/* @n done; the first STW_MAX_SPAWN of @ids listed, as a nest holds no more. */
 static int stw_nl_reply_ids(struct genl_info *info, u8 cmd, const u32 *ids,
 			    unsigned int n)
 {
+	unsigned int listed = min_t(unsigned int, n, STW_MAX_SPAWN);
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(n * nla_total_size(sizeof(u32)) + 64, GFP_KERNEL);
+	msg = genlmsg_new(listed * nla_total_size(sizeof(u32)) + 64,
+			  GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, cmd);
-	if (!hdr || stw_nl_put_ids(msg, ids, n)) {
+	if (!hdr || nla_put_u32(msg, STW_A_COUNT, n) ||
+	    stw_nl_put_ids(msg, ids, listed)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -716,7 +661,8 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 *ids;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, STW_A_SPAWN))
+	if (stw_nl_missing(info, STW_A_SPAWN,
+			   "stw: STW_A_SPAWN missing: how many VMs of each kind"))
 		return -EINVAL;
 	ret = nla_parse_nested(tb, STW_SPAWN_A_MAX, info->attrs[STW_A_SPAWN],
 			       stw_spawn_nest_policy, info->extack);
@@ -731,7 +677,7 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (total > STW_MAX_SPAWN) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_A_SPAWN],
-				    "more than 10000 VMs in one request");
+				    "more than STW_MAX_SPAWN (8000) VMs in one request");
 		return -ERANGE;
 	}
 	if (READ_ONCE(stw_world.nr_vms) + total > STW_MAX_VMS) {
@@ -833,7 +779,8 @@ static int stw_nl_queue_job_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, STW_A_VM_ID))
+	if (stw_nl_missing(info, STW_A_VM_ID,
+			   "stw: STW_A_VM_ID missing: which VM gets the jobs"))
 		return -EINVAL;
 	ret = stw_demo_queue_jobs(nla_get_u32(info->attrs[STW_A_VM_ID]),
 				  stw_nl_u32(info, STW_A_JOBS, 1),

@@ -50,11 +50,13 @@ enum {
  *
  * Only @trap is read outside stw (by the inline stw_vm_poll()); the other
  * fields are private. Fields under "world lock" are protected by the world's
- * lock (see world.c); the VM's own thread is the only writer of @entered.
+ * lock (see world.c); the VM's own thread is the only writer of @entered
+ * and @in_stop_work.
  */
 struct stw_vm {
 	unsigned long trap;
 	unsigned int entered;
+	bool in_stop_work;
 	unsigned long flags;
 
 	u32 id;
@@ -120,6 +122,9 @@ void stw_vm_destroy(struct stw_vm *vm);
 bool stw_vm_queue_job(struct stw_vm *vm, struct kthread_work *work);
 void stw_vm_enter(struct stw_vm *vm);
 void stw_vm_exit(struct stw_vm *vm);
+
+int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info);
+int stw_resume_world(int hold_id);
 
 int stw_register_stop_notifier(struct notifier_block *nb);
 int stw_unregister_stop_notifier(struct notifier_block *nb);

@@ -30,8 +30,10 @@ static void stw_vm_stop_work(struct kthread_work *work)
 		stw_mutant_stop_by_hand(vm);
 		return;
 	}
+	vm->in_stop_work = true;
 	stw_vm_enter(vm);
 	stw_vm_exit(vm);
+	vm->in_stop_work = false;
 }
 
 /* The first thing a VM born in RUN_ALL does: say it runs, on its thread. */

@@ -39,9 +39,10 @@ static const char *const stw_demo_names[] = {
 	[STW_VM_KIND_NOPOLL] = "nopoll",
 };
 
-static noinline void stw_demo_unit(void)
+/* @seed varies, so the compiler cannot fold the loop away. */
+static noinline u32 stw_demo_unit(u32 seed)
 {
-	u32 x = 2463534242u;
+	u32 x = seed | 1;
 	int i;
 
 	for (i = 0; i < STW_DEMO_UNIT_LOOPS; i++) {
@@ -49,18 +50,19 @@ static noinline void stw_demo_unit(void)
 		x ^= x >> 17;
 		x ^= x << 5;
 	}
-	barrier_data(&x);
+	return x;
 }
 
 /* Enter, run @polls units polling after each, leave. False if dying. */
 static bool stw_demo_job(struct stw_vm *vm, u32 polls)
 {
 	bool dying = false;
-	u32 i;
+	u32 i, x = 0;
 
 	stw_vm_enter(vm);
 	for (i = 0; i < polls && !dying; i++) {
-		stw_demo_unit();
+		x = stw_demo_unit(x + i);
+		OPTIMIZER_HIDE_VAR(x);
 		WRITE_ONCE(vm->polls, vm->polls + 1);
 		dying = stw_vm_poll(vm);
 	}
@@ -76,8 +78,11 @@ static void stw_demo_run(struct kthread_work *work)
 
 	if (vm->kind == STW_VM_KIND_NOPOLL) {
 		stw_vm_enter(vm);
+		u32 x = 0;
+
 		while (!READ_ONCE(d->quit)) {
-			stw_demo_unit();
+			x = stw_demo_unit(x);
+			OPTIMIZER_HIDE_VAR(x);
 			cond_resched();
 		}
 		stw_vm_exit(vm);

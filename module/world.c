@@ -406,8 +406,14 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 		mutex_unlock(&stw_world.lock);
 		return dying;
 	}
-	if (stw_world.step_vm == vm && at == STW_AT_POLL &&
-	    --vm->step_budget) {
+	/*
+	 * A step runs until its polls are spent or the VM goes idle, which
+	 * is when its stop work enters. Leaving a job, or entering the next
+	 * one already queued, does not end it.
+	 */
+	if (stw_world.step_vm == vm &&
+	    ((at == STW_AT_POLL && --vm->step_budget) || at == STW_AT_EXIT ||
+	     (at == STW_AT_ENTRY && !vm->in_stop_work))) {
 		mutex_unlock(&stw_world.lock);
 		return false;
 	}

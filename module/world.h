@@ -118,18 +118,39 @@ void stw_vm_snapshot(struct stw_vm *vm, struct stw_vm_snap *snap);
 void stw_violation(enum stw_invariant inv, const char *fmt, ...) __printf(2, 3);
 
 /* Holds: hold.c */
+#define STW_MAX_HOLDS		1024
+#define STW_MAX_LAGGARDS	256	/* named in a stop that timed out */
+
+enum stw_hold_kind {
+	STW_HOLD_SOCKET,	/* dropped when its netlink socket goes */
+	STW_HOLD_LEASE,		/* detached, dropped when its lease expires */
+	STW_HOLD_KERNEL,	/* taken with stw_stop_world() */
+};
+
 struct stw_hold {
 	struct list_head node;
 	u32 id;
-	u32 portid;		/* owning netlink socket, 0 when detached */
-	unsigned long expires;	/* jiffies, detached holds only */
+	enum stw_hold_kind kind;
+	u32 portid;		/* STW_HOLD_SOCKET: the owning socket */
+	unsigned long expires;	/* STW_HOLD_LEASE: jiffies */
 };
 
-struct stw_hold *stw_hold_take(u32 portid, u32 lease_ms, u64 *gen,
-			       bool *joined, struct stw_report *rep);
+/* What a stop request learns. */
+struct stw_stop_result {
+	u64 generation;
+	u64 tts_ns;		/* valid when the stop succeeded */
+	bool joined;
+	u32 hold_id;		/* 0 once the hold is gone */
+	u32 holds;
+	struct stw_vm_snap *laggards;	/* on -ETIMEDOUT; kfree() it */
+	unsigned int nlaggards;
+};
+
+int stw_hold_stop(enum stw_hold_kind kind, u32 portid, u32 lease_ms,
+		  u32 timeout_ms, bool keep, struct stw_stop_result *res);
 struct stw_hold *stw_hold_find(u32 id);
 void stw_hold_drop(struct stw_hold *hold, struct stw_report *rep);
-unsigned int stw_hold_drop_owned(u32 portid, bool detached_too,
+unsigned int stw_hold_drop_owned(u32 portid, bool leased_too,
 				 struct stw_report *rep);
 unsigned int stw_hold_drop_all(struct stw_report *rep);
 void stw_hold_lease_work(struct work_struct *work);

@@ -112,17 +112,19 @@
  * Creates demo VMs running a built-in workload.
  *
  *    STW_A_SPAWN: NLA_NESTED, required
- *        STW_SPAWN_A_ACTIVE: NLA_U32, 0..10000, VMs that run jobs
+ *        STW_SPAWN_A_ACTIVE: NLA_U32, 0..8000, VMs that run jobs
  *            continuously, polling every few microseconds of work
- *        STW_SPAWN_A_IDLE: NLA_U32, 0..10000, VMs that sleep in their loop
- *        STW_SPAWN_A_BURSTY: NLA_U32, 0..10000, short jobs with idle gaps
- *        STW_SPAWN_A_NOPOLL: NLA_U32, 0..10000, VMs that run without ever
+ *        STW_SPAWN_A_IDLE: NLA_U32, 0..8000, VMs that sleep in their loop
+ *        STW_SPAWN_A_BURSTY: NLA_U32, 0..8000, short jobs with idle gaps
+ *        STW_SPAWN_A_NOPOLL: NLA_U32, 0..8000, VMs that run without ever
  *            polling (they make a stop time out)
  *
- * At least one count must be non-zero, at most 10000 in all per request;
- * at most STW_MAX_VMS VMs live at once. Replies with the ids created:
+ * At least one count must be non-zero, at most STW_MAX_SPAWN in all per
+ * request (an attribute nest holds at most 8190 ids); at most STW_MAX_VMS
+ * VMs live at once. Replies with the ids created:
  *
  *    STW_A_VM_IDS: NLA_NESTED, STW_A_VM_ID repeated
+ *    STW_A_COUNT: NLA_U32, how many
  *
  * STW_CMD_KILL
  * ------------
@@ -132,7 +134,8 @@
  *    STW_A_VM_IDS: NLA_NESTED, STW_A_VM_ID repeated, 1..4096 of them
  *    STW_A_KILL_ALL: NLA_FLAG, every demo VM instead
  *
- * Replies with STW_A_VM_IDS, the ids destroyed.
+ * Replies with STW_A_COUNT, how many were destroyed, and STW_A_VM_IDS, their
+ * ids (the first STW_MAX_SPAWN of them).
  *
  * STW_CMD_QUEUE_JOB
  * -----------------
@@ -165,6 +168,7 @@
 #define STW_MCGRP_EVENTS	"events"
 
 #define STW_MAX_VMS		16384
+#define STW_MAX_SPAWN		8000
 #define STW_VM_NAME_LEN		32
 #define STW_TTS_HIST_BUCKETS	40
 
@@ -246,6 +250,7 @@ enum stw_attr {
 	STW_A_LAGGARDS,
 	STW_A_RESUMED,
 	STW_A_JOBS,
+	STW_A_COUNT,
 	__STW_A_MAX
 };
 

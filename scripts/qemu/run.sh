@@ -25,7 +25,7 @@
 #                      not fatal (mutant builds whose WARN_ONCE is expected)
 #   STW_VM_DIR         work directory (default BUILD_DIR/guest), to run
 #                      several guests at once
-#   STW_VM_MEM         guest memory (default 1G)
+#   STW_VM_MEM         guest memory (default 2G)
 #   STW_VM_BZIMAGE     1: boot vmlinuz itself, not the vmlinux decompressed
 #                      from it (see boot_image)
 set -euo pipefail
@@ -220,7 +220,7 @@ build_initramfs() {
 qemu_path() { printf '%s' "${1//,/,,}"; }
 
 qemu_args() {
-	local mem=${STW_VM_MEM:-1G}
+	local mem=${STW_VM_MEM:-2G}
 	args=(-nodefaults -no-user-config -machine pc -smp 2 -m "$mem"
 	      -display none -no-reboot
 	      -kernel "$image" -initrd "$initrd"

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deterministic race tests (DESIGN.md sections 5 and 7): each test forces
+ * the interleaving of one race with probe points and checks the invariant
+ * that race would break. Each passes on the real build and fails, with its
+ * own message, on the mutant build that puts its race back
+ * (make check-mutants). STW_RACE=N runs race N's test only.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "stw_probe.h"
+
+#define WAIT_MS		5000
+
+/* STW_RACE=N: only race N's script runs (make check-mutants). */
+#define RACE_SCRIPT(n) do {						\
+	unsigned int only = stw_env_uint("STW_RACE", 0);		\
+	if (only && only != (n))					\
+		SKIP(return, "STW_RACE=%u", only);			\
+} while (0)
+
+FIXTURE(race) {
+	struct stw_sock *s;	/* the test's controller */
+	struct stw_sock *p;	/* the probe family */
+	uint32_t active;	/* VM A: runs jobs, polls */
+	uint32_t idle;		/* VM B: sleeps in its run loop */
+	struct stw_bg *bg;	/* a second controller's request */
+	struct stw_bg *bg2;
+};
+
+FIXTURE_SETUP(race)
+{
+	uint32_t ids[2];
+	size_t n;
+
+	ASSERT_EQ(0, stw_probe_enable());
+	self->s = stw_open();
+	ASSERT_NE(NULL, self->s);
+	self->p = stw_probe_open();
+	ASSERT_NE(NULL, self->p);
+	ASSERT_EQ(0, stw_probe_reset(self->p));
+	ASSERT_EQ(0, stw_reset(self->s, WAIT_MS));
+	ASSERT_EQ(0, stw_spawn(self->s, 1, 1, 0, 0, ids, &n));
+	ASSERT_EQ(2u, n);
+	self->active = ids[0];
+	self->idle = ids[1];
+	/* Both have started: the active one polls, the idle one sleeps. */
+	ASSERT_EQ(0, stw_wait_vm_polls(self->s, self->active, 1, WAIT_MS));
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->idle, STW_VM_DOING_IDLE,
+				       WAIT_MS));
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	/* Release whatever a failed script left parked, then clean up. */
+	stw_probe_reset(self->p);
+	stw_resume(self->s, true, 0, NULL);
+	if (self->bg)
+		stw_bg_free(self->bg);
+	if (self->bg2)
+		stw_bg_free(self->bg2);
+	stw_reset(self->s, WAIT_MS);
+	stw_close(self->p);
+	stw_close(self->s);
+}
+
+static struct stw_vm find_vm(struct __test_metadata *_metadata,
+			     struct stw_sock *s, uint32_t id)
+{
+	struct stw_vm vm = {}, *vms;
+	const struct stw_vm *v;
+	size_t n;
+
+	ASSERT_EQ(0, stw_vms(s, &vms, &n)) {
+		TH_LOG("dump: %s", s->extack);
+	}
+	v = stw_vm_find(vms, n, id);
+	if (v)
+		vm = *v;
+	free(vms);
+	ASSERT_NE(0u, vm.id) {
+		TH_LOG("vm %u is not in the dump", id);
+	}
+	return vm;
+}
+
+/*
+ * What STOPPED must mean: every VM counted, stopped by its own hand, parked;
+ * the counts agree; no invariant was ever broken.
+ */
+static void check_world_stopped(struct __test_metadata *_metadata,
+				struct stw_sock *s, const char *race)
+{
+	struct stw_world w;
+	struct stw_vm *vms;
+	size_t n, i;
+
+	ASSERT_EQ(0, stw_status(s, &w));
+	ASSERT_EQ(STW_STOPPED, w.mode) {
+		TH_LOG("%s: world %s, not stopped: %s", race,
+		       stw_mode_name(w.mode), stw_describe(s));
+	}
+	ASSERT_EQ(0, stw_vms(s, &vms, &n));
+	for (i = 0; i < n; i++) {
+		EXPECT_TRUE(vms[i].state == STW_VM_STOPPED &&
+			    vms[i].doing == STW_VM_DOING_PARKED) {
+			TH_LOG("%s: world STOPPED but vm %u %s says %s, %s",
+			       race, vms[i].id, vms[i].name,
+			       stw_state_name(vms[i].state),
+			       stw_doing_name(vms[i].doing));
+		}
+	}
+	free(vms);
+	EXPECT_TRUE(w.active == w.nr_vms && w.stopped == w.nr_vms) {
+		TH_LOG("%s: STOPPED with active %u stopped %u for %u VMs",
+		       race, w.active, w.stopped, w.nr_vms);
+	}
+	EXPECT_EQ(0ull, stw_violations_total(&w)) {
+		TH_LOG("%s: invariants broken: I1 %llu I2 %llu I3 %llu I4 %llu I5 %llu",
+		       race,
+		       (unsigned long long)w.violations[STW_INV_I1],
+		       (unsigned long long)w.violations[STW_INV_I2],
+		       (unsigned long long)w.violations[STW_INV_I3],
+		       (unsigned long long)w.violations[STW_INV_I4],
+		       (unsigned long long)w.violations[STW_INV_I5]);
+	}
+}
+
+/*
+ * Race 1: the last VM to stop marks the others stopped. Hold the idle VM's
+ * stop work just before it enters: the idle VM has not stopped, so the
+ * world must not be STOPPED, whatever the active VM did.
+ */
+TEST_F(race, race1_last_vm_marks_others_stopped)
+{
+	struct stw_world w;
+	struct stw_vm b;
+
+	RACE_SCRIPT(1);
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_ENTER,
+				   self->idle, STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	/* B's stop work is about to enter; B has not stopped. */
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_ENTER,
+				    self->idle, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	/* A parks at its next poll: the last VM to stop, so far. */
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+	ASSERT_EQ(0, stw_status(self->s, &w));
+	b = find_vm(_metadata, self->s, self->idle);
+	ASSERT_NE(STW_STOPPED, w.mode) {
+		TH_LOG("race 1: world STOPPED while vm %u %s is %s and says %s",
+		       b.id, b.name, stw_doing_name(b.doing),
+		       stw_state_name(b.state));
+	}
+	EXPECT_NE(STW_VM_STOPPED, b.state);
+
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_WORK_ENTER,
+				       self->idle));
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS));
+	check_world_stopped(_metadata, self->s, "race 1");
+}
+
+/*
+ * Race 2: a hand-made stop path for idle VMs (clear the trap, count by
+ * hand, stop) drifts from the entry path and counts twice. Once every VM
+ * has parked, the world must be STOPPED with as many active as VMs.
+ */
+TEST_F(race, race2_hand_made_idle_stop)
+{
+	struct stw_world w;
+
+	RACE_SCRIPT(2);
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->idle,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+	ASSERT_EQ(0, stw_status(self->s, &w));
+	ASSERT_TRUE(w.mode == STW_STOPPED && w.active == w.nr_vms) {
+		TH_LOG("race 2: every VM parked, yet the world is %s with active %u for %u VMs",
+		       stw_mode_name(w.mode), w.active, w.nr_vms);
+	}
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS));
+	check_world_stopped(_metadata, self->s, "race 2");
+}
+
+/*
+ * Race 3 (JSC's issue 3): park the idle VM right after its unlocked
+ * entry-service check while a stop is pending; resume the world under it;
+ * let it reach its stop point in RUN_ALL. A new stop cycle must count it,
+ * complete, and find every VM stopped.
+ */
+TEST_F(race, race3_entry_check_then_resume)
+{
+	struct stw_cycle c;
+
+	RACE_SCRIPT(3);
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_ENTRY_CHECKED,
+				   self->idle, STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_ENTRY_CHECKED,
+				    self->idle, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	/* The world resumes while B is between its check and the lock. */
+	ASSERT_EQ(0, stw_resume(self->s, true, 0, NULL));
+	ASSERT_EQ(ECANCELED, stw_bg_join(self->bg, WAIT_MS));
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_POINT_LOCK,
+				   self->idle, STW_PROBE_PARK));
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_ENTRY_CHECKED,
+				       self->idle));
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_POINT_LOCK,
+				    self->idle, WAIT_MS, NULL));
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_POINT_LOCK,
+				       self->idle));
+	/* B's late stop work is done: it is idle again. */
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->idle, STW_VM_DOING_IDLE,
+				       WAIT_MS));
+
+	ASSERT_EQ(0, stw_stop(self->s, WAIT_MS, 0, &c, NULL)) {
+		TH_LOG("race 3: the next stop failed: %s", self->s->extack);
+	}
+	check_world_stopped(_metadata, self->s, "race 3");
+}
+
+/*
+ * Race 4: a VM that marks itself stopped after dropping the lock can be
+ * seen running after STOPPED fired. Park the idle VM right after it drops
+ * the lock at its stop point; once the world is STOPPED, it must already
+ * say stopped.
+ */
+TEST_F(race, race4_stopped_state_outside_lock)
+{
+	struct stw_vm b;
+
+	RACE_SCRIPT(4);
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_PARKING, self->idle,
+				   STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_PARKING, self->idle,
+				    WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_wait_mode(self->s, STW_STOPPED, WAIT_MS)) {
+		TH_LOG("world: %s", stw_describe(self->s));
+	}
+	b = find_vm(_metadata, self->s, self->idle);
+	EXPECT_EQ(STW_VM_STOPPED, b.state) {
+		TH_LOG("race 4: world STOPPED but vm %u %s says %s",
+		       b.id, b.name, stw_state_name(b.state));
+	}
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_PARKING,
+				       self->idle));
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS));
+	check_world_stopped(_metadata, self->s, "race 4");
+}
+
+static bool active_moved_or_parked(const struct stw_vm *vms, size_t n,
+				   void *arg)
+{
+	const struct stw_vm *start = arg;
+	const struct stw_vm *a = stw_vm_find(vms, n, start->id);
+
+	return a && (a->polls > start->polls ||
+		     a->doing == STW_VM_DOING_PARKED);
+}
+
+/*
+ * Race 5: a VM that saw its trap before a resume reaches the stop point in
+ * RUN_ALL. Park the active VM just before it takes the lock, resume, let it
+ * go: it must run on, counted nowhere.
+ */
+TEST_F(race, race5_late_arrival_in_run_all)
+{
+	struct stw_world w;
+	struct stw_vm a;
+
+	RACE_SCRIPT(5);
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_POINT_LOCK,
+				   self->active, STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_POINT_LOCK,
+				    self->active, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_resume(self->s, true, 0, NULL));
+	ASSERT_EQ(ECANCELED, stw_bg_join(self->bg, WAIT_MS));
+	a = find_vm(_metadata, self->s, self->active);
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_POINT_LOCK,
+				       self->active));
+	/* A either runs on (right) or parks (wrong); wait for one of them. */
+	ASSERT_EQ(0, stw_wait_vms(self->s, active_moved_or_parked, &a,
+				  WAIT_MS));
+	a = find_vm(_metadata, self->s, self->active);
+	ASSERT_EQ(0, stw_status(self->s, &w));
+	EXPECT_TRUE(a.doing != STW_VM_DOING_PARKED && w.stopped == 0) {
+		TH_LOG("race 5: late arrival in %s: vm %u %s %s, says %s; stopped %u",
+		       stw_mode_name(w.mode), a.id, a.name,
+		       stw_doing_name(a.doing), stw_state_name(a.state),
+		       w.stopped);
+	}
+	EXPECT_EQ(0ull, stw_violations_total(&w));
+	EXPECT_EQ(STW_RUN_ALL, w.mode);
+}
+
+/*
+ * Race 6: two stop work items for one VM in one cycle. Park the active VM
+ * as it leaves its job (no longer entered, trap not read yet); the stop
+ * request sees it idle and queues a stop work; then let it read its trap.
+ * It must rely on the work already queued.
+ */
+TEST_F(race, race6_duplicate_dispatch)
+{
+	struct stw_probe_hit *hits;
+	struct stw_world w;
+	size_t n, queued;
+
+	RACE_SCRIPT(6);
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_EXIT_IDLE, self->active,
+				   STW_PROBE_PARK));
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_EXIT_IDLE,
+				    self->active, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				   self->active, STW_PROBE_NOTE));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				    self->active, WAIT_MS, NULL));
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				       self->active));
+	/* A now reads its trap, idle, with a stop pending. */
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_EXIT_IDLE,
+				       self->active));
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS)) {
+		TH_LOG("stop: %s", stw_describe(self->s));
+	}
+
+	ASSERT_EQ(0, stw_status(self->s, &w));
+	ASSERT_EQ(0, stw_probe_log(self->p, &hits, &n)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	queued = stw_probe_hits(hits, n, STW_PROBE_STOP_WORK_QUEUED,
+				self->active, w.generation);
+	free(hits);
+	EXPECT_EQ(1u, queued) {
+		TH_LOG("race 6: %zu stop works queued for vm %u in generation %llu",
+		       queued, self->active, (unsigned long long)w.generation);
+	}
+	check_world_stopped(_metadata, self->s, "race 6");
+}
+
+/*
+ * Race 7: a VM destroyed while it is counted in a stop. Hold the idle VM's
+ * stop work before it enters, so the active VM parks and the stop waits for
+ * the idle one; destroy the idle one. It must be uncounted, and its going
+ * completes the stop.
+ */
+TEST_F(race, race7_destroy_during_stop)
+{
+	struct stw_world w;
+
+	RACE_SCRIPT(7);
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_ENTER,
+				   self->idle, STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_ENTER,
+				    self->idle, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+	/* The kill waits for B's stop work, parked: a second controller. */
+	self->bg2 = stw_bg_kill(self->idle);
+	ASSERT_NE(NULL, self->bg2);
+	ASSERT_EQ(0, stw_wait_nr_vms(self->s, 1, WAIT_MS));
+	ASSERT_EQ(0, stw_status(self->s, &w));
+	EXPECT_TRUE(w.mode == STW_STOPPED && w.active == 1 && w.stopped == 1) {
+		TH_LOG("race 7: vm %u destroyed during the stop: world %s, active %u, stopped %u",
+		       self->idle, stw_mode_name(w.mode), w.active, w.stopped);
+	}
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_WORK_ENTER,
+				       self->idle));
+	ASSERT_EQ(0, stw_bg_join(self->bg2, WAIT_MS));
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS));
+	check_world_stopped(_metadata, self->s, "race 7");
+}
+
+TEST_HARNESS_MAIN

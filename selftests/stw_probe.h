@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * stw_probe: scripted interleavings for the race tests, after libauto's
+ * AutoTestScript. A script arms a probe point, makes something happen, waits
+ * until a VM's thread reaches the point (it parks there), does its next
+ * step, releases it, and checks. Every wait has a timeout; on a timeout the
+ * module releases everything parked and names the probe.
+ *
+ * Requests return 0 or a positive errno; the socket keeps the last extack.
+ */
+#ifndef STW_PROBE_H
+#define STW_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uapi/stw_probe.h"
+#include "stw_nl.h"
+
+#define STW_PROBE_PARK		true
+#define STW_PROBE_NOTE		false
+#define STW_PROBE_WAIT_MS	5000
+
+struct stw_probe_hit {
+	uint64_t seq;
+	uint64_t generation;
+	int point;
+	uint32_t vm;
+};
+
+/*
+ * Make sure stw is loaded with probes=1 (reloading it if it is loaded
+ * without): 0 or errno.
+ */
+int stw_probe_enable(void);
+/* A socket on the "stw_probe" family. NULL + errno. */
+struct stw_sock *stw_probe_open(void);
+
+int stw_probe_arm(struct stw_sock *p, int point, uint32_t vm, bool park);
+/* Wait until @point armed for @vm is reached; @hit_vm (may be NULL). */
+int stw_probe_wait(struct stw_sock *p, int point, uint32_t vm,
+		   int timeout_ms, uint32_t *hit_vm);
+int stw_probe_release(struct stw_sock *p, int point, uint32_t vm);
+int stw_probe_reset(struct stw_sock *p);
+/* The ordered log of hits, malloc'ed (free()). */
+int stw_probe_log(struct stw_sock *p, struct stw_probe_hit **hits,
+		  size_t *n);
+/* How many hits of @point for @vm in @generation the log holds. */
+size_t stw_probe_hits(const struct stw_probe_hit *hits, size_t n, int point,
+		      uint32_t vm, uint64_t generation);
+const char *stw_probe_name(int point);
+
+/*
+ * A request made by a second controller, on its own socket, in a thread:
+ * for steps that block (a STOP that cannot complete yet, a KILL that waits
+ * for a parked VM). The socket, and a hold taken on it, live until
+ * stw_bg_free().
+ */
+struct stw_bg;
+
+struct stw_bg *stw_bg_stop(uint32_t timeout_ms);
+struct stw_bg *stw_bg_kill(uint32_t vm);
+struct stw_bg *stw_bg_run_one(uint32_t vm, uint32_t polls);
+/* Wait for the request: its errno, or ETIMEDOUT if it is still running. */
+int stw_bg_join(struct stw_bg *bg, int timeout_ms);
+/* The STOP's cycle, once joined. */
+const struct stw_cycle *stw_bg_cycle(const struct stw_bg *bg);
+/* Close its socket (dropping its hold); joins first if needed. */
+void stw_bg_free(struct stw_bg *bg);
+
+#endif /* STW_PROBE_H */
