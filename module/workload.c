@@ -62,7 +62,7 @@ static bool stw_demo_job(struct stw_vm *vm, u32 polls)
 	stw_vm_enter(vm);
 	for (i = 0; i < polls && !dying; i++) {
 		x = stw_demo_unit(x + i);
-		OPTIMIZER_HIDE_VAR(x);
+		barrier_data(&x);
 		WRITE_ONCE(vm->polls, vm->polls + 1);
 		dying = stw_vm_poll(vm);
 	}
@@ -82,7 +82,7 @@ static void stw_demo_run(struct kthread_work *work)
 
 		while (!READ_ONCE(d->quit)) {
 			x = stw_demo_unit(x);
-			OPTIMIZER_HIDE_VAR(x);
+			barrier_data(&x);
 			cond_resched();
 		}
 		stw_vm_exit(vm);
