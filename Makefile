@@ -5,28 +5,55 @@
 
 BUILD      ?= $(CURDIR)/build
 CACHE      := $(BUILD)/cache
-# The guest kernel is the one linux-headers-amd64 builds against.
+# The guest kernel.  KERNEL=6.1 (the default) is the one linux-headers-amd64
+# builds against.  The others (6.12, 6.12-rt: Debian's; debug: 6.1 with
+# KASAN, lockdep, kmemleak...) are fetched or built by scripts/kernels/get.sh
+# (their table) into $(CACHE)/kernel-$(KERNEL)/, with vmlinuz and build (the
+# KDIR); their module is built in a copy of the sources, $(MODDIR), so that
+# module/ keeps the default kernel's build; and they run in their own guest
+# directory.
+KERNEL     ?= 6.1
+ifeq ($(KERNEL),6.1)
 GUEST_KVER := $(shell cat $(CACHE)/kernel/version 2>/dev/null || \
 		dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
 		sed -n 's/.*linux-headers-\([0-9][^ ,]*-amd64\).*/\1/p')
 GUEST_KDIR := /usr/src/linux-headers-$(GUEST_KVER)
+MODDIR     := $(CURDIR)
+else
+GUEST_KDIR := $(CACHE)/kernel-$(KERNEL)/build
+MODDIR     := $(BUILD)/kmod-$(KERNEL)
+# For scripts/qemu/run.sh, from here and from scripts/check-mutants.sh.
+export STW_VM_KERNEL := $(CACHE)/kernel-$(KERNEL)/vmlinuz
+export STW_VM_DIR ?= $(BUILD)/guest-$(KERNEL)
+export STW_KO ?= $(MODDIR)/module/stw.ko
+endif
+MOD_SRCS   := module/Kbuild $(wildcard module/*.h) \
+		$(filter-out %.mod.c,$(wildcard module/*.c))
 # On a real machine build for the running kernel; else for the guest's.
 KDIR       ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build/Makefile),\
 		/lib/modules/$(shell uname -r)/build,$(GUEST_KDIR))
 KSFT_DIR   := $(CACHE)/kselftest
 # Guest time limit in seconds, and QEMU accelerator (tcg; kvm on request).
+ifeq ($(KERNEL),debug)
+TIMEOUT    ?= 5400
+endif
 TIMEOUT    ?= 900
 ACCEL      ?= tcg
 RUN_VM      = scripts/qemu/run.sh --build $(BUILD) --accel $(ACCEL) \
 		--timeout $(TIMEOUT)
 
 .PHONY: all module stwctl selftests deps guest vm demo check clean help \
-	checkpatch check-mutants
+	checkpatch check-mutants mutants-unarmed check-debug
 
 all: module stwctl selftests
 
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+ifneq ($(MODDIR),$(CURDIR))
+	@mkdir -p $(MODDIR)/module $(MODDIR)/uapi
+	cp -p Kbuild $(MODDIR)/ && cp -p $(MOD_SRCS) $(MODDIR)/module/ && \
+		cp -p uapi/*.h $(MODDIR)/uapi/
+endif
+	$(MAKE) -C $(KDIR) M=$(MODDIR) modules
 
 stwctl:
 	$(MAKE) -C tools/stwctl
@@ -36,6 +63,9 @@ selftests:
 
 deps:
 	@scripts/deps.sh $(BUILD)
+ifneq ($(KERNEL),6.1)
+	@scripts/kernels/get.sh $(KERNEL) $(BUILD)
+endif
 
 # Everything the guest needs, built for the guest's kernel.
 guest: deps
@@ -52,11 +82,27 @@ demo: guest
 	$(RUN_VM) --script scripts/demo.sh
 
 check: guest
+ifeq ($(KERNEL),debug)
+	$(RUN_VM) --script scripts/kernels/guest-check-debug.sh
+else
 	$(RUN_VM) --script selftests/run_tests.sh
+endif
+
+# The suite on the debug kernel, then a kmemleak scan (see
+# scripts/kernels/guest-check-debug.sh); builds the kernel the first time.
+check-debug:
+	@start=$$(date +%s); $(MAKE) --no-print-directory check KERNEL=debug; \
+	rc=$$?; echo "check-debug: $$(($$(date +%s) - start)) s; kernel build:" \
+		"$$(tail -n 1 $(CACHE)/kernel-debug/build.log)"; exit $$rc
 
 # Each race test passes on the real build and fails on its mutant.
 check-mutants: guest
 	scripts/check-mutants.sh $(BUILD) $(GUEST_KDIR) $(RACES)
+
+# How often each race's bug shows on its mutant with no probe armed.
+mutants-unarmed: guest
+	UNARMED=$(or $(RUNS),50) scripts/check-mutants.sh $(BUILD) \
+		$(GUEST_KDIR) $(RACES)
 
 checkpatch: deps
 	$(CACHE)/checkpatch/checkpatch.pl --no-tree --strict --terse \
@@ -77,4 +123,6 @@ help:
 	@echo 'make vm SCRIPT=path/to/script run a script in the guest'
 	@echo 'make check-mutants  show each race test fails on its mutant (RACES=)'
 	@echo 'make checkpatch  run the kernel style checker on module/ and uapi/'
-	@echo 'variables: KDIR (kernel build dir), TIMEOUT (s), ACCEL (tcg|kvm)'
+	@echo 'make check-debug run them on a 6.1 kernel with KASAN, lockdep, kmemleak...'
+	@echo 'variables: KDIR (kernel build dir), TIMEOUT (s), ACCEL (tcg|kvm),'
+	@echo '  KERNEL (guest kernel: 6.1 (default), 6.12, 6.12-rt, debug)'

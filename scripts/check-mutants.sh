@@ -9,6 +9,11 @@
 # not a catch.
 #
 #   scripts/check-mutants.sh BUILD_DIR KDIR [RACE...]
+#
+# With UNARMED=K, instead run each race's script K times on its mutant
+# with no probe armed (STW_PROBES_UNARMED=1: no interleaving forced) and
+# count the runs in which the bug showed: how often stress alone would see
+# it.
 set -euo pipefail
 
 build=$1
@@ -30,9 +35,16 @@ declare -A script=(
 	[7]=race7_destroy_during_stop
 )
 
-build_module() {	# build_module MUTANT DEST
-	make -s -C "$kdir" M="$top" STW_MUTANT="$1" modules >/dev/null
-	cp "$top/module/stw.ko" "$2"
+# build_module MUTANT DEST: in a copy of the source, so module/stw.ko (and
+# anyone using it meanwhile) never sees a mutant.
+build_module() {
+	local src=$out/src
+	rm -rf "$src"
+	mkdir -p "$src"
+	cp -r "$top/module" "$top/uapi" "$src/"
+	echo 'obj-m := module/' >"$src/Kbuild"
+	make -s -C "$kdir" M="$src" STW_MUTANT="$1" modules >/dev/null
+	cp "$src/module/stw.ko" "$2"
 }
 
 # run_race KO RACE LOG [env...]: the guest runs race RACE's script only.
@@ -66,13 +78,38 @@ verdict_mutant() {	# caught only with its own message, and nothing else
 	fi
 }
 
+# unarmed RACE K: how many of K unforced runs of the script show the bug.
+unarmed() {
+	local race=$1 k=$2 log=$out/unarmed$1.log
+	env STW_KO="$out/stw-mutant$race.ko" STW_VM_DIR="$out/vm" \
+		STW_VM_ALLOW_WARN=1 "$top/scripts/qemu/run.sh" --build "$build" \
+		--timeout 1800 --cmd "i=0; while [ \$i -lt $k ]; do
+			i=\$((i + 1)); echo \"run \$i\";
+			STW_RACE=$race STW_PROBES_UNARMED=1 /stw/selftests/race_test;
+		done" >"$log" 2>&1 || true
+	awk -v re="race $race: " '
+		/^run [0-9]+$/ { if (seen) n++; seen = 0; next }
+		index($0, re) { seen = 1 }
+		END { if (seen) n++; print n + 0 }' "$log"
+}
+
+if [ -n "${UNARMED:-}" ]; then
+	for r in "${races[@]}"; do
+		build_module "$r" "$out/stw-mutant$r.ko"
+	done
+	printf '%-5s %-38s %s\n' race script "bug shown, unarmed"
+	for r in "${races[@]}"; do
+		printf '%-5s %-38s %s/%s runs\n' "$r" "${script[$r]}" \
+			"$(unarmed "$r" "$UNARMED")" "$UNARMED"
+	done
+	exit 0
+fi
+
 status=0
 build_module 0 "$out/stw-real.ko"
 for r in "${races[@]}"; do
 	build_module "$r" "$out/stw-mutant$r.ko"
 done
-# Leave module/stw.ko as the real build.
-make -s -C "$kdir" M="$top" modules >/dev/null
 
 printf '%-5s %-38s %-10s %s\n' race script "real" mutant
 for r in "${races[@]}"; do

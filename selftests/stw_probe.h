@@ -46,7 +46,10 @@ int stw_probe_reset(struct stw_sock *p);
 /* The ordered log of hits, malloc'ed (free()). */
 int stw_probe_log(struct stw_sock *p, struct stw_probe_hit **hits,
 		  size_t *n);
-/* How many hits of @point for @vm in @generation the log holds. */
+/*
+ * How many hits of @point for @vm in @generation the log holds. With
+ * STW_PROBES_UNARMED=1 nothing is armed, so nothing is logged.
+ */
 size_t stw_probe_hits(const struct stw_probe_hit *hits, size_t n, int point,
 		      uint32_t vm, uint64_t generation);
 const char *stw_probe_name(int point);
