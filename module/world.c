@@ -24,6 +24,9 @@
 
 #include "world.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 struct stw_world stw_world;
 
 static BLOCKING_NOTIFIER_HEAD(stw_stop_chain);
@@ -93,6 +96,7 @@ static void stw_world_reach_stopped(struct stw_report *rep)
 			vm->state = STW_VM_STOPPED;
 	}
 	stw_world_check_stopped();
+	trace_stw_stopped(stw_world.generation, tts, 0);
 	rep->stopped = true;
 	rep->info.generation = stw_world.generation;
 	rep->info.tts_ns = tts;
@@ -121,6 +125,7 @@ static void stw_world_end_step(struct stw_vm *vm, struct stw_report *rep)
 	stw_world.step_seq++;
 	stw_world.mode = STW_STOPPED;
 	stw_world_check_stopped();
+	trace_stw_stopped(stw_world.generation, stw_world.last_tts_ns, vm->id);
 	rep->stopped = true;
 	rep->info.generation = stw_world.generation;
 	rep->info.tts_ns = stw_world.last_tts_ns;
@@ -270,6 +275,7 @@ u64 stw_world_begin_stop(bool *joined, struct stw_report *rep)
 	stw_world.active = 0;
 	stw_world.stopped = 0;
 	stw_world.stop_start = ktime_get();
+	trace_stw_stop_begin(stw_world.generation, stw_world.nr_vms);
 
 	/*
 	 * Every live VM is counted here, entered or idle, so that STOPPED
@@ -324,6 +330,7 @@ void stw_world_resume(struct stw_report *rep)
 	stw_world.active = STW_ACTIVE_SENTINEL;
 	stw_world.stopped = 0;
 	stw_world.step_vm = NULL;
+	trace_stw_resumed(stw_world.generation);
 	rep->resumed = true;
 	rep->info.generation = stw_world.generation;
 	wake_up_all(&stw_world.wq);
@@ -455,6 +462,7 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	mutex_unlock(&stw_world.lock);
 	stw_world_report(&rep);
 
+	trace_stw_vm_park(vm->id, stw_world.generation);
 	stw_probe(STW_PROBE_PARKING, vm);
 	if (stw_mutant(4))	/* Mutant 4: marked stopped outside the lock. */
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
@@ -464,6 +472,7 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	mutex_lock(&stw_world.lock);
 	vm->state = STW_VM_RUNNING;
 	dying = vm->dying;
+	trace_stw_vm_release(vm->id, stw_world.generation);
 	mutex_unlock(&stw_world.lock);
 	return dying;
 }
