@@ -9,7 +9,8 @@
  * STW_GENL_VERSION, in the initial network namespace only. Every command
  * but STW_CMD_STATUS needs CAP_NET_ADMIN. Unknown attributes are rejected
  * (strict validation); every error carries an extended ack message naming
- * what was wrong.
+ * what was wrong. VM ids are 1 or more. STOP and RUN_ONE wait; a signal
+ * ends the wait with EINTR (and a STOP's hold is dropped).
  *
  * STW_CMD_STATUS
  * --------------

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * stwctl: command line parsing shared by the subcommands: numbers with
+ * range checks and one-line usage errors (exit code 2).
+ */
+#ifndef STWCTL_ARGS_H
+#define STWCTL_ARGS_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "stwctl.h"
+
+/* Options every subcommand takes; append them to its getopt table. */
+#define COMMON_LONGOPTS \
+	{ "json", no_argument, NULL, 'j' }, \
+	{ "help", no_argument, NULL, 'h' }
+
+#define OPT_END		{ NULL, 0, NULL, 0 }
+
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+/* Prints "stwctl: NAME: MESSAGE (see 'stwctl help NAME')"; returns 2. */
+int usage_error(const struct subcommand *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parses OPT's value into *out, or reports a usage error. */
+int opt_u32(const struct subcommand *cmd, const char *opt, const char *s,
+	    uint32_t min, uint32_t max, uint32_t *out);
+
+/*
+ * The default case of a subcommand's getopt loop: handles -j, -h and the
+ * errors. Returns -1 if the option was handled and parsing goes on, else
+ * the exit code to return at once (0 after --help).
+ */
+int opt_common(const struct subcommand *cmd, int c, char **argv);
+
+#endif /* STWCTL_ARGS_H */

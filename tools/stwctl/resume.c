@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stwctl resume: release stop holds; the world runs again when none is
+ * left.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "requests.h"
+
+static int run_resume(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "hold", required_argument, NULL, 'H' },
+		COMMON_LONGOPTS,
+		OPT_END
+	};
+	struct resume_result r;
+	uint32_t hold_id = 0;
+	bool force = false;
+	struct stw_err e;
+	struct stw_nl nl;
+	int c, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":fH:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'H':
+			ret = opt_u32(&cmd_resume, "--hold", optarg, 1,
+				      UINT32_MAX, &hold_id);
+			if (ret)
+				return ret;
+			break;
+		default:
+			ret = opt_common(&cmd_resume, c, argv);
+			if (ret >= 0)
+				return ret;
+		}
+	}
+	if (optind < argc)
+		return usage_error(&cmd_resume, "unexpected argument '%s'",
+				   argv[optind]);
+	if (force && hold_id)
+		return usage_error(&cmd_resume,
+				   "give --force or --hold, not both");
+
+	ret = stw_nl_open(&nl, "resume");
+	if (ret)
+		return ret;
+	if (!resume_request(&nl, hold_id, force, &r, &e)) {
+		resume_print(&r);
+		ret = EXIT_OK;
+	} else if (!e.local && e.err == EALREADY) {
+		fputs("stwctl: resume: nothing to resume", stderr);
+		if (e.msg[0] && !strstr(e.msg, "nothing to resume"))
+			fprintf(stderr, ": %s", e.msg);
+		fputc('\n', stderr);
+		ret = EXIT_FAILED;
+	} else {
+		ret = stw_nl_fail(&nl, &e);
+	}
+	stw_nl_close(&nl);
+	return ret;
+}
+
+const struct subcommand cmd_resume = {
+	.name = "resume",
+	.run = run_resume,
+	.synopsis = "[--force] [--hold ID] [-j]",
+	.summary = "release stop holds; the world runs when none is left",
+	.help =
+"Releases stop holds. With no option: every detached hold (those of\n"
+"'stwctl stop'). The world resumes when its last hold goes.\n"
+"\n"
+"  --hold ID    release this hold only (the number 'stwctl stop' printed)\n"
+"  --force      release every hold, also those of running 'stwctl hold's\n"
+"               and of other controllers\n"
+"  -j, --json   JSON output\n"
+"\n"
+"Prints 'resumed' if the world runs again, else 'released, N holds remain'.\n"
+"With -j: {\"resumed\": true|false, \"generation\": N, \"holds\": N}\n"
+"If there was nothing to release: 'nothing to resume' on stderr, exit 1.\n",
+};

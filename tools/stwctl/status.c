@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stwctl status: the world (STATUS do) and every VM (STATUS dump).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "requests.h"
+#include "nl.h"
+#include "output.h"
+#include "table.h"
+
+static int vm_reply(const struct stw_msg *m, void *arg)
+{
+	struct nlattr **tb = m->tb;
+	struct stw_vm_info vm;
+
+	if (!tb[STW_A_VM] || stw_parse_vm(tb[STW_A_VM], &vm))
+		return -1;
+	return stw_vms_add(arg, &vm);
+}
+
+static int fetch(struct stw_nl *nl, struct stw_world_info *w,
+		 struct stw_vms *vms)
+{
+	struct nl_msg *msg;
+	struct stw_err e;
+
+	if (world_fetch(nl, w, &e))
+		return stw_nl_fail(nl, &e);
+	msg = stw_nl_msg(nl, STW_CMD_STATUS, NLM_F_DUMP, 0);
+	if (!msg)
+		return stw_nl_nomem(nl);
+	if (stw_nl_call(nl, msg, vm_reply, vms, &e))
+		return stw_nl_fail(nl, &e);
+	return EXIT_OK;
+}
+
+/* ---- JSON ---- */
+
+static void print_json(const struct stw_world_info *w,
+		       const struct stw_vms *vms)
+{
+	struct json j;
+	size_t i;
+
+	json_begin(&j, stdout);
+	json_world(&j, "world", w);
+	json_arr(&j, "vms");
+	for (i = 0; i < vms->n; i++)
+		json_vm(&j, NULL, &vms->v[i]);
+	json_arr_end(&j);
+	json_end(&j);
+}
+
+/* ---- tab-separated ---- */
+
+static void print_tab(const struct stw_world_info *w,
+		      const struct stw_vms *vms)
+{
+	size_t i;
+	int k;
+
+	printf("world\tmode\t%s\n", mode_name(w->mode));
+	printf("world\tgeneration\t%" PRIu64 "\n", w->generation);
+	printf("world\tvms\t%" PRIu32 "\n", w->nr_vms);
+	printf("world\tactive\t%" PRIu32 "\n", w->active);
+	printf("world\tstopped\t%" PRIu32 "\n", w->stopped);
+	printf("world\tholds\t%" PRIu32 "\n", w->holds);
+	printf("world\tstep_vm\t%" PRIu32 "\n",
+	       w->has_step_vm ? w->step_vm : 0);
+	printf("world\tcycles\t%" PRIu64 "\n", w->cycles);
+	printf("world\ttimeouts\t%" PRIu64 "\n", w->timeouts);
+	printf("world\tlast_tts_ns\t%" PRIu64 "\n", w->last_tts_ns);
+	printf("world\tmax_tts_ns\t%" PRIu64 "\n", w->max_tts_ns);
+	printf("world\ttts_hist\t");
+	for (k = 0; k < STW_TTS_HIST_BUCKETS; k++)
+		printf("%s%" PRIu64, k ? " " : "", w->tts_hist[k]);
+	printf("\nworld\tviolations\t");
+	for (k = 0; k < STW_INV_COUNT; k++)
+		printf("%s%" PRIu64, k ? " " : "", w->violations[k]);
+	putchar('\n');
+	for (i = 0; i < vms->n; i++) {
+		const struct stw_vm_info *vm = &vms->v[i];
+
+		printf("vm\t%" PRIu32 "\t%s\t%" PRIu32 "\t%s\t%s\t%s\t%" PRIu64
+		       "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
+		       vm->id, vm->name, vm->pid, kind_name(vm->kind),
+		       state_name(vm->state), doing_name(vm->doing),
+		       vm->stops, vm->last_tts_ns, vm->polls, vm->jobs);
+	}
+}
+
+/* ---- human ---- */
+
+static void print_hist(const struct stw_world_info *w)
+{
+	char lo[NS_BUF], hi[NS_BUF];
+	const char *sep = "";
+	int i;
+
+	printf("tts histogram:");
+	for (i = 0; i < STW_TTS_HIST_BUCKETS; i++) {
+		if (!w->tts_hist[i])
+			continue;
+		if (i == 0)
+			printf("%s <2ns %" PRIu64, sep, w->tts_hist[i]);
+		else
+			printf("%s %s-%s %" PRIu64, sep,
+			       fmt_ns(lo, 1ULL << i), fmt_ns(hi, 2ULL << i),
+			       w->tts_hist[i]);
+		sep = ",";
+	}
+	putchar('\n');
+}
+
+static void print_world(const struct stw_world_info *w)
+{
+	char last[NS_BUF], max[NS_BUF];
+	bool clean = true;
+	int i;
+
+	printf("world: %s  generation %" PRIu64 "  vms %" PRIu32
+	       " (active %" PRIu32 ", stopped %" PRIu32 ")  holds %" PRIu32,
+	       mode_name(w->mode), w->generation, w->nr_vms, w->active,
+	       w->stopped, w->holds);
+	if (w->has_step_vm)
+		printf("  step vm %" PRIu32, w->step_vm);
+	printf("\nstats: cycles %" PRIu64 "  timeouts %" PRIu64
+	       "  last tts %s  max tts %s\n",
+	       w->cycles, w->timeouts,
+	       w->cycles ? fmt_ns(last, w->last_tts_ns) : "-",
+	       w->cycles ? fmt_ns(max, w->max_tts_ns) : "-");
+	if (w->cycles)
+		print_hist(w);
+	printf("violations:");
+	for (i = 0; i < STW_INV_COUNT; i++) {
+		if (!w->violations[i])
+			continue;
+		printf(" I%d=%" PRIu64, i + 1, w->violations[i]);
+		clean = false;
+	}
+	printf(clean ? " none\n" : "  (invariants broken)\n");
+}
+
+static int print_vms(const struct stw_vms *vms)
+{
+	static const char *const headers[] = {
+		"ID", "NAME", "PID", "KIND", "STATE", "DOING", "STOPS",
+		"LAST-TTS", "POLLS", "JOBS",
+	};
+	char id[16], pid[16], stops[24], tts[NS_BUF], polls[24], jobs[24];
+	const char *row[] = {
+		id, NULL, pid, NULL, NULL, NULL, stops, tts, polls, jobs,
+	};
+	struct table t;
+	size_t i;
+
+	if (!vms->n) {
+		printf("\nno VMs\n");
+		return EXIT_OK;
+	}
+	table_init(&t, 10, headers, "rlrlllrrrr");
+	for (i = 0; i < vms->n; i++) {
+		const struct stw_vm_info *vm = &vms->v[i];
+
+		snprintf(id, sizeof(id), "%" PRIu32, vm->id);
+		row[1] = vm->name;
+		snprintf(pid, sizeof(pid), "%" PRIu32, vm->pid);
+		row[3] = kind_name(vm->kind);
+		row[4] = state_name(vm->state);
+		row[5] = doing_name(vm->doing);
+		snprintf(stops, sizeof(stops), "%" PRIu64, vm->stops);
+		if (vm->stops)
+			fmt_ns(tts, vm->last_tts_ns);
+		else
+			strcpy(tts, "-");
+		snprintf(polls, sizeof(polls), "%" PRIu64, vm->polls);
+		snprintf(jobs, sizeof(jobs), "%" PRIu64, vm->jobs);
+		if (table_add(&t, row)) {
+			table_free(&t);
+			fprintf(stderr, "stwctl: status: out of memory\n");
+			return EXIT_FAILED;
+		}
+	}
+	putchar('\n');
+	table_print(&t, stdout);
+	table_free(&t);
+	return EXIT_OK;
+}
+
+static int run_status(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS, OPT_END };
+	struct stw_world_info w;
+	struct stw_vms vms = {};
+	struct stw_nl nl;
+	int c, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
+		ret = opt_common(&cmd_status, c, argv);
+		if (ret >= 0)
+			return ret;
+	}
+	if (optind < argc)
+		return usage_error(&cmd_status, "unexpected argument '%s'",
+				   argv[optind]);
+
+	ret = stw_nl_open(&nl, "status");
+	if (ret)
+		return ret;
+	ret = fetch(&nl, &w, &vms);
+	stw_nl_close(&nl);
+	if (ret)
+		goto out;
+
+	if (opt_json) {
+		print_json(&w, &vms);
+	} else if (!isatty(STDOUT_FILENO)) {
+		print_tab(&w, &vms);
+	} else {
+		print_world(&w);
+		ret = print_vms(&vms);
+	}
+	fflush(stdout);
+out:
+	stw_vms_free(&vms);
+	return ret;
+}
+
+const struct subcommand cmd_status = {
+	.name = "status",
+	.run = run_status,
+	.synopsis = "[-j]",
+	.summary = "show the world and every VM (the default command)",
+	.help =
+"Shows the world (STATUS) and every VM (a STATUS dump). Needs no privilege.\n"
+"\n"
+"On a terminal: a header, then one row per VM:\n"
+"  world: stopped  generation 12  vms 5 (active 5, stopped 5)  holds 1\n"
+"  stats: cycles 12  timeouts 0  last tts 85us  max tts 1.2ms\n"
+"  tts histogram: 66us-131us 3, 131us-262us 9\n"
+"  violations: none\n"
+"\n"
+"  ID  NAME      PID  KIND    STATE    DOING   STOPS  LAST-TTS  POLLS  JOBS\n"
+"   1  active-1  812  active  stopped  parked     12      85us  40211    40\n"
+"\n"
+"Not on a terminal: tab-separated lines, one value each, times in ns:\n"
+"  world<TAB>mode<TAB>run_all|stopping|stopped|run_one\n"
+"  world<TAB>KEY<TAB>NUMBER, KEY one of generation vms active stopped\n"
+"      holds step_vm (0: none) cycles timeouts last_tts_ns max_tts_ns\n"
+"  world<TAB>tts_hist<TAB>40 space-separated counts; count i has\n"
+"      2^i <= tts_ns < 2^(i+1) (count 0 also tts_ns < 1)\n"
+"  world<TAB>violations<TAB>5 space-separated counts, I1..I5\n"
+"  vm<TAB>ID<TAB>NAME<TAB>PID<TAB>KIND<TAB>STATE<TAB>DOING<TAB>STOPS<TAB>\n"
+"      LAST_TTS_NS<TAB>POLLS<TAB>JOBS   (one line per VM, in id order)\n"
+"\n"
+"With -j, one JSON object:\n"
+"  {\"world\": {\"mode\", \"generation\", \"vms\", \"active\", \"stopped\", \"holds\",\n"
+"    \"step_vm\" (null unless run_one), \"cycles\", \"timeouts\", \"last_tts_ns\",\n"
+"    \"max_tts_ns\", \"tts_hist\": [40 counts], \"violations\": {\"I1\": 0, ...}},\n"
+"   \"vms\": [{\"id\", \"name\", \"pid\", \"kind\", \"state\", \"doing\", \"stops\",\n"
+"    \"last_tts_ns\", \"polls\", \"jobs\"}, ...]}\n"
+"\n"
+"Names: mode run_all|stopping|stopped|run_one;\n"
+"  kind active|idle|bursty|nopoll|external; state starting|running|stopped;\n"
+"  doing idle|idle_dispatched|running|blocked|parked.\n",
+};

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * stwctl: shared declarations: exit codes, the subcommand table entry and
+ * the global options.
+ */
+#ifndef STWCTL_H
+#define STWCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define STWCTL_VERSION	"1.0"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Exit codes, documented in `stwctl --help`. */
+enum {
+	EXIT_OK		= 0,	/* done */
+	EXIT_FAILED	= 1,	/* the request failed */
+	EXIT_USAGE	= 2,	/* bad command line */
+	EXIT_NOMODULE	= 3,	/* the stw module is not loaded */
+	EXIT_TIMEDOUT	= 4,	/* the stop or the step timed out */
+};
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;	/* the arguments, after the name */
+	const char *summary;	/* one line for `stwctl --help` */
+	const char *help;	/* the body of `stwctl help NAME` */
+};
+
+extern const struct subcommand cmd_status, cmd_stop, cmd_hold, cmd_resume,
+	cmd_step, cmd_spawn, cmd_kill, cmd_job, cmd_monitor;
+
+/* -j/--json, given before or after the subcommand. */
+extern bool opt_json;
+
+void print_help(const struct subcommand *cmd, FILE *f);
+
+#endif /* STWCTL_H */
