@@ -77,6 +77,9 @@ TEST_F(life, born_while_stopping_is_waited_for)
 	uint32_t nopoll, b;
 
 	nopoll = spawn_one(_metadata, self->s, STW_VM_KIND_NOPOLL);
+	/* Entered and spinning: it will never park, the stop cannot end. */
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, nopoll, STW_VM_DOING_RUNNING,
+				       WAIT_MS));
 	ASSERT_EQ(ETIMEDOUT, stw_stop(self->s, 100, STW_STOP_KEEP_WAITING,
 				      NULL, &lag));
 	stw_vm_list_free(&lag);
