@@ -518,10 +518,16 @@ err_free_msg:
 
 /* ---- RUN_ONE ---- */
 
-static bool stw_nl_step_settled(u64 seq)
+static bool stw_nl_step_ended(u64 seq)
 {
 	return READ_ONCE(stw_world.step_seq) != seq ||
 	       READ_ONCE(stw_world.mode) != STW_RUN_ONE;
+}
+
+/* The step ended, or stw is unloading and the wait must give up. */
+static bool stw_nl_step_settled(u64 seq)
+{
+	return stw_nl_step_ended(seq) || READ_ONCE(stw_world.shutting_down);
 }
 
 static int stw_nl_run_one_doit(struct sk_buff *skb, struct genl_info *info)
@@ -573,8 +579,11 @@ static int stw_nl_run_one_doit(struct sk_buff *skb, struct genl_info *info)
 						msecs_to_jiffies(timeout_ms));
 
 	mutex_lock(&stw_world.lock);
-	if (!stw_nl_step_settled(seq)) {
-		if (left < 0) {
+	if (!stw_nl_step_ended(seq)) {
+		if (stw_world.shutting_down) {
+			NL_SET_ERR_MSG_MOD(info->extack, "stw is unloading");
+			ret = -ESHUTDOWN;
+		} else if (left < 0) {
 			ret = -EINTR;
 		} else {
 			NL_SET_ERR_MSG_MOD(info->extack,

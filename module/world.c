@@ -62,7 +62,11 @@ static void stw_world_account_tts(u64 tts_ns)
 				 STW_TTS_HIST_BUCKETS - 1)]++;
 }
 
-/* I3: in STOPPED every live VM is counted, says stopped and is parked. */
+/*
+ * I3: in STOPPED every counted VM says stopped and is parked. A VM born
+ * after the cycle began is not counted until it parks at its first entry;
+ * until then it must not have run at all.
+ */
 static void stw_world_check_stopped(void)
 {
 	struct stw_vm *vm;
@@ -70,8 +74,8 @@ static void stw_world_check_stopped(void)
 
 	lockdep_assert_held(&stw_world.lock);
 	xa_for_each(&stw_world.vms, id, vm) {
-		if (!vm->counted || !vm->parked ||
-		    vm->state != STW_VM_STOPPED)
+		if (vm->counted ? !vm->parked || vm->state != STW_VM_STOPPED
+				: vm->state != STW_VM_STARTING)
 			stw_violation(STW_INV_I3,
 				      "vm %u %s in STOPPED: counted %d parked %d state %d",
 				      vm->id, vm->name, vm->counted, vm->parked,
