@@ -130,6 +130,26 @@ static void check_world_stopped(struct __test_metadata *_metadata,
 }
 
 /*
+ * A second controller asks for a stop; the idle VM B is held just before
+ * its stop work enters (B has not stopped), while the active VM A parks at
+ * its next poll. The stop cannot complete until B is let go.
+ */
+static void hold_idle_vm_before_its_stop_work(struct __test_metadata *_metadata,
+					      FIXTURE_DATA(race) *self)
+{
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_ENTER,
+				   self->idle, STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_ENTER,
+				    self->idle, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+}
+
+/*
  * Race 1: the last VM to stop marks the others stopped. Hold the idle VM's
  * stop work just before it enters: the idle VM has not stopped, so the
  * world must not be STOPPED, whatever the active VM did.
@@ -140,18 +160,7 @@ TEST_F(race, race1_last_vm_marks_others_stopped)
 	struct stw_vm b;
 
 	RACE_SCRIPT(1);
-	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_ENTER,
-				   self->idle, STW_PROBE_PARK));
-	self->bg = stw_bg_stop(2 * WAIT_MS);
-	ASSERT_NE(NULL, self->bg);
-	/* B's stop work is about to enter; B has not stopped. */
-	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_ENTER,
-				    self->idle, WAIT_MS, NULL)) {
-		TH_LOG("%s", self->p->extack);
-	}
-	/* A parks at its next poll: the last VM to stop, so far. */
-	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
-				       STW_VM_DOING_PARKED, WAIT_MS));
+	hold_idle_vm_before_its_stop_work(_metadata, self);
 	ASSERT_EQ(0, stw_status(self->s, &w));
 	b = find_vm(_metadata, self->s, self->idle);
 	ASSERT_NE(STW_STOPPED, w.mode) {
@@ -376,16 +385,7 @@ TEST_F(race, race7_destroy_during_stop)
 	struct stw_world w;
 
 	RACE_SCRIPT(7);
-	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_ENTER,
-				   self->idle, STW_PROBE_PARK));
-	self->bg = stw_bg_stop(2 * WAIT_MS);
-	ASSERT_NE(NULL, self->bg);
-	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_ENTER,
-				    self->idle, WAIT_MS, NULL)) {
-		TH_LOG("%s", self->p->extack);
-	}
-	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
-				       STW_VM_DOING_PARKED, WAIT_MS));
+	hold_idle_vm_before_its_stop_work(_metadata, self);
 	/* The kill waits for B's stop work, parked: a second controller. */
 	self->bg2 = stw_bg_kill(self->idle);
 	ASSERT_NE(NULL, self->bg2);
