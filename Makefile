@@ -27,8 +27,6 @@ export STW_VM_KERNEL := $(CACHE)/kernel-$(KERNEL)/vmlinuz
 export STW_VM_DIR ?= $(BUILD)/guest-$(KERNEL)
 export STW_KO ?= $(MODDIR)/module/stw.ko
 endif
-MOD_SRCS   := module/Kbuild $(wildcard module/*.h) \
-		$(filter-out %.mod.c,$(wildcard module/*.c))
 # On a real machine build for the running kernel; else for the guest's.
 KDIR       ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build/Makefile),\
 		/lib/modules/$(shell uname -r)/build,$(GUEST_KDIR))
@@ -36,22 +34,22 @@ KSFT_DIR   := $(CACHE)/kselftest
 # Guest time limit in seconds, and QEMU accelerator (tcg; kvm on request).
 ifeq ($(KERNEL),debug)
 TIMEOUT    ?= 5400
+# KASAN breaks its PVH entry: QEMU boots its bzImage (see debug.config).
+export STW_VM_BZIMAGE := 1
 endif
 TIMEOUT    ?= 900
 ACCEL      ?= tcg
 RUN_VM      = scripts/qemu/run.sh --build $(BUILD) --accel $(ACCEL) \
 		--timeout $(TIMEOUT)
 
-.PHONY: all module stwctl selftests deps guest vm demo check clean help \
-	checkpatch check-mutants mutants-unarmed check-debug
+.PHONY: all module stwctl selftests deps guest vm demo check bench clean help \
+	checkpatch check-mutants mutants-unarmed check-debug stress fuzz
 
 all: module stwctl selftests
 
 module:
 ifneq ($(MODDIR),$(CURDIR))
-	@mkdir -p $(MODDIR)/module $(MODDIR)/uapi
-	cp -p Kbuild $(MODDIR)/ && cp -p $(MOD_SRCS) $(MODDIR)/module/ && \
-		cp -p uapi/*.h $(MODDIR)/uapi/
+	scripts/kernels/copy-src.sh $(MODDIR) $(BUILD)
 endif
 	$(MAKE) -C $(KDIR) M=$(MODDIR) modules
 
@@ -88,12 +86,32 @@ else
 	$(RUN_VM) --script selftests/run_tests.sh
 endif
 
+# stw against a raw barrier and kthread_park(), in the guest (~10 min of
+# TCG): a table, build/bench/bench.csv and build/bench/bench.png.
+bench: guest
+	$(MAKE) -C bench
+	scripts/bench-host.sh $(BUILD) $(ACCEL)
+
 # The suite on the debug kernel, then a kmemleak scan (see
 # scripts/kernels/guest-check-debug.sh); builds the kernel the first time.
 check-debug:
 	@start=$$(date +%s); $(MAKE) --no-print-directory check KERNEL=debug; \
 	rc=$$?; echo "check-debug: $$(($$(date +%s) - start)) s; kernel build:" \
 		"$$(tail -n 1 $(CACHE)/kernel-debug/build.log)"; exit $$rc
+
+# Controllers stop, step and resume at once while VMs come and go: COUNT
+# stop requests (default 10000, ~70 s of TCG; COUNT=100000 is a soak of
+# ~10 min), SEED for another interleaving.
+stress: TIMEOUT = $(shell echo $$((600 + $(or $(COUNT),10000) / 10)))
+stress: guest
+	$(RUN_VM) --cmd 'STW_STRESS_CYCLES=$(or $(COUNT),10000) STW_STRESS_SEED=$(or $(SEED),1) /stw/selftests/stress_test'
+
+# Random and malformed netlink messages, as root and as nobody: COUNT
+# each (default 100000: ~2.5 min of TCG as root, seconds as nobody; make
+# check runs 25000), SEED for another stream.
+fuzz: TIMEOUT = $(shell echo $$((600 + $(or $(COUNT),100000) / 100)))
+fuzz: guest
+	$(RUN_VM) --cmd 'STW_FUZZ_COUNT=$(or $(COUNT),100000) STW_FUZZ_SEED=$(or $(SEED),1) /stw/selftests/fuzz_test'
 
 # Each race test passes on the real build and fails on its mutant.
 check-mutants: guest
@@ -104,10 +122,14 @@ mutants-unarmed: guest
 	UNARMED=$(or $(RUNS),50) scripts/check-mutants.sh $(BUILD) \
 		$(GUEST_KDIR) $(RACES)
 
+# trace.h keeps the TRACE_EVENT layout that --strict objects to, as
+# mainline's trace headers do.
+CHECKPATCH = $(CACHE)/checkpatch/checkpatch.pl --no-tree --terse \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 checkpatch: deps
-	$(CACHE)/checkpatch/checkpatch.pl --no-tree --strict --terse \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
-		-f module/*.c module/*.h uapi/*.h
+	$(CHECKPATCH) --strict -f $(filter-out module/trace.h %.mod.c,\
+		$(wildcard module/*.c module/*.h uapi/*.h))
+	$(CHECKPATCH) -f module/trace.h
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

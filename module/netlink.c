@@ -775,8 +775,11 @@ static int stw_nl_kill_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -EINVAL;
 		goto err_free;
 	}
-	for (rem = 0; rem < n; rem++)
-		stw_demo_kill(ids[rem]);	/* one killed meanwhile: gone */
+	/* Reply with what this request destroyed: not a repeated id twice. */
+	max = n;
+	for (n = 0, rem = 0; rem < max; rem++)
+		if (!stw_demo_kill(ids[rem]))
+			ids[n++] = ids[rem];
 reply:
 	ret = stw_nl_reply_ids(info, STW_CMD_KILL, ids, n);
 err_free:

@@ -18,6 +18,7 @@ module_param(probes, bool, 0444);
 MODULE_PARM_DESC(probes, "register the stw_probe family for race tests");
 
 DEFINE_STATIC_KEY_FALSE(stw_probe_key);
+EXPORT_SYMBOL_GPL(stw_probe_key);
 
 #define STW_PROBE_SLOTS		16
 /* A parked thread gives up on its own after this: a test died. */
@@ -138,6 +139,7 @@ void __stw_probe(enum stw_probe_point point, struct stw_vm *vm)
 				    point);
 	}
 }
+EXPORT_SYMBOL_GPL(__stw_probe);
 
 static void stw_probe_reset(void)
 {

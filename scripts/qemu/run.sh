@@ -6,7 +6,10 @@
 # the kernel's tools/testing/selftests/wireguard/qemu.
 #
 #   scripts/qemu/run.sh --build BUILD_DIR [--accel tcg|kvm] --timeout SEC
-#                       (--cmd 'SHELL COMMAND' | --script PATH)
+#                       [--kernel PATH] (--cmd 'SHELL COMMAND' | --script PATH)
+#
+# --kernel is the guest kernel's bzImage (default: STW_VM_KERNEL, else
+# BUILD_DIR/cache/kernel/vmlinuz, the Debian kernel of `make deps`).
 #
 # The guest has three serial ports:
 #   ttyS0  kernel console and /init's messages  -> BUILD_DIR/guest/console.log
@@ -26,17 +29,27 @@
 #   STW_VM_DIR         work directory (default BUILD_DIR/guest), to run
 #                      several guests at once
 #   STW_VM_MEM         guest memory (default 2G)
+#   STW_VM_KERNEL      the guest kernel, as --kernel
 #   STW_VM_BZIMAGE     1: boot vmlinuz itself, not the vmlinux decompressed
 #                      from it (see boot_image)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
-build= accel=tcg timeout= cmd= script=
+build= accel=tcg timeout= cmd= script= kernel=
 
-# What counts as the kernel reporting a problem (extended regex).
-fatal_re='BUG:|kernel BUG at|Oops|invalid opcode:|general protection fault|[Kk]ernel panic|blocked for more than|soft lockup|hard LOCKUP|rcu.*detected stall|KASAN|UBSAN|kmemleak|lockdep|possible circular locking'
+# What counts as the kernel reporting a problem (extended regex).  The
+# debug kernel's reports too (make check-debug): lockdep's (fatal even with
+# STW_VM_ALLOW_WARN), debug objects', list debugging's, kmemleak's failures
+# and the leak reports scripts/kernels/guest-check-debug.sh copies to the
+# kernel log, but not kmemleak's boot line nor its 'N new suspected memory
+# leaks' (a first scan's suspicion: that script decides).
+fatal_re='BUG:|kernel BUG at|Oops|invalid opcode:|general protection fault|[Kk]ernel panic|blocked for more than|soft lockup|hard LOCKUP|rcu.*detected stall|KASAN|UBSAN|lockdep|possible circular locking'
+fatal_re+='|WARNING: (possible|inconsistent|suspicious|bad unlock|held lock|lock held|Nested lock)|\*\*\* DEADLOCK \*\*\*|ODEBUG:|list_[a-z_]* corruption'
+fatal_re+='|unreferenced object 0x|kmemleak: .*([Cc]annot|disabled|pool empty)'
 warn_re='WARNING:|Call Trace'
+# Lines that match the above and are no problem: the debug kernel's banners.
+benign_re='RCU lockdep checking is enabled'
 
 say() { echo "stw-vm: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -51,6 +64,7 @@ parse_args() {
 		case $1 in
 		--build)   build=${2:?}; shift 2 ;;
 		--accel)   accel=${2:?}; shift 2 ;;
+		--kernel)  kernel=${2:?}; shift 2 ;;
 		--timeout) timeout=${2:?}; shift 2 ;;
 		--cmd)     cmd=${2?}; shift 2 ;;
 		--script)  script=${2:?}; shift 2 ;;
@@ -74,7 +88,7 @@ parse_args() {
 set_paths() {
 	mkdir -p "$build"
 	build=$(cd "$build" && pwd)
-	kernel=$build/cache/kernel/vmlinuz
+	kernel=${kernel:-${STW_VM_KERNEL:-$build/cache/kernel/vmlinuz}}
 	work=${STW_VM_DIR:-$build/guest}
 	root=$work/root
 	initrd=$work/initramfs.cpio
@@ -153,6 +167,21 @@ stage_tests() {
 	done
 }
 
+# The bench (make bench), when built: stw_bench.ko, built with stw.ko, and
+# the bench's user-space executables, at /stw/bench/. Only scripts/bench.sh
+# loads the module.
+stage_bench() {
+	local f bench_ko
+	bench_ko=$(dirname "$ko")/../bench/stw_bench.ko
+	[ ! -f "$bench_ko" ] || install_file "$bench_ko" /stw/bench/stw_bench.ko
+	for f in "$top"/bench/*; do
+		[ -f "$f" ] && [ -x "$f" ] && is_elf "$f" || continue
+		case $f in *.ko) continue ;; esac
+		install_file "$f" "/stw/bench/${f##*/}"
+		install_libs "$f"
+	done
+}
+
 # The command goes into the initramfs as a file, not on the kernel command
 # line: no quoting or length trouble.
 stage_command() {
@@ -160,7 +189,7 @@ stage_command() {
 	mkdir -p "$root/stw"
 	if [ -n "$script" ]; then
 		name=${script##*/}
-		case $name in stw.ko|cmd|selftests|scripts)
+		case $name in stw.ko|cmd|selftests|scripts|bench)
 			die "--script: rename $name, it clashes with a file in /stw" ;;
 		esac
 		install_file "$script" "/stw/$name"
@@ -174,13 +203,14 @@ stage_command() {
 bzimage_u32() { od -An -tu4 -j "$1" -N4 "$kernel" | tr -d ' '; }
 bzimage_u8() { od -An -tu1 -j "$1" -N1 "$kernel" | tr -d ' '; }
 
-# Debian's vmlinuz is XZ-compressed, and its decompressor takes ~2 s of the
-# ~4 s a TCG boot lasts.  The kernel has CONFIG_PVH, so QEMU can boot the
-# uncompressed ELF directly: decompress it once, next to vmlinuz, and boot
-# that.  Falls back to vmlinuz if anything about it looks wrong, or if
-# STW_VM_BZIMAGE=1.
+# Debian's vmlinuz is XZ-compressed (6.12's: zstd), and its decompressor
+# takes ~2 s of the ~4 s a TCG boot lasts.  The kernel has CONFIG_PVH, so
+# QEMU can boot the uncompressed ELF directly: decompress it once, next to
+# vmlinuz, and boot that (a vmlinux there that is not older than vmlinuz is
+# booted as is).  Falls back to vmlinuz if anything about it looks wrong, or
+# if STW_VM_BZIMAGE=1.
 boot_image() {
-	local elf=${kernel%/*}/vmlinux setup off len
+	local elf=${kernel%/*}/vmlinux setup off len unz
 	image=$kernel
 	[ "${STW_VM_BZIMAGE:-0}" != 1 ] || return 0
 	if [ ! -s "$elf" ] || [ "$elf" -ot "$kernel" ]; then
@@ -190,9 +220,15 @@ boot_image() {
 		[ "$setup" != 0 ] || setup=4
 		off=$(( (setup + 1) * 512 + $(bzimage_u32 $((0x248))) ))
 		len=$(bzimage_u32 $((0x24c)))
+		# The payload ends with its uncompressed size, 4 bytes, which
+		# xz --single-stream ignores and zstd does not.
+		case $(od -An -tx1 -j "$off" -N4 "$kernel" | tr -d ' ') in
+		28b52ffd) unz='zstd -dcq'; len=$((len - 4)) ;;
+		*)        unz='xz -dc --single-stream' ;;
+		esac
 		if dd if="$kernel" iflag=skip_bytes,count_bytes skip="$off" \
 		      count="$len" status=none |
-		   xz -dc --single-stream > "$elf.tmp.$$" 2>/dev/null &&
+		   $unz > "$elf.tmp.$$" 2>/dev/null &&
 		   is_elf "$elf.tmp.$$"; then
 			mv "$elf.tmp.$$" "$elf"
 		else
@@ -211,6 +247,7 @@ build_initramfs() {
 	stage_busybox
 	stage_stw
 	stage_tests
+	stage_bench
 	stage_command
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
 		> "$initrd"
@@ -267,7 +304,8 @@ check_console() {
 	local re=$fatal_re
 	[ -f "$console" ] || return 0
 	[ "${STW_VM_ALLOW_WARN:-0}" = 1 ] || re="$re|$warn_re"
-	grep -qE "$re" "$console" || return 0
+	# Not grep -q: under pipefail, its early exit would fail the pipe.
+	grep -vE "$benign_re" "$console" | grep -E "$re" >/dev/null || return 0
 	say "kernel reported problems:"
 	grep -nE -B 3 -A 20 "$re" "$console" | head -n 400 >&2 || true
 	return 1

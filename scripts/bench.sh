@@ -1,0 +1,202 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# What `make bench` runs in the guest (busybox sh), with stw.ko loaded: loads
+# bench/stw_bench.ko, measures, prints a table and the CSV between marker
+# lines that scripts/bench-host.sh extracts. Every time is taken in the
+# kernel with ktime, except the STATUS dump's (stw_dump, from user space).
+#
+# CSV columns: section,n,mix,method,samples,median,p99,resume_median,
+# resume_p99,note. Times are in ns; the mem section's median is bytes per VM.
+set -e
+
+B=/stw/bench
+D=/sys/kernel/debug/stw_bench
+CSV=/tmp/bench.csv
+NS="1 4 16 64 256 1024"
+MIXES="active idle half"
+SCALE_N=10000
+MEM_N=1000
+
+t_start=$(cut -d. -f1 /proc/uptime)
+say() { echo "[$(($(cut -d. -f1 /proc/uptime) - t_start))s] $*"; }
+
+failed=0
+
+# bench COMMAND...: run one command of stw_bench, keep its rows. A failed
+# command is counted and reported; the bench goes on.
+bench() {
+	if ! echo "$*" > $D/cmd; then
+		echo "bench: '$*' failed (see the kernel log)" >&2
+		failed=$((failed + 1))
+		return 0
+	fi
+	cat $D/result >> $CSV
+}
+
+# cycles N: stop/resume cycles per method. Each config also stops after
+# its time budget (at least 5 cycles): with N busy threads on 2 vCPUs,
+# "every thread runs again" takes N scheduler ticks or so.
+cycles() {
+	case $1 in
+	1|4|16) echo 200 ;;
+	64) echo 100 ;;
+	256) echo 30 ;;
+	*) echo 10 ;;
+	esac
+}
+
+# meminfo FIELD: its value in kB.
+meminfo() { awk -v f="$1:" '$1 == f { print $2 }' /proc/meminfo; }
+
+mem_snapshot() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	for f in Slab KernelStack PageTables MemFree; do
+		eval "mem_$1_$f=$(meminfo $f)"
+	done
+}
+
+accel() {
+	if dmesg | grep -q 'Hypervisor detected: KVM'; then
+		echo 'QEMU/KVM'
+	elif grep -q 'QEMU Virtual CPU' /proc/cpuinfo; then
+		echo 'QEMU TCG (emulated CPU)'
+	else
+		echo 'unknown machine'
+	fi
+}
+
+ACCEL=$(accel)
+echo "=== stw bench: kernel $(uname -r), $(nproc) CPUs, $ACCEL ==="
+case $ACCEL in QEMU\ TCG*)
+	echo "Under TCG every time is emulated: only the ratios carry over." ;;
+esac
+insmod $B/stw_bench.ko
+echo 'section,n,mix,method,samples,median,p99,resume_median,resume_p99,note' > $CSV
+
+say "poll fast path"
+bench poll units=5000 rounds=301
+
+say "memory: $MEM_N idle VMs"
+mem_snapshot a
+bench spawn n=$MEM_N mix=idle
+mem_snapshot b
+bench kill
+for f in Slab KernelStack PageTables MemFree; do
+	eval "d=\$((mem_b_$f - mem_a_$f))"
+	[ $f = MemFree ] && d=$((-d))
+	echo "mem,$MEM_N,idle,$f,1,$((d * 1024 / MEM_N)),,,," >> $CSV
+done
+
+for n in $NS; do
+	for mix in $MIXES; do
+		c=$(cycles "$n")
+		say "time to stop: n=$n mix=$mix"
+		prof=0
+		[ "$n" = 1024 ] && prof=1
+		bench tts n="$n" mix="$mix" cycles="$c" budget_ms=5000 \
+			park_cycles="$c" park_budget_ms=5000 profile="$prof"
+	done
+done
+
+say "scale: $SCALE_N idle VMs"
+t0=$(cut -d' ' -f1 /proc/uptime)
+bench spawn n=$SCALE_N mix=idle
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "scale,$SCALE_N,idle,spawn,1,$(awk -v a="$t0" -v b="$t1" \
+	'BEGIN { printf "%.0f", (b - a) * 1e9 }'),,,," >> $CSV
+bench measure section=scale cycles=10 budget_ms=30000
+bench profile
+$B/stw_dump 5 running >> $CSV
+bench stop
+$B/stw_dump 5 stopped >> $CSV
+bench resume
+bench kill
+rmmod stw_bench
+say "done; $failed command(s) failed"
+
+# ---- the table ----
+awk -F, -v accel="$ACCEL" '
+function us(ns) { return ns == "" ? "-" : sprintf("%.1f", ns / 1000) }
+function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
+$1 == "tts" { k = $2 "," $3; med[k, $4] = $6; p99[k, $4] = $7
+	rmed[k, $4] = $8; rp99[k, $4] = $9; note[k, $4] = $10
+	if ($10 ~ /^inner_med_ns=/) inner[k, $4] = substr($10, 14)
+	if (!(k in seen)) { seen[k] = 1; order[++nk] = k } }
+$1 == "scale" { smed[$4] = $6; sp99[$4] = $7; srmed[$4] = $8 }
+$1 == "poll" { poll[$4] = $6; pmin[$4] = substr($10, 8); units = $2 }
+$1 == "profile" { pk = $2 "," $3 "," $4; prof[pk] = $10; pmed[pk] = $6 }
+$1 == "mem" && $2 == 1000 { mem[$4] = $6 }
+$1 == "dump" { dump[$4] = $6; dumpn = $2 }
+END {
+	mixes[1] = "active"; mixes[2] = "idle"; mixes[3] = "half"
+	printf "\n=== time to stop and to resume, in us (%s: emulated time) ===\n", accel
+	printf "%5s %-6s | %9s %9s | %9s %9s | %11s %9s | %7s %7s %8s | %11s %11s %11s\n",
+		"N", "mix", "stw med", "p99", "barr med", "p99", "park med", "p99",
+		"stw/bar", "(inner)", "park/stw", "resume stw", "res barr", "res park"
+	for (i = 1; i <= nk; i++) {
+		k = order[i]; split(k, f, ",")
+		pk = us(med[k, "park"]); if (note[k, "park"] != "") pk = ">" pk
+		pr = ratio(med[k, "park"], med[k, "stw"]); if (note[k, "park"] != "") pr = ">" pr
+		printf "%5s %-6s | %9s %9s | %9s %9s | %11s %9s | %7s %7s %8s | %11s %11s %11s\n",
+			f[1], f[2], us(med[k, "stw"]), us(p99[k, "stw"]),
+			us(med[k, "barrier"]), us(p99[k, "barrier"]), pk,
+			us(p99[k, "park"]), ratio(med[k, "stw"], med[k, "barrier"]),
+			ratio(inner[k, "stw"], inner[k, "barrier"]), pr,
+			us(rmed[k, "stw"]), us(rmed[k, "barrier"]), us(rmed[k, "park"])
+	}
+	printf "Times to stop are the controller'"'"'s, request to wake-up; (inner) compares request to last thread stopped.\n"
+	printf "p99 is nearest-rank: with fewer than 100 cycles, the largest. Cycles per row: the CSV'"'"'s samples.\n"
+	printf "park >X: parking every thread in turn did not end within its 5 s cap; X is a lower bound.\n"
+	printf "\n=== goals (aims, not assertions) ===\n"
+	for (i = 1; i <= nk; i++) {
+		k = order[i]; split(k, f, ",")
+		if (f[1] != 1024) continue
+		printf "N=1024 %-6s: stw/barrier %s, inner %s (goal <= 1.5); park/stw %s%s (goal >= 10)\n",
+			f[2], ratio(med[k, "stw"], med[k, "barrier"]),
+			ratio(inner[k, "stw"], inner[k, "barrier"]),
+			note[k, "park"] != "" ? ">" : "", ratio(med[k, "park"], med[k, "stw"])
+	}
+	printf "TTS linear in N: TTS(1024)/TTS(256) stw"
+	for (m = 1; m <= 3; m++) { x = mixes[m]
+		printf " %s %s", x, ratio(med["1024," x, "stw"], med["256," x, "stw"]) }
+	printf ", barrier"
+	for (m = 1; m <= 3; m++) { x = mixes[m]
+		printf " %s %s", x, ratio(med["1024," x, "barrier"], med["256," x, "barrier"]) }
+	printf " (linear: 4)\n"
+	b = poll["bare"]; bm = pmin["bare"]
+	if (b > 0 && bm > 0)
+		printf "poll fast path, loops of %d units of work (a unit: %.0f ns), overhead on the fastest round: stw_vm_poll %+.2f%%, unarmed stw_probe %+.2f%%; on the median: %+.2f%%, %+.2f%% (goal <= 2%%)\n",
+			units, bm / units, (pmin["poll"] / bm - 1) * 100,
+			(pmin["probe"] / bm - 1) * 100,
+			(poll["poll"] / b - 1) * 100, (poll["probe"] / b - 1) * 100
+	printf "\n=== profile: when each thread stopped, ms after the request (one stop each) ===\n"
+	for (pk in prof) { split(pk, f, ",")
+		n = split(prof[pk], kv, ";"); line = ""
+		for (j = 1; j <= n; j++) { split(kv[j], e, "=")
+			if (e[1] == "total" || (e[1] == "armed" && e[2] == 0)) continue
+			line = line sprintf(" %s %.1f", e[1] == "armed" ? "all-armed" : e[1], e[2] / 1e6)
+			if (e[1] == "p10") line = line sprintf(" median %.1f", pmed[pk] / 1e6) }
+		printf "N=%-5s %-6s %-7s:%s\n", f[1], f[2], f[3], line }
+	printf "\n=== scale: %d idle VMs ===\n", dumpn
+	printf "stw TTS %s us (p99 %s), barrier %s us, resume %s us\n",
+		us(smed["stw"]), us(sp99["stw"]), us(smed["barrier"]), us(srmed["stw"])
+	printf "TTS(10000)/TTS(1024), idle: stw %s, barrier %s (linear: %.2f)\n",
+		ratio(smed["stw"], med["1024,idle", "stw"]),
+		ratio(smed["barrier"], med["1024,idle", "barrier"]), 10000 / 1024
+	printf "spawn %.1f s; STATUS dump from user space: %s ms running, %s ms stopped\n",
+		smed["spawn"] / 1e9, dump["running"] / 1e6, dump["stopped"] / 1e6
+	printf "\n=== memory per VM (1000 idle VMs, /proc/meminfo deltas) ===\n"
+	printf "Slab %d B, KernelStack %d B, PageTables %d B: %d B; MemFree drop %d B\n",
+		mem["Slab"], mem["KernelStack"], mem["PageTables"],
+		mem["Slab"] + mem["KernelStack"] + mem["PageTables"], mem["MemFree"]
+	printf "of which stw allocates itself: struct stw_vm %d B, its kthread_worker %d B (the bench adds %d B of its own, not in Slab)\n",
+		mem["stw_vm"], mem["kthread_worker"], mem["bench_thread"]
+}' $CSV
+
+echo
+echo '----- BEGIN stw-bench CSV -----'
+cat $CSV
+echo '----- END stw-bench CSV -----'
+[ "$failed" = 0 ]
