@@ -167,6 +167,12 @@ static bool stw_hold_stop_settled(u64 gen)
  * @keep: on timeout keep the hold (the world stays STOPPING)
  * @res: what the request learns; on -ETIMEDOUT, the laggards
  *
+ * A request that joins a cycle which already reached STOPPED returns at
+ * once, even while a step runs (RUN_ONE): its hold keeps the world from
+ * resuming, and the stepped VM parks again when its step ends. Waiting for
+ * the step instead would let back-to-back steps of other controllers
+ * starve it.
+ *
  * Context: process context; sleeps until the world stops, a signal comes or
  * @timeout_ms pass.
  * Return: 0 with the world STOPPED and the hold taken; -ETIMEDOUT (the hold

@@ -713,9 +713,12 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 	ret = stw_nl_reply_ids(info, STW_CMD_SPAWN, ids, n);
-	kvfree(ids);
-	return ret;
-
+	if (!ret) {
+		kvfree(ids);
+		return 0;
+	}
+	NL_SET_ERR_MSG_MOD(info->extack,
+			   "could not send the reply; none of the VMs was kept");
 err_kill:
 	/* All or nothing: a failed request leaves no VM behind. */
 	while (n--)

@@ -161,7 +161,10 @@ EXPORT_SYMBOL_GPL(stw_vm_shutdown);
  * @vm: the VM; its owner queues no more jobs on it
  *
  * Shuts the VM down if that was not done, runs the jobs still queued (they
- * see the VM dying), stops its thread and frees it.
+ * see the VM dying), stops its thread and frees it. A job that queues
+ * itself again must be cancelled first (kthread_cancel_work_sync(), after
+ * stw_vm_shutdown() so that it is not parked), or it may be queued after
+ * the flush.
  *
  * Context: process context; may sleep. Not on @vm's own thread.
  */

@@ -165,6 +165,12 @@ static void stw_demo_destroy(struct stw_demo *d)
 	WRITE_ONCE(d->quit, true);
 	/* Release it first: a cancel would wait for a job parked in it. */
 	stw_vm_shutdown(d->vm);
+	/*
+	 * A job that read quit just before it was set requeues itself; a
+	 * cancel blocks that while it waits for the job, where a flush
+	 * would leave it queued behind the flush.
+	 */
+	kthread_cancel_work_sync(&d->run_work);
 	kthread_cancel_delayed_work_sync(&d->burst_work);
 	stw_vm_destroy(d->vm);
 	kfree(d);

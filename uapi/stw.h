@@ -53,7 +53,10 @@
  * STW_CMD_STOP
  * ------------
  *
- * Takes a stop hold and waits until the world is STOPPED. May contain:
+ * Takes a stop hold and waits until the world is STOPPED. A request that
+ * joins a cycle already STOPPED returns at once, also while a step of
+ * another controller runs (RUN_ONE): the hold keeps the world from resuming
+ * and the stepped VM parks again when its step ends. May contain:
  *
  *    STW_A_TIMEOUT_MS: NLA_U32, 1..600000, how long to wait (default 5000)
  *    STW_A_KEEP_WAITING: NLA_FLAG, on timeout keep the hold and the world

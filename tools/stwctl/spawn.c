@@ -5,7 +5,7 @@
 #include "args.h"
 #include "requests.h"
 
-#define MAX_SPAWN	10000		/* per count, STW_SPAWN_A_* */
+#define MAX_SPAWN	STW_MAX_SPAWN	/* per request, all counts */
 
 static int run_spawn(int argc, char **argv)
 {
@@ -90,7 +90,7 @@ const struct subcommand cmd_spawn = {
 "  --nopoll N   VMs that run without ever polling: any stop times out\n"
 "  -j, --json   JSON output\n"
 "\n"
-"Each N is 0..10000; at least one must be non-zero. All or none are\n"
+"Each N is 0..8000, 8000 in all; at least one non-zero. All or none are\n"
 "created. Prints the new ids on one line, space-separated:\n"
 "  4 5 6\n"
 "With -j: {\"ids\": [4, 5, 6]}\n",
