@@ -140,17 +140,23 @@ int stw_demo_spawn(enum stw_vm_kind kind, u32 *id)
 	d->vm = vm;
 	set_user_nice(vm->worker->task, STW_DEMO_NICE);
 
+	/*
+	 * Start it and read its id before dropping the lock: once published,
+	 * a KILL may take the VM and free it.
+	 */
 	mutex_lock(&stw_demo_lock);
 	ret = xa_insert(&stw_demos, vm->id, d, GFP_KERNEL);
+	if (!ret) {
+		*id = vm->id;
+		if (kind == STW_VM_KIND_ACTIVE || kind == STW_VM_KIND_NOPOLL)
+			kthread_queue_work(vm->worker, &d->run_work);
+		else if (kind == STW_VM_KIND_BURSTY)
+			kthread_queue_delayed_work(vm->worker, &d->burst_work,
+						   0);
+	}
 	mutex_unlock(&stw_demo_lock);
 	if (ret)
 		goto err_destroy;
-
-	if (kind == STW_VM_KIND_ACTIVE || kind == STW_VM_KIND_NOPOLL)
-		kthread_queue_work(vm->worker, &d->run_work);
-	else if (kind == STW_VM_KIND_BURSTY)
-		kthread_queue_delayed_work(vm->worker, &d->burst_work, 0);
-	*id = vm->id;
 	return 0;
 
 err_destroy:
