@@ -437,6 +437,25 @@ static int hammer(volatile int *quit, unsigned int seed)
 	return 0;
 }
 
+static bool hammered(const struct stw_world *w, void *arg)
+{
+	(void)arg;
+	return w->nr_vms || w->cycles;
+}
+
+/* Wait until a hammer client made a VM or a stop on the module loaded now. */
+static int wait_hammered(int timeout_ms)
+{
+	struct stw_sock *s = stw_open();
+	int err;
+
+	if (!s)
+		return errno;
+	err = stw_wait_world(s, hammered, NULL, timeout_ms, NULL);
+	stw_close(s);
+	return err;
+}
+
 /* Unload and load again, five times, while three clients hammer it. */
 TEST_F_TIMEOUT(unload, again_and_again_under_load, 400)
 {
@@ -456,7 +475,9 @@ TEST_F_TIMEOUT(unload, again_and_again_under_load, 400)
 			_exit(hammer(self->quit, 17 + k));
 	}
 	for (round = 0; round < rounds; round++) {
-		usleep(300000);
+		/* Unload under load: wait until the hammers reach this module. */
+		ASSERT_EQ(0, wait_hammered(10000))
+			TH_LOG("round %u: no client reached the module", round);
 		err = unload_retry(30000, &took);
 		ASSERT_EQ(0, err) TH_LOG("round %u: delete_module(stw): %s",
 					 round, strerror(err));
@@ -466,7 +487,6 @@ TEST_F_TIMEOUT(unload, again_and_again_under_load, 400)
 		ASSERT_EQ(0, stw_wait_no_threads(THREAD_PREFIX, 10000))
 			TH_LOG("round %u: %d VM threads left", round,
 			       stw_count_threads(THREAD_PREFIX));
-		usleep(100000);
 		err = stw_module_load(stw_ko_path());
 		ASSERT_EQ(0, err) TH_LOG("round %u: loading: %s", round,
 					 strerror(err));
