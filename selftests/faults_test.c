@@ -53,7 +53,6 @@
 #include "stw_test.h"
 #include "stw_probe.h"
 
-#define THREAD_PREFIX	"stw/"
 
 /* ------------------------------------------------------------------ */
 /* Unloading                                                           */
@@ -139,17 +138,6 @@ FIXTURE_TEARDOWN(unload)
 		STW_TEARDOWN_FAIL("stw_open: %s", strerror(errno));
 	STW_TEARDOWN(self->s);
 }
-
-/* The module is gone and so is everything it made. */
-#define ASSERT_UNLOADED() do { \
-	ASSERT_FALSE(stw_module_loaded()) \
-		TH_LOG("the stw family still resolves"); \
-	ASSERT_FALSE(stw_module_in_sysfs()) \
-		TH_LOG("/sys/module/stw is still there"); \
-	ASSERT_EQ(0, stw_wait_no_threads(THREAD_PREFIX, 5000)) \
-		TH_LOG("%d threads named " THREAD_PREFIX "* are left", \
-		       stw_count_threads(THREAD_PREFIX)); \
-} while (0)
 
 /* Loaded again, plain: a fresh world. */
 #define ASSERT_RELOADED_FRESH() do { \
@@ -484,9 +472,9 @@ TEST_F_TIMEOUT(unload, again_and_again_under_load, 400)
 		if (took > worst)
 			worst = took;
 		ASSERT_FALSE(stw_module_in_sysfs());
-		ASSERT_EQ(0, stw_wait_no_threads(THREAD_PREFIX, 10000))
+		ASSERT_EQ(0, stw_wait_no_threads(STW_THREAD_PREFIX, 10000))
 			TH_LOG("round %u: %d VM threads left", round,
-			       stw_count_threads(THREAD_PREFIX));
+			       stw_count_threads(STW_THREAD_PREFIX));
 		err = stw_module_load(stw_ko_path());
 		ASSERT_EQ(0, err) TH_LOG("round %u: loading: %s", round,
 					 strerror(err));
@@ -760,7 +748,7 @@ static int threads_match(struct stw_sock *chk, char *why, size_t len)
 			snprintf(why, len, "STATUS: %s", strerror(err));
 			return err;
 		}
-		t = stw_count_threads(THREAD_PREFIX);
+		t = stw_count_threads(STW_THREAD_PREFIX);
 		if (t == (int)w.nr_vms)
 			return 0;
 		if (stw_now_ms() > deadline) {

@@ -16,7 +16,6 @@
 #include "kselftest_harness.h"
 #include "stw_test.h"
 
-#define THREAD_PREFIX	"stw/"
 
 FIXTURE(module) {
 	struct stw_sock *s;
@@ -29,17 +28,12 @@ FIXTURE_SETUP(module)
 {
 	self->pipe[0] = self->pipe[1] = -1;
 	self->no_ko = access(stw_ko_path(), R_OK) != 0;
-	if (!stw_module_loaded()) {
-		ASSERT_EQ(0, stw_module_load(stw_ko_path()))
-			TH_LOG("stw is not loaded and %s does not load",
-			       stw_ko_path());
-	}
-	STW_SETUP(self->s);
+	STW_SETUP_LOADED(self->s);
 }
 
 FIXTURE_TEARDOWN(module)
 {
-	int status, err;
+	int status;
 
 	if (self->child > 0) {
 		kill(self->child, SIGKILL);
@@ -49,30 +43,8 @@ FIXTURE_TEARDOWN(module)
 		close(self->pipe[0]);
 	if (self->pipe[1] >= 0)
 		close(self->pipe[1]);
-	if (!stw_module_loaded()) {
-		stw_close(self->s);
-		self->s = NULL;
-		err = stw_module_load(stw_ko_path());
-		if (err)
-			STW_TEARDOWN_FAIL("reloading %s: %s", stw_ko_path(),
-					  strerror(err));
-		self->s = stw_open();
-		if (!self->s)
-			STW_TEARDOWN_FAIL("stw_open: %s", strerror(errno));
-	}
-	STW_TEARDOWN(self->s);
+	STW_TEARDOWN_LOADED(self->s);
 }
-
-/* The module is gone and so is everything it made. */
-#define ASSERT_UNLOADED() do { \
-	ASSERT_FALSE(stw_module_loaded()) \
-		TH_LOG("the stw family still resolves"); \
-	ASSERT_FALSE(stw_module_in_sysfs()) \
-		TH_LOG("/sys/module/stw is still there"); \
-	ASSERT_EQ(0, stw_wait_no_threads(THREAD_PREFIX, 5000)) \
-		TH_LOG("%d threads named " THREAD_PREFIX "* are left", \
-		       stw_count_threads(THREAD_PREFIX)); \
-} while (0)
 
 /* Loaded again: the family resolves and the world is a fresh one. */
 #define ASSERT_RELOADED_FRESH() do { \
@@ -108,7 +80,7 @@ TEST_F_TIMEOUT(module, unload_leaves_nothing_behind, 120)
 	ASSERT_OK(s, stw_stop(s, STW_T_STOP, 0, NULL, NULL));
 	ASSERT_OK(s, stw_resume(s, false, 0, NULL));
 	/* Each VM is a thread "stw/<name>": the check below can see them. */
-	ASSERT_LE(5, stw_count_threads(THREAD_PREFIX));
+	ASSERT_LE(5, stw_count_threads(STW_THREAD_PREFIX));
 
 	stw_close(self->s);
 	self->s = NULL;

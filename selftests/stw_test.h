@@ -121,4 +121,45 @@ static inline unsigned int stw_scaled(unsigned int n)
 	} \
 } while (0)
 
+/* The comm prefix of every VM thread. */
+#define STW_THREAD_PREFIX	"stw/"
+
+/* Setup of a test that unloads stw: it is loaded when the test starts. */
+#define STW_SETUP_LOADED(sock) do { \
+	if (!stw_module_loaded()) { \
+		ASSERT_EQ(0, stw_module_load(stw_ko_path())) \
+			TH_LOG("stw is not loaded and %s does not load", \
+			       stw_ko_path()); \
+	} \
+	STW_SETUP(sock); \
+} while (0)
+
+/* Teardown of a test that may leave stw unloaded: load it, then reset. */
+#define STW_TEARDOWN_LOADED(sock) do { \
+	if (!stw_module_loaded()) { \
+		int __stw_lerr; \
+		stw_close(sock); \
+		(sock) = NULL; \
+		__stw_lerr = stw_module_load(stw_ko_path()); \
+		if (__stw_lerr) \
+			STW_TEARDOWN_FAIL("reloading %s: %s", stw_ko_path(), \
+					  strerror(__stw_lerr)); \
+		(sock) = stw_open(); \
+		if (!(sock)) \
+			STW_TEARDOWN_FAIL("stw_open: %s", strerror(errno)); \
+	} \
+	STW_TEARDOWN(sock); \
+} while (0)
+
+/* The module is gone and so is everything it made. */
+#define ASSERT_UNLOADED() do { \
+	ASSERT_FALSE(stw_module_loaded()) \
+		TH_LOG("the stw family still resolves"); \
+	ASSERT_FALSE(stw_module_in_sysfs()) \
+		TH_LOG("/sys/module/stw is still there"); \
+	ASSERT_EQ(0, stw_wait_no_threads(STW_THREAD_PREFIX, 5000)) \
+		TH_LOG("%d threads named " STW_THREAD_PREFIX "* are left", \
+		       stw_count_threads(STW_THREAD_PREFIX)); \
+} while (0)
+
 #endif /* STW_TEST_H */

@@ -23,30 +23,12 @@ FIXTURE(stwctl) {
 FIXTURE_SETUP(stwctl)
 {
 	self->no_ko = access(stw_ko_path(), R_OK) != 0;
-	if (!stw_module_loaded()) {
-		ASSERT_EQ(0, stw_module_load(stw_ko_path()))
-			TH_LOG("stw is not loaded and %s does not load",
-			       stw_ko_path());
-	}
-	STW_SETUP(self->s);
+	STW_SETUP_LOADED(self->s);
 }
 
 FIXTURE_TEARDOWN(stwctl)
 {
-	int err;
-
-	if (!stw_module_loaded()) {
-		stw_close(self->s);
-		self->s = NULL;
-		err = stw_module_load(stw_ko_path());
-		if (err)
-			STW_TEARDOWN_FAIL("reloading %s: %s", stw_ko_path(),
-					  strerror(err));
-		self->s = stw_open();
-		if (!self->s)
-			STW_TEARDOWN_FAIL("stw_open: %s", strerror(errno));
-	}
-	STW_TEARDOWN(self->s);
+	STW_TEARDOWN_LOADED(self->s);
 }
 
 static const char *stwctl_bin(void)
