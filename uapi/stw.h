@@ -9,8 +9,16 @@
  * STW_GENL_VERSION, in the initial network namespace only. Every command
  * but STW_CMD_STATUS needs CAP_NET_ADMIN. Unknown attributes are rejected
  * (strict validation); every error carries an extended ack message naming
- * what was wrong. VM ids are 1 or more. STOP and RUN_ONE wait; a signal
- * ends the wait with EINTR (and a STOP's hold is dropped).
+ * what was wrong. VM ids are 1 or more. The design of the protocol is in
+ * Documentation/design.md of the stw tree.
+ *
+ * No command waits for VMs inside the kernel (version 2). STOP and RUN_ONE
+ * answer at once; when what they started completes (the world STOPPED, the
+ * stop timed out, the step ended), the outcome arrives later on the
+ * requesting socket as a STW_CMD_DONE_NTF message addressed to it, with the
+ * nlmsg_seq of the request (see "Completions" below). A client that sent a
+ * STOP or RUN_ONE simply keeps reading its socket. If the socket is gone,
+ * the completion is dropped; a hold bound to the socket goes with it.
  *
  * STW_CMD_STATUS
  * --------------
@@ -34,8 +42,12 @@
  *            (bucket 0 also holds tts_ns < 1)
  *        STW_WORLD_A_VIOLATIONS: NLA_NESTED, STW_INV_COUNT x NLA_U64;
  *            attribute type i + 1 counts violations of invariant I(i+1)
+ *        STW_WORLD_A_KERNEL_HOLDS: NLA_U32, of the holds, those taken by
+ *            other modules (stw_stop_world()); a step waits for none
+ *        STW_WORLD_A_EVENT_SEQ: NLA_U64, sequence number of the latest event
  *
- * As a dump (NLM_F_DUMP, no attributes), one message per VM, in id order:
+ * As a dump (NLM_F_DUMP, no attributes): first one message with STW_A_WORLD
+ * as above, then one message per VM, in id order:
  *
  *    STW_A_VM: NLA_NESTED
  *        STW_VM_A_ID: NLA_U32
@@ -50,36 +62,40 @@
  *        STW_VM_A_POLLS: NLA_U64, trap polls made, a progress counter
  *        STW_VM_A_JOBS: NLA_U64, jobs run
  *
+ * The dump is one consistent picture: if the world changed mode or gained
+ * or lost a VM while it was read, its messages carry NLM_F_DUMP_INTR and
+ * the client should dump again.
+ *
  * STW_CMD_STOP
  * ------------
  *
- * Takes a stop hold and waits until the world is STOPPED. A request that
- * joins a cycle already STOPPED returns at once, also while a step of
- * another controller runs (RUN_ONE): the hold keeps the world from resuming
- * and the stepped VM parks again when its step ends. May contain:
+ * Takes a stop hold and begins (or joins) a stop cycle. May contain:
  *
- *    STW_A_TIMEOUT_MS: NLA_U32, 1..600000, how long to wait (default 5000)
+ *    STW_A_TIMEOUT_MS: NLA_U32, 1..STW_TIMEOUT_MAX_MS, how long the world
+ *        may take to stop (default STW_TIMEOUT_DEFAULT_MS)
  *    STW_A_KEEP_WAITING: NLA_FLAG, on timeout keep the hold and the world
  *        STOPPING instead of rolling back
- *    STW_A_LEASE_MS: NLA_U32, 1..86400000: a detached hold that outlives the
- *        requesting socket and is released by STW_CMD_RESUME or when the
- *        lease expires. Without it the hold belongs to the requesting socket
- *        and is released when that socket closes.
+ *    STW_A_LEASE_MS: NLA_U32, 1..STW_LEASE_MAX_MS: a detached hold that
+ *        outlives the requesting socket and is released by STW_CMD_RESUME
+ *        or when the lease expires. Without it the hold belongs to the
+ *        requesting socket and is released when that socket closes.
  *
- * Replies with the cycle it joined:
+ * Replies at once with the cycle it joined:
  *
  *    STW_A_CYCLE: NLA_NESTED
  *        STW_CYCLE_A_GENERATION: NLA_U64
- *        STW_CYCLE_A_TTS_NS: NLA_U64, time to stop of that cycle
+ *        STW_CYCLE_A_TTS_NS: NLA_U64, time to stop, if already STOPPED
  *        STW_CYCLE_A_JOINED: NLA_FLAG, the cycle was already in progress
  *        STW_CYCLE_A_HOLD_ID: NLA_U32, the hold taken
  *        STW_CYCLE_A_HOLDS: NLA_U32, holds outstanding
+ *        STW_CYCLE_A_PENDING: NLA_FLAG, the world has not stopped yet: a
+ *            STW_CMD_DONE_NTF follows
  *
- * On timeout the reply carries STW_A_CYCLE (without TTS) and the VMs that
- * had not parked, then the request fails with ETIMEDOUT:
- *
- *    STW_A_LAGGARDS: NLA_NESTED
- *        STW_A_VM: NLA_NESTED, as in the STATUS dump, repeated
+ * A request that joins a cycle already STOPPED completes at once (no
+ * PENDING), also while a step of another controller runs (RUN_ONE): the
+ * hold keeps the world from resuming and the stepped VM parks again when
+ * its step ends. If the reply cannot be delivered, the hold is dropped and
+ * the request fails.
  *
  * STW_CMD_RESUME
  * --------------
@@ -87,7 +103,7 @@
  * Releases stop holds; the world resumes when none is left. May contain:
  *
  *    STW_A_HOLD_ID: NLA_U32, release this hold only
- *    STW_A_FORCE: NLA_FLAG, release every hold
+ *    STW_A_FORCE: NLA_FLAG, release every hold, kernel holds included
  *
  * With neither, releases the holds of the requesting socket and every
  * detached (leased) hold. Fails with EALREADY if there was nothing to
@@ -98,17 +114,19 @@
  * STW_CMD_RUN_ONE
  * ---------------
  *
- * From STOPPED, lets one VM run while the others stay parked, and waits
- * until it stops again (its polls are used up, it goes idle or it exits).
+ * From STOPPED, lets one VM run while the others stay parked, until it
+ * stops again (its polls are used up, it goes idle or it exits). Refused
+ * with EBUSY while another module holds the world (STW_WORLD_A_KERNEL_HOLDS):
+ * such a holder was promised that every VM stays parked.
  *
  *    STW_A_VM_ID: NLA_U32, required, the target
- *    STW_A_POLLS: NLA_U32, 1..1000000, polls it may pass (default 1)
- *    STW_A_TIMEOUT_MS: NLA_U32, 1..600000, how long to wait (default 5000)
+ *    STW_A_POLLS: NLA_U32, 1..STW_COUNT_MAX, polls it may pass (default 1)
+ *    STW_A_TIMEOUT_MS: NLA_U32, 1..STW_TIMEOUT_MAX_MS (default 5000)
  *
- * Replies with STW_A_CYCLE (GENERATION, HOLDS) and STW_A_VM of the target,
- * unless the target was destroyed during the step.
- * On timeout fails with ETIMEDOUT; the world stays RUN_ONE until the target
- * stops or the world is resumed.
+ * Replies at once with STW_A_CYCLE (GENERATION, HOLDS, PENDING); the
+ * STW_CMD_DONE_NTF that follows carries STW_A_VM of the target (unless it
+ * was destroyed during the step). On timeout the world stays RUN_ONE until
+ * the target stops or the world is resumed.
  *
  * STW_CMD_SPAWN
  * -------------
@@ -116,18 +134,18 @@
  * Creates demo VMs running a built-in workload.
  *
  *    STW_A_SPAWN: NLA_NESTED, required
- *        STW_SPAWN_A_ACTIVE: NLA_U32, 0..8000, VMs that run jobs
- *            continuously, polling every few microseconds of work
- *        STW_SPAWN_A_IDLE: NLA_U32, 0..8000, VMs that sleep in their loop
- *        STW_SPAWN_A_BURSTY: NLA_U32, 0..8000, short jobs with idle gaps
- *        STW_SPAWN_A_NOPOLL: NLA_U32, 0..8000, VMs that run without ever
- *            polling (they make a stop time out)
+ *        STW_SPAWN_A_ACTIVE: NLA_U32, VMs that run jobs continuously,
+ *            polling every few microseconds of work
+ *        STW_SPAWN_A_IDLE: NLA_U32, VMs that sleep in their loop
+ *        STW_SPAWN_A_BURSTY: NLA_U32, short jobs with idle gaps
+ *        STW_SPAWN_A_NOPOLL: NLA_U32, VMs that run without ever polling
+ *            (they make a stop time out)
  *
- * At least one count must be non-zero, at most STW_MAX_SPAWN in all per
- * request (an attribute nest holds at most 8190 ids); at most STW_MAX_VMS
- * VMs live at once. Replies with the ids created:
+ * At least one count must be non-zero, at most STW_SPAWN_MAX in all per
+ * request (so that one request stays short; a client asks again for more);
+ * at most STW_MAX_VMS VMs live at once. Replies with the ids created:
  *
- *    STW_A_VM_IDS: NLA_NESTED, STW_A_VM_ID repeated
+ *    STW_A_VM_ID: NLA_U32, repeated, one per VM
  *    STW_A_COUNT: NLA_U32, how many
  *
  * STW_CMD_KILL
@@ -135,11 +153,14 @@
  *
  * Destroys demo VMs (VMs registered by other modules are theirs to destroy).
  *
- *    STW_A_VM_IDS: NLA_NESTED, STW_A_VM_ID repeated, 1..4096 of them
- *    STW_A_KILL_ALL: NLA_FLAG, every demo VM instead
+ *    STW_A_VM_ID: NLA_U32, repeated, 1..STW_KILL_MAX of them
+ *    STW_A_KILL_ALL: NLA_FLAG, demo VMs in id order instead, at most
+ *        STW_KILL_MAX of them; STW_A_MORE in the reply says some are left
  *
- * Replies with STW_A_COUNT, how many were destroyed, and STW_A_VM_IDS, their
- * ids (the first STW_MAX_SPAWN of them).
+ * Replies with STW_A_COUNT, how many were destroyed, and STW_A_VM_ID
+ * repeated, their ids.
+ *
+ *    STW_A_MORE: NLA_FLAG, KILL_ALL stopped at STW_KILL_MAX; ask again
  *
  * STW_CMD_QUEUE_JOB
  * -----------------
@@ -148,31 +169,69 @@
  * VM, runs STW_A_POLLS units of work polling after each, and leaves.
  *
  *    STW_A_VM_ID: NLA_U32, required
- *    STW_A_JOBS: NLA_U32, 1..1000000, jobs to queue (default 1)
- *    STW_A_POLLS: NLA_U32, 1..1000000, polls per job (default 100)
+ *    STW_A_JOBS: NLA_U32, 1..STW_COUNT_MAX, jobs to queue (default 1)
+ *    STW_A_POLLS: NLA_U32, 1..STW_COUNT_MAX, polls per job (default 100)
+ *
+ * Completions
+ * -----------
+ *
+ * STW_CMD_DONE_NTF, sent to the socket that made a STOP (with PENDING in
+ * its reply) or a RUN_ONE, with the request's nlmsg_seq:
+ *
+ *    STW_A_ERRNO: NLA_U32, 0 when it succeeded, else a positive errno:
+ *        ETIMEDOUT (the stop or the step did not complete in time),
+ *        ECANCELED (the STOP's hold was released before the world stopped),
+ *        ESHUTDOWN (stw is unloading)
+ *    STW_A_MESSAGE: NLA_NUL_STRING, what an extack would have said, with
+ *        any non-zero STW_A_ERRNO
+ *    STW_A_CYCLE: GENERATION, TTS_NS (when stopped), HOLD_ID (while the
+ *        hold stands), HOLDS
+ *    STW_A_VM: a RUN_ONE's target after its step
+ *    laggards, on a STOP's ETIMEDOUT, as in STW_CMD_TIMEOUT_NTF
  *
  * Events
  * ------
  *
- * The multicast group "events" (STW_MCGRP_EVENTS) carries:
+ * The multicast group "events" (STW_MCGRP_EVENTS) carries, in the order the
+ * world went through them (STW_A_EVENT_SEQ grows by one per event; a gap
+ * means events were lost):
  *
  *    STW_CMD_STOPPED_NTF: STW_A_CYCLE (GENERATION, TTS_NS), and
  *        STW_WORLD_A_STEP_VM inside STW_A_WORLD when a step ended
  *    STW_CMD_RESUMED_NTF: STW_A_CYCLE (GENERATION)
- *    STW_CMD_TIMEOUT_NTF: STW_A_CYCLE (GENERATION), STW_A_LAGGARDS
+ *    STW_CMD_TIMEOUT_NTF: STW_A_CYCLE (GENERATION, HOLD_ID if kept), and
+ *        STW_A_LAGGARD: NLA_NESTED, repeated, each as STW_A_VM of the dump
+ *        STW_A_LAGGARDS_TOTAL: NLA_U32, VMs that had not parked
+ *        STW_A_LAGGARDS_TRUNCATED: NLA_FLAG, fewer STW_A_LAGGARD than
+ *            STW_A_LAGGARDS_TOTAL: the message had no room for all
+ *        STW_A_STACKS_LOGGED: NLA_FLAG, the laggards' stacks were written
+ *            to the kernel log
  *    STW_CMD_VM_ADDED_NTF: STW_A_VM
  *    STW_CMD_VM_GONE_NTF: STW_A_VM (ID, NAME)
+ *    STW_CMD_LEASE_EXPIRED_NTF: STW_A_HOLD_ID, a detached hold whose lease
+ *        ran out
+ *
+ *    STW_A_EVENT_SEQ: NLA_U64, in every event
  */
 
 #ifndef _UAPI_STW_H
 #define _UAPI_STW_H
 
 #define STW_GENL_NAME		"stw"
-#define STW_GENL_VERSION	1
+#define STW_GENL_VERSION	2
 #define STW_MCGRP_EVENTS	"events"
 
-#define STW_MAX_VMS		16384
-#define STW_MAX_SPAWN		8000
+/* Limits, for the module, its policies and its clients alike. */
+#define STW_MAX_VMS		16384	/* live VMs at once */
+#define STW_SPAWN_MAX		1024	/* VMs created by one SPAWN */
+#define STW_KILL_MAX		1024	/* VMs destroyed by one KILL */
+#define STW_TIMEOUT_MAX_MS	600000	/* STW_A_TIMEOUT_MS */
+#define STW_TIMEOUT_DEFAULT_MS	5000
+#define STW_LEASE_MAX_MS	86400000	/* STW_A_LEASE_MS: a day */
+#define STW_COUNT_MAX		1000000	/* STW_A_POLLS, STW_A_JOBS */
+#define STW_POLLS_DEFAULT	1	/* RUN_ONE's STW_A_POLLS */
+#define STW_JOB_POLLS_DEFAULT	100	/* QUEUE_JOB's STW_A_POLLS */
+#define STW_MAX_HOLDS		1024	/* stop holds at once */
 #define STW_VM_NAME_LEN		32
 #define STW_TTS_HIST_BUCKETS	40
 
@@ -190,16 +249,18 @@ enum stw_cmd {
 	STW_CMD_TIMEOUT_NTF,
 	STW_CMD_VM_ADDED_NTF,
 	STW_CMD_VM_GONE_NTF,
+	STW_CMD_DONE_NTF,
+	STW_CMD_LEASE_EXPIRED_NTF,
 	__STW_CMD_MAX
 };
 
 #define STW_CMD_MAX (__STW_CMD_MAX - 1)
 
 enum stw_world_mode {
-	STW_RUN_ALL,
-	STW_STOPPING,
-	STW_STOPPED,
-	STW_RUN_ONE,
+	STW_RUN_ALL,	/* every VM runs; nothing is counted */
+	STW_STOPPING,	/* a stop cycle waits for its counted VMs to park */
+	STW_STOPPED,	/* every counted VM parked; held by stop holds */
+	STW_RUN_ONE,	/* stopped, but one VM runs a step */
 };
 
 enum stw_vm_kind {
@@ -241,7 +302,7 @@ enum stw_attr {
 	STW_A_WORLD,
 	STW_A_VM,
 	STW_A_VM_ID,
-	STW_A_VM_IDS,
+	STW_A_VM_IDS,		/* unused since version 2 */
 	STW_A_TIMEOUT_MS,
 	STW_A_KEEP_WAITING,
 	STW_A_LEASE_MS,
@@ -251,10 +312,18 @@ enum stw_attr {
 	STW_A_SPAWN,
 	STW_A_KILL_ALL,
 	STW_A_CYCLE,
-	STW_A_LAGGARDS,
+	STW_A_LAGGARDS,		/* unused since version 2 */
 	STW_A_RESUMED,
 	STW_A_JOBS,
 	STW_A_COUNT,
+	STW_A_MORE,
+	STW_A_ERRNO,
+	STW_A_MESSAGE,
+	STW_A_LAGGARD,
+	STW_A_LAGGARDS_TOTAL,
+	STW_A_LAGGARDS_TRUNCATED,
+	STW_A_STACKS_LOGGED,
+	STW_A_EVENT_SEQ,
 	__STW_A_MAX
 };
 
@@ -276,6 +345,8 @@ enum stw_world_attr {
 	STW_WORLD_A_MAX_TTS_NS,
 	STW_WORLD_A_TTS_HIST,
 	STW_WORLD_A_VIOLATIONS,
+	STW_WORLD_A_KERNEL_HOLDS,
+	STW_WORLD_A_EVENT_SEQ,
 	__STW_WORLD_A_MAX
 };
 
@@ -307,6 +378,7 @@ enum stw_cycle_attr {
 	STW_CYCLE_A_JOINED,
 	STW_CYCLE_A_HOLD_ID,
 	STW_CYCLE_A_HOLDS,
+	STW_CYCLE_A_PENDING,
 	__STW_CYCLE_A_MAX
 };
 

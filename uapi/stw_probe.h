@@ -26,11 +26,14 @@
  *
  * STW_PROBE_CMD_WAIT
  *    STW_PROBE_A_POINT, STW_PROBE_A_VM: an armed probe
- *    STW_PROBE_A_TIMEOUT_MS: NLA_U32, 1..600000 (default 5000)
- *    Waits until the probe is reached; replies with STW_PROBE_A_VM, the VM
- *    that reached it. On timeout every parked thread is released, every
- *    probe disarmed, and the request fails with ETIMEDOUT and an extack
- *    message naming the probe.
+ *    Does not wait (version 2: no handler sleeps). Replies at once with
+ *    STW_PROBE_A_POINT and, if the probe was reached, STW_PROBE_A_REACHED
+ *    and STW_PROBE_A_VM, the VM that reached it. To wait, join the
+ *    "reached" group first (STW_PROBE_MCGRP_REACHED), then ask: if not
+ *    reached yet, a STW_PROBE_CMD_REACHED_NTF (STW_PROBE_A_POINT,
+ *    STW_PROBE_A_VM, STW_PROBE_A_ARMED_VM) follows when it is. A test that
+ *    gives up sends STW_PROBE_CMD_RESET, so nothing stays parked.
+ *    EINVAL if the probe is not armed.
  *
  * STW_PROBE_CMD_RELEASE
  *    STW_PROBE_A_POINT, STW_PROBE_A_VM: a reached probe; lets its thread go
@@ -48,7 +51,8 @@
 #define _UAPI_STW_PROBE_H
 
 #define STW_PROBE_GENL_NAME	"stw_probe"
-#define STW_PROBE_GENL_VERSION	1
+#define STW_PROBE_GENL_VERSION	2
+#define STW_PROBE_MCGRP_REACHED	"reached"
 #define STW_PROBE_LOG_LEN	4096
 
 enum stw_probe_point {
@@ -74,6 +78,7 @@ enum stw_probe_cmd {
 	STW_PROBE_CMD_RELEASE,
 	STW_PROBE_CMD_LOG,
 	STW_PROBE_CMD_RESET,
+	STW_PROBE_CMD_REACHED_NTF,
 	__STW_PROBE_CMD_MAX
 };
 
@@ -85,9 +90,11 @@ enum stw_probe_attr {
 	STW_PROBE_A_POINT,
 	STW_PROBE_A_VM,
 	STW_PROBE_A_PARK,
-	STW_PROBE_A_TIMEOUT_MS,
+	STW_PROBE_A_TIMEOUT_MS,	/* unused since version 2 */
 	STW_PROBE_A_SEQ,
 	STW_PROBE_A_GENERATION,
+	STW_PROBE_A_REACHED,
+	STW_PROBE_A_ARMED_VM,
 	__STW_PROBE_A_MAX
 };
 
