@@ -18,7 +18,9 @@
 
 #include "uapi/stw.h"
 
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* STW_A_WORLD of a STATUS reply, the first message of a dump, an event. */
 struct stw_world {

@@ -5,6 +5,8 @@
  * $STWCTL names the binary (default: stwctl in $PATH).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -156,6 +158,114 @@ TEST_F(stwctl, status_without_the_module_exits_3)
 	ASSERT_TRUE(self->s != NULL);
 	rc = stwctl("status", self->out, OUT_LEN);
 	ASSERT_EQ(0, rc) TH_LOG("stwctl status after reload: %s", self->out);
+}
+
+/* The world is stopped and held (by a stwctl hold). */
+static bool held(const struct stw_world *w, void *arg)
+{
+	(void)arg;
+	return w->mode == STW_STOPPED && w->holds > 0;
+}
+
+/*
+ * "stwctl hold -- sh -c 'echo ready; exec sleep 1000'", in a process
+ * group of its own so that a failed test can take both down, its stdout
+ * in *@out_fd: CMD says "ready" once it runs.
+ */
+static pid_t start_hold(int *out_fd)
+{
+	int fd, p[2];
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = stw_fork();
+	if (pid) {
+		close(p[1]);
+		*out_fd = p[0];
+		return pid;
+	}
+	setpgid(0, 0);
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	dup2(p[1], STDOUT_FILENO);
+	execlp(stwctl_bin(), "stwctl", "hold", "--", "sh", "-c",
+	       "echo ready; exec sleep 1000", (char *)NULL);
+	_exit(127);
+}
+
+/* Reads @fd until a line "ready" within @timeout_ms: 0 or an errno. */
+static int wait_ready(int fd, int timeout_ms)
+{
+	int64_t deadline = stw_now_ms() + timeout_ms;
+	char line[256];
+	size_t n = 0;
+	int err;
+
+	for (;;) {
+		err = stw_read_timeout(fd, &line[n], 1,
+				       (int)(deadline - stw_now_ms()));
+		if (err)
+			return err;
+		if (line[n] != '\n') {
+			n += n < sizeof(line) - 1;
+			continue;
+		}
+		line[n] = '\0';
+		if (!strcmp(line, "ready"))
+			return 0;
+		n = 0;
+	}
+}
+
+/*
+ * A SIGINT (or SIGTERM) sent to stwctl alone, not by the terminal to the
+ * whole group, must not be swallowed while CMD runs: it goes on to CMD
+ * and the hold is released.
+ */
+TEST_F(stwctl, hold_passes_a_sigint_of_its_own_on_and_releases)
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+	struct stw_sock *s = self->s;
+	struct stw_world w;
+	int status, err, fd;
+	unsigned int i;
+	pid_t pid;
+
+	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
+		STW_CTX("%s", strsignal(sigs[i]));
+		pid = start_hold(&fd);
+		ASSERT_LT(0, pid);
+		/* Held, and CMD runs: the signal comes while stwctl waits. */
+		err = stw_wait_world(s, held, NULL, STW_T_WAIT, &w) ?:
+		      wait_ready(fd, STW_T_CHILD);
+		close(fd);
+		if (err)
+			kill(-pid, SIGKILL);
+		ASSERT_EQ(0, err) TH_LOG("%sno hold, or CMD did not run: %s; %s",
+					 stw_ctx, strerror(err),
+					 stw_describe(s));
+
+		ASSERT_EQ(0, kill(pid, sigs[i]));	/* stwctl only */
+		err = stw_wait_mode(s, STW_RUN_ALL, STW_T_WAIT);
+		if (err)
+			kill(-pid, SIGKILL);
+		ASSERT_EQ(0, err) TH_LOG("%sthe world stays held: %s", stw_ctx,
+					 stw_describe(s));
+		err = stw_waitpid_timeout(pid, &status, STW_T_CHILD);
+		if (err)
+			kill(-pid, SIGKILL);
+		ASSERT_EQ(0, err) TH_LOG("%sstwctl hold did not exit", stw_ctx);
+		/* CMD died of the signal, and stwctl says so. */
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(128 + sigs[i], WEXITSTATUS(status));
+		ASSERT_OK(s, stw_status(s, &w));
+		ASSERT_EQ(0U, w.holds);
+		kill(-pid, SIGKILL);	/* sleep, if it outlived stwctl */
+	}
 }
 
 TEST_HARNESS_MAIN
