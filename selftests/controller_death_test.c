@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * controller_death_test: a controller that stops the world and dies must
- * not leave the VMs frozen (DESIGN.md race 8). A hold bound to its netlink
+ * not leave the VMs frozen (Documentation/design.md, race 8). A hold bound to its netlink
  * socket goes with the socket; a detached hold goes when its lease ends.
  */
 #define _GNU_SOURCE

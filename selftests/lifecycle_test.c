@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Lifecycle during a stop (DESIGN.md race 7): VMs born, destroyed and
+ * Lifecycle during a stop (Documentation/design.md, race 7): VMs born, destroyed and
  * stepped while the world is stopping or stopped.
  */
 #include <errno.h>
@@ -94,8 +94,11 @@ TEST_F(life, born_while_stopping_is_waited_for)
 	ASSERT_EQ(0, stw_resume(self->s, false, 0, NULL));
 }
 
-/* The last VM going away returns the world to RUN_ALL. */
-TEST_F(life, last_vm_gone_returns_to_run_all)
+/*
+ * The last VM going away leaves the world stopped: its holders were
+ * promised a stopped world. Resuming returns it to RUN_ALL.
+ */
+TEST_F(life, last_vm_gone_keeps_the_world_held)
 {
 	struct stw_world w;
 	uint32_t a;
@@ -104,8 +107,12 @@ TEST_F(life, last_vm_gone_returns_to_run_all)
 	ASSERT_EQ(0, stw_stop(self->s, WAIT_MS, 0, NULL, NULL));
 	ASSERT_EQ(0, stw_kill(self->s, &a, 1));
 	ASSERT_EQ(0, stw_status(self->s, &w));
-	EXPECT_EQ(STW_RUN_ALL, w.mode);
+	EXPECT_EQ(STW_STOPPED, w.mode);
 	EXPECT_EQ(0u, w.nr_vms);
+	EXPECT_EQ(1u, w.holds);
+	ASSERT_EQ(0, stw_resume(self->s, false, 0, NULL));
+	ASSERT_EQ(0, stw_status(self->s, &w));
+	EXPECT_EQ(STW_RUN_ALL, w.mode);
 	EXPECT_EQ(0u, w.holds);
 	EXPECT_EQ(0ull, stw_violations_total(&w));
 }
