@@ -33,6 +33,11 @@
 #include "mutant.h"
 #include "trace.h"
 
+/* Tests start hold ids near INT_MAX, to see them wrap to 1. */
+static uint first_hold_id;
+module_param(first_hold_id, uint, 0444);
+MODULE_PARM_DESC(first_hold_id, "where hold ids start (for tests; 0: at 1)");
+
 /* Laggards whose stacks one timeout writes to the kernel log. */
 #define STW_LAGGARD_STACKS	8
 
@@ -952,6 +957,7 @@ int __init stw_control_init(void)
 	mutex_init(&stw_ctl.lock);
 	xa_init_flags(&stw_ctl.holds, XA_FLAGS_ALLOC1);
 	INIT_LIST_HEAD(&stw_ctl.tickets);
+	stw_ctl.next_hold_id = min_t(uint, first_hold_id, INT_MAX);
 	INIT_DELAYED_WORK(&stw_ctl.lease_work, stw_hold_lease_work);
 	stw_ctl.wq = alloc_workqueue("stw_control", WQ_UNBOUND, 0);
 	if (!stw_ctl.wq)

@@ -162,6 +162,10 @@ stage_tests() {
 		done
 	fi
 	[ "$n" -gt 0 ] || say "note: no executables in $tests_dir"
+	# The selftests' own client modules, built with stw.ko.
+	for f in "$(dirname "$ko")"/../selftests/modules/*.ko; do
+		[ -f "$f" ] && install_file "$f" "/stw/selftests/modules/${f##*/}"
+	done
 	for f in "$top"/scripts/*.sh; do
 		[ -f "$f" ] && install_file "$f" "/stw/scripts/${f##*/}"
 	done
