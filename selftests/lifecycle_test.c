@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Lifecycle during a stop (Documentation/design.md, race 7): VMs born, destroyed and
+ * Lifecycle during a stop (DESIGN.md race 7): VMs born, destroyed and
  * stepped while the world is stopping or stopped.
  */
 #include <errno.h>
@@ -95,8 +95,9 @@ TEST_F(life, born_while_stopping_is_waited_for)
 }
 
 /*
- * The last VM going away leaves the world stopped: its holders were
- * promised a stopped world. Resuming returns it to RUN_ALL.
+ * The last VM going away leaves the holds (version 2): a holder was
+ * promised a stopped world, and a VM born now parks at birth. The world
+ * runs again when the hold goes.
  */
 TEST_F(life, last_vm_gone_keeps_the_world_held)
 {
@@ -110,6 +111,13 @@ TEST_F(life, last_vm_gone_keeps_the_world_held)
 	EXPECT_EQ(STW_STOPPED, w.mode);
 	EXPECT_EQ(0u, w.nr_vms);
 	EXPECT_EQ(1u, w.holds);
+	EXPECT_EQ(0ull, stw_violations_total(&w));
+
+	a = spawn_one(_metadata, self->s, STW_VM_KIND_ACTIVE);
+	ASSERT_EQ(0, stw_wait_vm_state(self->s, a, STW_VM_STOPPED, WAIT_MS)) {
+		TH_LOG("a VM born while held does not park: %s",
+		       stw_describe(self->s));
+	}
 	ASSERT_EQ(0, stw_resume(self->s, false, 0, NULL));
 	ASSERT_EQ(0, stw_status(self->s, &w));
 	EXPECT_EQ(STW_RUN_ALL, w.mode);
