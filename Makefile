@@ -168,7 +168,8 @@ uninstall:
 install-dkms-src:
 	install -d $(DKMS_SRC)/module $(DKMS_SRC)/uapi
 	install -m 644 dkms.conf LICENSE $(DKMS_SRC)/
-	install -m 644 module/Kbuild module/*.c module/*.h $(DKMS_SRC)/module/
+	install -m 644 module/Kbuild $(filter-out %.mod.c,$(wildcard module/*.c)) \
+		module/*.h $(DKMS_SRC)/module/
 	install -m 644 uapi/*.h $(DKMS_SRC)/uapi/
 
 # stw against a raw barrier and kthread_park(), in the guest (~10 min of
