@@ -35,8 +35,11 @@ endif
 # On a real machine build for the running kernel; else for the guest's.
 KDIR       ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build/Makefile),\
 		/lib/modules/$(shell uname -r)/build,$(GUEST_KDIR))
-# The release of the kernel in KDIR: where `make install` puts the module.
-KVER        = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+# The release of the kernel in KDIR (its `uname -r`): where `make install`
+# puts the module.  Debian's headers have their own version in
+# include/config/kernel.release; utsrelease.h has the kernel's.
+KVER        = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 KSFT_DIR   := $(CACHE)/kselftest
 # The project's own builds (the guest's, CI's) treat warnings as errors;
 # `make` for an install and DKMS builds do not, so that a newer compiler's

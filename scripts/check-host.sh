@@ -129,10 +129,10 @@ check "stw.ko is built for $kver and has the probes parameter" sh -c '
 	modinfo -F vermagic "$1/module/stw.ko" | grep -q "^$2 " &&
 	modinfo -F parm "$1/module/stw.ko" | grep -q "^probes:"' sh "$src" "$kver"
 check "a plain make does not use -Werror; STW_WERROR=1 does" sh -c '
-	cd "$1" && ! grep -q -- -Werror module/.world.o.cmd &&
+	cd "$1" && ! grep -qE -- "-Werror( |\$)" module/.world.o.cmd &&
 	touch module/world.c &&
 	make -s KDIR="$2" STW_WERROR=1 module >/dev/null &&
-	grep -q -- -Werror module/.world.o.cmd' sh "$src" "$kdir"
+	grep -qE -- "-Werror( |\$)" module/.world.o.cmd' sh "$src" "$kdir"
 
 # dpkg-query stands in for the guest kernel lookup: reading the Makefile
 # must not call it (make deps may not have installed the headers yet).
@@ -187,7 +187,8 @@ longopts=$(grep -ho '{ *"[a-z-]*", *\(no\|required\|optional\)_argument' \
 say "subcommands: $(echo $cmds); long options: $(echo $longopts)"
 check "stwctl(8) documents every subcommand and option, -V, -p and the exit codes" \
 	sh -c 'm=$1/Documentation/stwctl.8; shift; [ $# -gt 5 ] || exit 1
-	for c in "$@"; do case $c in --*) grep -q -- "\\\\-\\\\-${c#--}" "$m" ;;
+	plain=$(sed "s/\\\\//g" "$m")
+	for c in "$@"; do case $c in --*) echo "$plain" | grep -q -- "$c\b" ;;
 		*) grep -q "^\.SS $c\b" "$m" ;; esac || { echo "missing: $c"; exit 1; }
 	done
 	grep -q "BR \\\\-V \", \" \\\\-\\\\-version" "$m" &&
@@ -202,7 +203,8 @@ cat > "$work/compreply.sh" <<'EOF'
 . "$1"; shift
 COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
 _stwctl
-printf '%s\n' "${COMPREPLY[@]}" | LC_ALL=C sort -u | tr '\n' ' '
+[ ${#COMPREPLY[@]} -eq 0 ] ||
+	printf '%s\n' "${COMPREPLY[@]}" | LC_ALL=C sort -u | tr '\n' ' '
 EOF
 compreply() { bash "$work/compreply.sh" "$comp" "$@"; }
 check "bash completion: complete -p stwctl after sourcing it" \
@@ -263,7 +265,7 @@ check "dkms: the source tree (make install-dkms-src) and dkms add" sh -c '
 	sh "$src" "$version"
 check "dkms build -k $kver (no -Werror)" sh -c '
 	dkms build -m stw -v "$1" -k "$2" &&
-	! grep -q -- -Werror /var/lib/dkms/stw/$1/build/module/.world.o.cmd' \
+	! grep -qE -- "-Werror( |\$)" /var/lib/dkms/stw/$1/build/module/.world.o.cmd' \
 	sh "$version" "$kver"
 check "dkms install -k $kver: modinfo finds updates/dkms/stw.ko" sh -c '
 	dkms install -m stw -v "$1" -k "$2" &&
@@ -326,18 +328,19 @@ cp "$src"/uapi/*.h "$ksft/stw/uapi/"
 tests=$(cd "$src/selftests" && ls *_test.c *_test.sh | sed 's/\.c$//')
 say "tests: $(echo $tests)"
 check "make -C tools/testing/selftests TARGETS=stw builds every *_test" \
-	sh -c 'make -C "$1" TARGETS=stw FORCE_TARGETS=1 && shift &&
+	sh -c 'k=$1; shift; make -C "$k" TARGETS=stw FORCE_TARGETS=1 &&
 	for t in "$@"; do case $t in *.sh) ;; *)
-		test -x "$0/stw/$t" || { echo "not built: $t"; exit 1; } ;;
-	esac; done' "$ksft" $tests
+		test -x "$k/stw/$t" || { echo "not built: $t"; exit 1; } ;;
+	esac; done' sh "$ksft" $tests
 check "make's '%: %.sh' rule does not shadow the kselftest run_tests" \
 	sh -c '! make -n -C "$1/stw" run_tests | grep -q "run_tests.sh"' sh "$ksft"
 check "make ... TARGETS=stw install: run_kselftest.sh --list names every test" \
-	sh -c 'make -C "$1" TARGETS=stw FORCE_TARGETS=1 \
-		KSFT_INSTALL_PATH="$2" install &&
-	list=$("$2/run_kselftest.sh" --list) && echo "$list" && shift 2 &&
+	sh -c 'k=$1 i=$2; shift 2; make -C "$k" TARGETS=stw FORCE_TARGETS=1 \
+		KSFT_INSTALL_PATH="$i" install &&
+	list=$("$i/run_kselftest.sh" --list) && echo "$list" &&
 	for t in "$@"; do echo "$list" | grep -qx "stw:$t" ||
-		{ echo "not listed: stw:$t"; exit 1; }; done' "$ksft" "$work/ksft-install" $tests
+		{ echo "not listed: stw:$t"; exit 1; }; done' \
+	sh "$ksft" "$work/ksft-install" $tests
 check "the installed target has config and settings" sh -c '
 	test -f "$1/stw/settings" && grep -q "^timeout=" "$1/stw/settings" &&
 	test -f "$1/stw/config" && grep -q "^CONFIG_NET=y" "$1/stw/config"' \
