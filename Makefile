@@ -3,7 +3,7 @@
 # stw: build the module and the tools, install them, and run them in a QEMU
 # guest. See README.md; `make help` lists the targets.
 
-VERSION    := 0.2.0
+VERSION    := $(shell cat $(CURDIR)/VERSION)
 BUILD      ?= $(CURDIR)/build
 CACHE      := $(BUILD)/cache
 # The guest kernel.  KERNEL=6.1 (the default) is the one linux-headers-amd64
@@ -225,6 +225,7 @@ clean:
 	-[ ! -f "$(KDIR)/Makefile" ] || $(MAKE) -C examples KDIR=$(KDIR) clean
 	$(MAKE) -C tools/stwctl clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C lib clean
 
 help:
 	@echo 'make             build module/stw.ko, examples/stw_bank.ko, tools/stwctl/stwctl'

@@ -10,8 +10,12 @@
  *
  * A stop notifier checks exactly that each time the world stops (and each
  * time a step ends): no worker is half-way through a transfer, and no unit
- * was lost or made. It counts its checks and failures; both, and the
- * transfers made, are read-only module parameters:
+ * was lost or made. Notifiers run on stw's event worker, after the fact, so
+ * it first takes a hold of its own (stw_stop_world()): that joins the stop
+ * it is told about if the world is still stopped, or stops it again if a
+ * controller resumed it meanwhile; either way every worker is parked while
+ * it looks. It counts its checks and failures; both, and the transfers
+ * made, are read-only module parameters:
  *
  *	/sys/module/stw_bank/parameters/{checks,failures,last_generation,transfers}
  *
@@ -63,6 +67,13 @@ MODULE_PARM_DESC(failures, "checks that found a transfer in flight or the total 
 static unsigned long long last_generation;
 module_param(last_generation, ullong, 0444);
 MODULE_PARM_DESC(last_generation, "the stop cycle checked last (read-only)");
+
+static unsigned long missed;
+module_param(missed, ulong, 0444);
+MODULE_PARM_DESC(missed, "stops not checked: the notifier's own stop timed out (read-only)");
+
+/* A cycle the notifier started itself: its own STOPPED is not checked. */
+static u64 own_generation;
 
 struct bank_worker {
 	struct stw_vm *vm;
@@ -143,19 +154,31 @@ static void bank_feed(struct work_struct *work)
 }
 
 /*
- * Called by stw on the thread that completed a stop (or ended a step),
- * with every worker parked: between transfers, or idle.
+ * Called by stw's event worker after a stop cycle or a step reached
+ * STOPPED. With our own hold taken, every worker is parked: between two
+ * transfers, or idle.
  */
 static int bank_stopped(struct notifier_block *nb, unsigned long action,
 			void *data)
 {
 	const struct stw_stop_info *info = data;
 	long total = 0, expected = (long)accounts * BANK_OPENING_BALANCE;
+	struct stw_stop_info held;
 	long before, after;
 	bool ok = true;
 	unsigned int i;
+	int hold;
 
 	mutex_lock(&bank_lock);
+	if (own_generation && info->generation == own_generation && !info->step_vm)
+		goto out;		/* we stopped it: checked already */
+	hold = stw_stop_world(1000, &held);
+	if (hold < 0) {
+		WRITE_ONCE(missed, missed + 1);
+		goto out;
+	}
+	if (held.generation != info->generation)
+		own_generation = held.generation;
 	for (i = 0; i < workers; i++) {
 		before = atomic_long_read(&pool[i].seq);
 		if (before & 1) {
@@ -180,9 +203,12 @@ static int bank_stopped(struct notifier_block *nb, unsigned long action,
 			ok = false;
 		}
 	}
+	stw_resume_world(hold);
 	WRITE_ONCE(checks, checks + 1);
 	if (!ok)
 		WRITE_ONCE(failures, failures + 1);
+out:
+	/* Last: a test that waits for it may then step or resume. */
 	WRITE_ONCE(last_generation, info->generation);
 	mutex_unlock(&bank_lock);
 	return NOTIFY_OK;

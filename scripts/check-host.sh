@@ -105,7 +105,7 @@ kver=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
 	sed -n 's/.*linux-headers-\([0-9][^ ,]*-amd64\).*/\1/p')
 kdir=/usr/src/linux-headers-$kver
 say "kernel $kver, headers $kdir"
-version=$(sed -n 's/^VERSION *:= *//p' "$top/Makefile")
+version=$(cat "$top/VERSION")
 
 # The tree as a fresh clone has it (tracked and new files, no build
 # output), with an empty build directory: no kselftest headers.
@@ -247,10 +247,12 @@ check "README and Documentation point to Documentation/design.md, not outside th
 	sh -c 'cd "$1" && ! grep -n "\.\./shared\|DESIGN\.md" README.md \
 		Documentation/* CHANGELOG.md && test -s Documentation/design.md &&
 	grep -q "Documentation/design.md" README.md' sh "$top"
-check "versions agree: Makefile, dkms.conf, debian/changelog, CHANGELOG.md ($version)" \
+check "versions agree: VERSION, stw.ko, stwctl, dkms.conf, debian/changelog, CHANGELOG.md ($version)" \
 	sh -c 'cd "$1" && grep -q "^PACKAGE_VERSION=\"$2\"" dkms.conf &&
+	test "$(modinfo -F version "$3/module/stw.ko")" = "$2" &&
+	"$3/tools/stwctl/stwctl" --version | grep -q "^stwctl $2" &&
 	test "$(dpkg-parsechangelog -S Version)" = "$2" &&
-	grep -q "^## $2" CHANGELOG.md' sh "$top" "$version"
+	grep -q "^## $2" CHANGELOG.md' sh "$top" "$version" "$src"
 
 # ---------------------------------------------------------------------
 # DKMS, against the installed headers.
@@ -322,9 +324,13 @@ check "extract linux-source-6.1's selftests framework" sh -c '
 	mkdir -p "$1" && tar -xf "$2" -C "$1" --strip-components=1 \
 		--wildcards "*/tools/testing/selftests/*" \
 		"*/scripts/subarch.include"' sh "$linux" "$tarball"
-mkdir -p "$ksft/stw/uapi"
+# What the tests take from elsewhere in the stw tree goes beside them.
+mkdir -p "$ksft/stw/uapi" "$ksft/stw/lib"
 cp "$src"/selftests/* "$ksft/stw/" 2>/dev/null
 cp "$src"/uapi/*.h "$ksft/stw/uapi/"
+[ ! -d "$src/lib" ] || cp "$src"/lib/*.[ch] "$ksft/stw/lib/"
+[ ! -f "$src/Documentation/stwctl-json.md" ] ||
+	cp "$src/Documentation/stwctl-json.md" "$ksft/stw/"
 tests=$(cd "$src/selftests" && ls *_test.c *_test.sh | sed 's/\.c$//')
 say "tests: $(echo $tests)"
 check "make -C tools/testing/selftests TARGETS=stw builds every *_test" \
