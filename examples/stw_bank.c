@@ -154,6 +154,29 @@ static void bank_feed(struct work_struct *work)
 }
 
 /*
+ * Whether every worker is between two transfers (or idle); *@seqs is the
+ * sum of their sequence numbers, which grows whenever one of them moves.
+ */
+static bool bank_between_transfers(u64 generation, long *seqs)
+{
+	bool ok = true;
+	unsigned int i;
+	long seq;
+
+	*seqs = 0;
+	for (i = 0; i < workers; i++) {
+		seq = atomic_long_read(&pool[i].seq);
+		if (seq & 1) {
+			pr_err("stw_bank: generation %llu: worker %u is in the middle of a transfer\n",
+			       generation, i);
+			ok = false;
+		}
+		*seqs += seq;
+	}
+	return ok;
+}
+
+/*
  * Called by stw's event worker after a stop cycle or a step reached
  * STOPPED. With our own hold taken, every worker is parked: between two
  * transfers, or idle.
@@ -179,14 +202,7 @@ static int bank_stopped(struct notifier_block *nb, unsigned long action,
 	}
 	if (held.generation != info->generation)
 		own_generation = held.generation;
-	for (i = 0; i < workers; i++) {
-		before = atomic_long_read(&pool[i].seq);
-		if (before & 1) {
-			pr_err("stw_bank: generation %llu: worker %u stopped in the middle of a transfer\n",
-			       info->generation, i);
-			ok = false;
-		}
-	}
+	ok = bank_between_transfers(info->generation, &before);
 	for (i = 0; i < accounts; i++)
 		total += atomic_long_read(&balance[i]);
 	if (total != expected) {
@@ -195,13 +211,11 @@ static int bank_stopped(struct notifier_block *nb, unsigned long action,
 		ok = false;
 	}
 	/* Nobody may have moved while we looked. */
-	for (i = 0; i < workers; i++) {
-		after = atomic_long_read(&pool[i].seq);
-		if (after & 1) {
-			pr_err("stw_bank: generation %llu: worker %u started a transfer while stopped\n",
-			       info->generation, i);
-			ok = false;
-		}
+	if (!bank_between_transfers(info->generation, &after) ||
+	    after != before) {
+		pr_err("stw_bank: generation %llu: workers moved while the world was held\n",
+		       info->generation);
+		ok = false;
 	}
 	stw_resume_world(hold);
 	WRITE_ONCE(checks, checks + 1);

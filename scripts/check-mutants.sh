@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Prove the race tests can fail (Documentation/design.md section 7): build
-# one module per race with that race's bug put back (-DSTW_MUTANT=N), run
-# the race's script on the real build and on its mutant in the guest, and
-# print a table. A mutant counts as caught only if its script fails with the
-# race's own message ("race N: ..."); a timeout, a harness timeout or a
-# kernel crash is not a catch.
+# Prove the race tests can fail (DESIGN.md section 7): build one module per
+# race with that race's bug put back (-DSTW_MUTANT=N), run the race's script
+# on the real build and on its mutant in the guest, and print a table. A
+# mutant counts as caught only if its script fails with the race's own
+# message ("race N: ..."); a timeout, a harness timeout or a kernel crash is
+# not a catch.
 #
 #   scripts/check-mutants.sh BUILD_DIR KDIR [RACE...]
 #
