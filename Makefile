@@ -95,8 +95,8 @@ endif
 # The example client module, built the way an outside module is: against
 # stw's Module.symvers (KBUILD_EXTRA_SYMBOLS) and its tree (include path).
 examples: module
-	$(MAKE) -C $(MODDIR)/examples KDIR=$(KDIR) STW_DIR=$(MODDIR) \
-		$(KBUILD_ARGS)
+	$(MAKE) -C examples KDIR=$(KDIR) STW_DIR=$(MODDIR) \
+		OUT=$(MODDIR)/examples $(KBUILD_ARGS)
 
 stwctl:
 	$(MAKE) -C tools/stwctl
