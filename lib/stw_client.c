@@ -35,6 +35,8 @@
 /* Room for a burst of events, and for a big reply and its ACK. */
 #define STW_RCVBUF		(4 << 20)
 #define STW_EVENTS_RCVBUF	(32 << 20)
+/* Messages kept for later while a request runs, at most. */
+#define STW_LATER_MAX		(1 << 20)
 
 static int64_t now_ms(void)
 {
@@ -177,7 +179,7 @@ void stw_close(struct stw_sock *s)
 		return;
 	nl_socket_free(s->nl);	/* closes it: the socket's holds go */
 	free(s->pend);
-	free(s->done);
+	free(s->later);
 	free(s);
 }
 
@@ -223,11 +225,32 @@ static int recv_datagram(struct stw_sock *s)
 	return 0;
 }
 
+/* Keeps a copy of @nlh for stw_read_until(); past the cap, it is lost. */
+static int keep_for_later(struct stw_sock *s, struct nlmsghdr *nlh)
+{
+	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+	unsigned char *p;
+
+	if (s->later_len + len > STW_LATER_MAX) {
+		s->lost = true;
+		return 0;
+	}
+	p = realloc(s->later, s->later_len + len);
+	if (!p)
+		return ENOMEM;
+	memset(p + s->later_len, 0, len);
+	memcpy(p + s->later_len, nlh, nlh->nlmsg_len);
+	s->later = p;
+	s->later_len += len;
+	return 0;
+}
+
 /*
  * The next message, valid until the next call: 0, ETIMEDOUT (@deadline
- * passed; -1: none), EINTR, or errno. An overrun sets s->lost.
+ * passed; -1: none), EINTR, or errno. With @later, those kept for later
+ * come first. An overrun sets s->lost.
  */
-static int next_msg(struct stw_sock *s, int64_t deadline,
+static int next_msg(struct stw_sock *s, int64_t deadline, bool later,
 		    struct nlmsghdr **out)
 {
 	struct pollfd pfd = { .fd = stw_fd(s), .events = POLLIN };
@@ -236,6 +259,14 @@ static int next_msg(struct stw_sock *s, int64_t deadline,
 	int ret;
 
 	for (;;) {
+		if (later && s->later && !(s->pend && s->pend_off < s->pend_len)) {
+			free(s->pend);
+			s->pend = s->later;
+			s->pend_len = s->later_len;
+			s->pend_off = 0;
+			s->later = NULL;
+			s->later_len = 0;
+		}
 		if (s->pend && s->pend_off < s->pend_len) {
 			size_t rem = s->pend_len - s->pend_off;
 
@@ -301,7 +332,7 @@ int stw_read_until(struct stw_sock *s, int timeout_ms, stw_msg_fn fn,
 	int ret;
 
 	for (;;) {
-		ret = next_msg(s, deadline, &nlh);
+		ret = next_msg(s, deadline, true, &nlh);
 		if (ret)
 			return ret;
 		if (!is_family_msg(s, nlh) || fill_msg(s, nlh, &m))
@@ -310,6 +341,21 @@ int stw_read_until(struct stw_sock *s, int timeout_ms, stw_msg_fn fn,
 		if (ret)
 			return ret == 1 ? 0 : ret;
 	}
+}
+
+void stw_drain(struct stw_sock *s)
+{
+	int err;
+
+	free(s->later);
+	s->later = NULL;
+	s->later_len = 0;
+	/* Until the socket has nothing left (an overrun is nothing lost). */
+	do {
+		err = recv_datagram(s);
+	} while (!err || err == ENOBUFS);
+	s->pend_off = s->pend_len;
+	s->lost = false;
 }
 
 /* ---- naming what an extended ACK points at ---- */
@@ -449,17 +495,6 @@ struct nl_msg *stw_msg_new(struct stw_sock *s, uint8_t cmd, int flags)
 	return msg;
 }
 
-/* A completion that overtook the ACK of its request: kept for later. */
-static int stash_done(struct stw_sock *s, struct nlmsghdr *nlh)
-{
-	free(s->done);
-	s->done = malloc(nlh->nlmsg_len);
-	if (!s->done)
-		return ENOMEM;
-	memcpy(s->done, nlh, nlh->nlmsg_len);
-	return 0;
-}
-
 /* NLMSG_ERROR or NLMSG_DONE: the end of the exchange. */
 static void read_ack(struct stw_sock *s, struct nlmsghdr *nlh,
 		     struct nl_msg *sent)
@@ -496,21 +531,24 @@ static int read_exchange(struct stw_sock *s, struct nl_msg *sent,
 	int cb_err = 0, ret;
 
 	for (;;) {
-		ret = next_msg(s, -1, &nlh);
+		ret = next_msg(s, -1, false, &nlh);
 		if (ret == EINTR)
 			continue;	/* a request runs to its ACK */
 		if (ret)
 			return stw_fail_local(s, ret, "receiving: %s",
 					      strerror(ret));
-		if (nlh->nlmsg_seq != s->seq)
-			continue;	/* an event, or stale */
-		if (is_family_msg(s, nlh) && msg_cmd(nlh) == STW_CMD_DONE_NTF &&
-		    s->stw) {
-			cb_err = cb_err ?: stash_done(s, nlh);
+		/*
+		 * A notification (sequence 0), or the completion of this very
+		 * request ahead of its ACK: not the answer, but not to lose.
+		 */
+		if (is_family_msg(s, nlh) &&
+		    (!nlh->nlmsg_seq || (s->stw && nlh->nlmsg_seq == s->seq &&
+					 msg_cmd(nlh) == STW_CMD_DONE_NTF))) {
+			cb_err = cb_err ?: keep_for_later(s, nlh);
 			continue;
 		}
-		if (nlh->nlmsg_pid != port)
-			continue;
+		if (nlh->nlmsg_seq != s->seq || nlh->nlmsg_pid != port)
+			continue;	/* stale */
 		if (nlh->nlmsg_type == NLMSG_ERROR ||
 		    nlh->nlmsg_type == NLMSG_DONE) {
 			read_ack(s, nlh, sent);
@@ -533,8 +571,6 @@ int stw_call(struct stw_sock *s, struct nl_msg *msg, stw_msg_fn fn,
 	int ret;
 
 	clear_result(s);
-	free(s->done);
-	s->done = NULL;
 	if (!msg)
 		return stw_fail_local(s, ENOMEM,
 				      "out of memory building the request");
@@ -627,14 +663,8 @@ int stw_wait_done(struct stw_sock *s, uint32_t timeout_ms,
 	int err;
 
 	clear_result(s);
-	if (s->done) {
-		err = stw_parse_done(s->done, d);
-		free(s->done);
-		s->done = NULL;
-	} else {
-		err = stw_read_until(s, wait > INT32_MAX ? INT32_MAX : wait,
-				     match_done, d);
-	}
+	err = stw_read_until(s, wait > INT32_MAX ? INT32_MAX : wait,
+			     match_done, d);
 	if (err == ETIMEDOUT)
 		return stw_fail_local(s, ETIMEDOUT,
 				      "no completion from the kernel within %lld ms",

@@ -59,11 +59,17 @@ struct stw_sock {
 
 	uint32_t seq;		/* of the last request sent */
 	bool lost;		/* the receive buffer overran (events lost) */
-	void *done;		/* a DONE_NTF that came before its ACK */
 
 	/* Received but not yet consumed. */
 	unsigned char *pend;
 	size_t pend_len, pend_off;
+	/*
+	 * Read during a request but not its answer: notifications, and a
+	 * completion that overtook its request's ACK. Read again first by
+	 * stw_read_until().
+	 */
+	unsigned char *later;
+	size_t later_len;
 };
 
 /* A message of the family as a request's callback sees it. */
@@ -128,6 +134,8 @@ void stw_reply_free(struct stw_reply *rep);
  */
 int stw_read_until(struct stw_sock *s, int timeout_ms, stw_msg_fn fn,
 		   void *arg);
+/* Forgets every message received and not read yet (notifications). */
+void stw_drain(struct stw_sock *s);
 /* Sets the socket's outcome for a failure in user space; returns @err. */
 int stw_fail_local(struct stw_sock *s, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

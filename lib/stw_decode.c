@@ -54,6 +54,11 @@ static int opt_u64(const struct nlattr *a, uint64_t *v)
 	return a ? get_u64(a, v) : 0;
 }
 
+static int opt_int(const struct nlattr *a, int *v)
+{
+	return a ? get_int(a, v) : 0;
+}
+
 static int get_flag(const struct nlattr *a, bool *v)
 {
 	if (!a)
@@ -129,6 +134,7 @@ int stw_parse_world(const struct nlattr *nest, struct stw_world *w)
 int stw_parse_vm(const struct nlattr *nest, struct stw_vm *vm, bool full)
 {
 	struct nlattr *tb[STW_VM_A_MAX + 1];
+	int i;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->kind = vm->state = vm->doing = -1;
@@ -136,20 +142,20 @@ int stw_parse_vm(const struct nlattr *nest, struct stw_vm *vm, bool full)
 				      (struct nlattr *)nest, NULL) ||
 	    get_u32(tb[STW_VM_A_ID], &vm->id))
 		return EBADMSG;
+	/* A dump entry has them all; an event may name the VM only. */
+	for (i = STW_VM_A_NAME; full && i <= STW_VM_A_JOBS; i++)
+		if (!tb[i])
+			return EBADMSG;
 	if (tb[STW_VM_A_NAME])
 		get_str(tb[STW_VM_A_NAME], vm->name, sizeof(vm->name));
-	else if (full)
-		return EBADMSG;
-	if (!full)
-		return 0;
-	if (get_u32(tb[STW_VM_A_PID], &vm->pid) ||
-	    get_int(tb[STW_VM_A_KIND], &vm->kind) ||
-	    get_int(tb[STW_VM_A_STATE], &vm->state) ||
-	    get_int(tb[STW_VM_A_DOING], &vm->doing) ||
-	    get_u64(tb[STW_VM_A_STOPS], &vm->stops) ||
-	    get_u64(tb[STW_VM_A_LAST_TTS_NS], &vm->last_tts_ns) ||
-	    get_u64(tb[STW_VM_A_POLLS], &vm->polls) ||
-	    get_u64(tb[STW_VM_A_JOBS], &vm->jobs))
+	if (opt_u32(tb[STW_VM_A_PID], NULL, &vm->pid) ||
+	    opt_int(tb[STW_VM_A_KIND], &vm->kind) ||
+	    opt_int(tb[STW_VM_A_STATE], &vm->state) ||
+	    opt_int(tb[STW_VM_A_DOING], &vm->doing) ||
+	    opt_u64(tb[STW_VM_A_STOPS], &vm->stops) ||
+	    opt_u64(tb[STW_VM_A_LAST_TTS_NS], &vm->last_tts_ns) ||
+	    opt_u64(tb[STW_VM_A_POLLS], &vm->polls) ||
+	    opt_u64(tb[STW_VM_A_JOBS], &vm->jobs))
 		return EBADMSG;
 	return 0;
 }

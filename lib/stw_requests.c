@@ -294,7 +294,9 @@ int stw_spawn_split(struct stw_sock *s,
 	bool any = true;
 	int i, err;
 
-	memcpy(left, count, sizeof(left));
+	/* STW_UNSET, as for stw_spawn_ex(), asks for none of a kind. */
+	for (i = STW_SPAWN_A_ACTIVE; i <= STW_SPAWN_A_MAX; i++)
+		left[i] = count[i] == STW_UNSET ? 0 : count[i];
 	while (any) {
 		room = STW_SPAWN_MAX;
 		any = false;

@@ -97,7 +97,7 @@ struct stw_ticket {
  * @shutting_down: the module is going away; requests fail
  */
 static struct stw_control {
-	struct mutex lock;
+	struct mutex lock;	/* see @lock above */
 	struct xarray holds;
 	u32 next_hold_id;
 	u32 nr_holds;

@@ -49,14 +49,17 @@ struct stw_event *stw_event_new(enum stw_event_type type)
  * @ev: from stw_event_new(), filled in; owned by the queue from now on
  *
  * Post while holding the lock that ordered the change, so that the numbers
- * follow the order of the changes.
+ * follow the order of the changes. A completion (STW_EV_DONE) is queued in
+ * the same order but not numbered: it goes to its requester alone, and the
+ * numbers of the events group must have no gap but for a lost event.
  *
  * Context: process context, any stw lock held.
  */
 void stw_event_post(struct stw_event *ev)
 {
 	spin_lock(&stw_event_lock);
-	ev->seq = ++stw_event_seq;
+	if (ev->type != STW_EV_DONE)
+		ev->seq = ++stw_event_seq;
 	list_add_tail(&ev->node, &stw_event_queue);
 	spin_unlock(&stw_event_lock);
 	queue_work(stw_event_wq, &stw_event_work);

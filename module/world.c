@@ -107,7 +107,8 @@ static void stw_world_account_tts(u64 tts_ns)
 
 	lockdep_assert_held(&stw_world.lock);
 	stw_world.cycles++;
-	stw_world.last_tts_ns = tts_ns;
+	/* stw_stop_world() reads it without the lock, once STOPPED. */
+	WRITE_ONCE(stw_world.last_tts_ns, tts_ns);
 	stw_world.max_tts_ns = max(stw_world.max_tts_ns, tts_ns);
 	stw_world.tts_hist[min_t(unsigned int, bucket,
 				 STW_TTS_HIST_BUCKETS - 1)]++;
@@ -566,6 +567,29 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	return dying;
 }
 
+/*
+ * A step ends when its VM goes idle, which its stop work says by entering.
+ * A VM that left one job with the next one already queued (behind the stop
+ * work its leaving dispatched) is not idle: the stop work goes behind
+ * that job, and the step goes on into it.
+ */
+static bool stw_world_step_goes_on(struct stw_vm *vm)
+{
+	struct kthread_worker *worker = vm->worker;
+	bool busy = false;
+
+	mutex_lock(&stw_world.lock);
+	if (stw_world.step_vm == vm) {
+		raw_spin_lock_irq(&worker->lock);
+		busy = !list_empty(&worker->work_list);
+		raw_spin_unlock_irq(&worker->lock);
+		if (busy)
+			kthread_queue_work(worker, &vm->stop_work);
+	}
+	mutex_unlock(&stw_world.lock);
+	return busy;
+}
+
 /**
  * stw_world_stop_work() - what the stop work does on an idle VM's thread
  * @vm: the VM
@@ -579,6 +603,8 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
  */
 void stw_world_stop_work(struct stw_vm *vm)
 {
+	if (stw_world_step_goes_on(vm))
+		return;
 	/*
 	 * Race 6: clear the flag before entering. Once the work has started
 	 * it serves no further request, so the next one must dispatch again.

@@ -53,7 +53,7 @@
  * @wq: kernel callers of stw_stop_world() waiting for STOPPED
  */
 struct stw_world {
-	struct mutex lock;
+	struct mutex lock;	/* see @lock above */
 	enum stw_world_mode mode;
 	u64 generation;
 	u64 epoch;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Prove the race tests can fail (DESIGN.md section 7): build one module per
+# Prove the race tests can fail (Documentation/design.md, "Testing"): build one module per
 # race with that race's bug put back (-DSTW_MUTANT=N), run the race's script
 # on the real build and on its mutant in the guest, and print a table. A
 # mutant counts as caught only if its script fails with the race's own
@@ -20,7 +20,7 @@ build=$1
 kdir=$2
 shift 2
 races=("$@")
-[ ${#races[@]} -gt 0 ] || races=(1 2 3 4 5 6 7)
+[ ${#races[@]} -gt 0 ] || races=(1 2 3 4 5 6 7 8)
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$build/mutants
 mkdir -p "$out"
@@ -33,6 +33,7 @@ declare -A script=(
 	[5]=race5_late_arrival_in_run_all
 	[6]=race6_duplicate_dispatch
 	[7]=race7_destroy_during_stop
+	[8]=race8_controller_dies_holding_the_world
 )
 
 # build_module MUTANT DEST: in a copy of the source, so module/stw.ko (and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * churn_test: VMs are born and destroyed without pause (DESIGN.md race 7)
+ * churn_test: VMs are born and destroyed without pause (Documentation/design.md, race 7)
  * while a controller stops and resumes the world: every stop completes,
  * every VM it reports is parked (or was born after the stop and has not run
  * yet), and no invariant is violated.

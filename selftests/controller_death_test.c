@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * controller_death_test: a controller that stops the world and dies must
- * not leave the VMs frozen (DESIGN.md race 8). A hold bound to its netlink
+ * not leave the VMs frozen (Documentation/design.md, race 8). A hold bound to its netlink
  * socket goes with the socket; a detached hold goes when its lease ends.
  */
 #define _GNU_SOURCE
@@ -24,6 +24,7 @@ struct report {
 
 FIXTURE(death) {
 	struct stw_sock *s;
+	struct stw_sock *ev;	/* the events, for tests that listen */
 	uint32_t ids[3];
 	size_t n;
 	pid_t child;
@@ -44,6 +45,8 @@ FIXTURE_TEARDOWN(death)
 {
 	int status;
 
+	stw_close(self->ev);
+	self->ev = NULL;
 	if (self->child > 0) {
 		kill(self->child, SIGKILL);
 		waitpid(self->child, &status, 0);
@@ -195,10 +198,14 @@ TEST_F(death, pending_stop_goes_with_its_dead_controller)
 TEST_F(death, leased_hold_outlives_its_owner_until_the_lease_ends)
 {
 	struct stw_sock *s = self->s;
+	struct stw_event e;
 	struct stw_world w;
 	struct report r;
 	int status;
 
+	self->ev = stw_open_events();
+	ASSERT_TRUE(self->ev != NULL)
+		TH_LOG("cannot join the events group: %s", strerror(errno));
 	self->child = start_controller(self->pipe, STW_T_STOP, LEASE_MS,
 				       false, false);
 	ASSERT_LT(0, self->child);
@@ -222,6 +229,13 @@ TEST_F(death, leased_hold_outlives_its_owner_until_the_lease_ends)
 	ASSERT_EQ(0U, w.holds);
 	ASSERT_OK(s, stw_wait_all_vms_state(s, STW_VM_RUNNING, STW_T_WAIT));
 	ASSERT_NO_VIOLATIONS(s);
+
+	/* Listeners were told whose lease ran out. */
+	ASSERT_EQ(0, stw_event_wait(self->ev, STW_CMD_LEASE_EXPIRED_NTF,
+				    STW_T_WAIT, &e));
+	ASSERT_TRUE(e.has_hold_id);
+	ASSERT_EQ(r.hold_id, e.hold_id);
+	stw_event_free(&e);
 }
 
 /*

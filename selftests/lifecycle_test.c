@@ -94,8 +94,12 @@ TEST_F(life, born_while_stopping_is_waited_for)
 	ASSERT_EQ(0, stw_resume(self->s, false, 0, NULL));
 }
 
-/* The last VM going away returns the world to RUN_ALL. */
-TEST_F(life, last_vm_gone_returns_to_run_all)
+/*
+ * The last VM going away leaves the holds (version 2): a holder was
+ * promised a stopped world, and a VM born now parks at birth. The world
+ * runs again when the hold goes.
+ */
+TEST_F(life, last_vm_gone_keeps_the_world_held)
 {
 	struct stw_world w;
 	uint32_t a;
@@ -104,8 +108,19 @@ TEST_F(life, last_vm_gone_returns_to_run_all)
 	ASSERT_EQ(0, stw_stop(self->s, WAIT_MS, 0, NULL, NULL));
 	ASSERT_EQ(0, stw_kill(self->s, &a, 1));
 	ASSERT_EQ(0, stw_status(self->s, &w));
-	EXPECT_EQ(STW_RUN_ALL, w.mode);
+	EXPECT_EQ(STW_STOPPED, w.mode);
 	EXPECT_EQ(0u, w.nr_vms);
+	EXPECT_EQ(1u, w.holds);
+	EXPECT_EQ(0ull, stw_violations_total(&w));
+
+	a = spawn_one(_metadata, self->s, STW_VM_KIND_ACTIVE);
+	ASSERT_EQ(0, stw_wait_vm_state(self->s, a, STW_VM_STOPPED, WAIT_MS)) {
+		TH_LOG("a VM born while held does not park: %s",
+		       stw_describe(self->s));
+	}
+	ASSERT_EQ(0, stw_resume(self->s, false, 0, NULL));
+	ASSERT_EQ(0, stw_status(self->s, &w));
+	EXPECT_EQ(STW_RUN_ALL, w.mode);
 	EXPECT_EQ(0u, w.holds);
 	EXPECT_EQ(0ull, stw_violations_total(&w));
 }

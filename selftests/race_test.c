@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Deterministic race tests (DESIGN.md sections 5 and 7): each test forces
+ * Deterministic race tests (Documentation/design.md: the races, the testing): each test forces
  * the interleaving of one race with probe points and checks the invariant
  * that race would break. Each passes on the real build and fails, with its
  * own message, on the mutant build that puts its race back
@@ -400,6 +400,31 @@ TEST_F(race, race7_destroy_during_stop)
 	ASSERT_EQ(0, stw_bg_join(self->bg2, WAIT_MS));
 	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS));
 	check_world_stopped(_metadata, self->s, "race 7");
+}
+
+/*
+ * Race 8: a controller dies holding the world. The hold belongs to its
+ * netlink socket, so it goes when the socket goes (the process died or
+ * closed it), and with the last hold the world resumes.
+ */
+TEST_F(race, race8_controller_dies_holding_the_world)
+{
+	struct stw_world w;
+
+	RACE_SCRIPT(8);
+	self->bg = stw_bg_stop(WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS));
+	ASSERT_EQ(0, stw_wait_mode(self->s, STW_STOPPED, WAIT_MS));
+	/* Its socket closes, as when its process is killed. */
+	stw_bg_free(self->bg);
+	self->bg = NULL;
+	stw_wait_mode(self->s, STW_RUN_ALL, WAIT_MS);
+	ASSERT_EQ(0, stw_status(self->s, &w));
+	EXPECT_TRUE(w.mode == STW_RUN_ALL && !w.holds) {
+		TH_LOG("race 8: the controller is gone, yet the world is %s with %u holds",
+		       stw_mode_name(w.mode), w.holds);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -622,14 +622,16 @@ const char *stw_describe(struct stw_sock *s)
 	char saved_extack[STW_EXTACK_LEN];
 	bool saved_local = s->local;
 	int saved_err = s->err;
+	struct stw_vm_list l = { 0 };
+	const struct stw_vm *vm;
 	struct stw_world w;
-	struct stw_vm *vms;
-	size_t n, i, len;
+	size_t i, len;
 
 	/* Describing must not hide the outcome of the request being logged. */
 	memcpy(saved_extack, s->extack, sizeof(saved_extack));
-	if (stw_status(s, &w)) {
-		snprintf(buf, sizeof(buf), "(STATUS failed: %s '%s')",
+	/* One dump: the world and its VMs as they were together. */
+	if (stw_dump(s, &w, &l)) {
+		snprintf(buf, sizeof(buf), "(STATUS dump failed: %s '%s')",
 			 strerror(s->err), s->extack);
 		goto out;
 	}
@@ -640,23 +642,21 @@ const char *stw_describe(struct stw_sock *s)
 		       w.stopped, w.holds, (unsigned long long)w.cycles,
 		       (unsigned long long)w.timeouts,
 		       (unsigned long long)stw_violations_total(&w));
-	if (stw_vms(s, &vms, &n)) {
-		snprintf(buf + len, sizeof(buf) - len, "; (dump failed: %s)",
-			 strerror(s->err));
-		goto out;
-	}
-	for (i = 0; i < n && i < 16 && len < sizeof(buf) - 1; i++)
+	for (i = 0; i < l.n && i < 16 && len < sizeof(buf) - 1; i++) {
+		vm = &l.vms[i];
 		len += snprintf(buf + len, sizeof(buf) - len,
 				"; %s %s/%s polls %llu jobs %llu stops %llu",
-				vms[i].name, stw_state_name(vms[i].state),
-				stw_doing_name(vms[i].doing),
-				(unsigned long long)vms[i].polls,
-				(unsigned long long)vms[i].jobs,
-				(unsigned long long)vms[i].stops);
-	if (i < n && len < sizeof(buf) - 1)
-		snprintf(buf + len, sizeof(buf) - len, "; ... %zu more", n - i);
-	free(vms);
+				vm->name, stw_state_name(vm->state),
+				stw_doing_name(vm->doing),
+				(unsigned long long)vm->polls,
+				(unsigned long long)vm->jobs,
+				(unsigned long long)vm->stops);
+	}
+	if (i < l.n && len < sizeof(buf) - 1)
+		snprintf(buf + len, sizeof(buf) - len, "; ... %zu more",
+			 l.n - i);
 out:
+	stw_vm_list_free(&l);
 	s->err = saved_err;
 	s->local = saved_local;
 	memcpy(s->extack, saved_extack, sizeof(saved_extack));

@@ -168,6 +168,11 @@ int stw_probe_wait(struct stw_sock *p, int point, uint32_t vm,
 			*hit_vm = vm;
 		return 0;
 	}
+	/*
+	 * What came before is of a past wait: the reply tells the state now,
+	 * and a REACHED_NTF after it (kept while the request ran) the rest.
+	 */
+	stw_drain(p);
 	err = stw_transact(p, stw_probe_msg(p, STW_PROBE_CMD_WAIT, point, vm,
 					    false), &rep);
 	if (!err && rep.tb[STW_PROBE_A_REACHED]) {

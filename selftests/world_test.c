@@ -311,4 +311,48 @@ TEST_F(world, events_announce_vms_stop_and_resume)
 	stw_event_free(&e);
 }
 
+static bool world_seq_at_least(const struct stw_world *w, void *arg)
+{
+	return w->event_seq >= *(uint64_t *)arg;
+}
+
+/*
+ * Events are numbered one by one, in the order the world went through
+ * them, and the world says which number came last: a listener can tell
+ * it lost none, and where it stands.
+ */
+TEST_F(world, events_are_numbered_without_gaps)
+{
+	struct stw_sock *s = self->s;
+	struct stw_world w0, w;
+	struct stw_event e;
+	uint64_t want;
+	int i;
+
+	self->ev = stw_open_events();
+	ASSERT_TRUE(self->ev != NULL)
+		TH_LOG("cannot join the events group: %s", strerror(errno));
+	ASSERT_OK(s, stw_status(s, &w0));
+
+	/* Two VM_ADDED, STOPPED, RESUMED, VM_GONE: five events. */
+	ASSERT_SPAWN(s, 0, 2, 0, 0, self->ids, &self->n);
+	ASSERT_OK(s, stw_stop(s, STW_T_STOP, 0, NULL, NULL));
+	ASSERT_OK(s, stw_resume(s, false, 0, NULL));
+	ASSERT_OK(s, stw_kill(s, &self->ids[0], 1));
+	for (i = 1; i <= 5; i++) {
+		STW_CTX("event %d", i);
+		ASSERT_EQ(0, stw_event_wait(self->ev, -1, STW_T_WAIT, &e));
+		ASSERT_EQ(w0.event_seq + i, e.seq)
+			TH_LOG("%sevent %d (cmd %d) has seq %llu after %llu",
+			       stw_ctx, i, e.cmd, (unsigned long long)e.seq,
+			       (unsigned long long)w0.event_seq);
+		stw_event_free(&e);
+	}
+	ASSERT_FALSE(self->ev->lost);
+	want = w0.event_seq + 5;
+	ASSERT_OK(s, stw_wait_world(s, world_seq_at_least, &want, STW_T_WAIT,
+				    &w));
+	ASSERT_EQ(want, w.event_seq);
+}
+
 TEST_HARNESS_MAIN

@@ -286,7 +286,7 @@ enum stw_vm_doing {
 	STW_VM_DOING_PARKED,		/* parked at a stop point */
 };
 
-/* Invariants of DESIGN.md section 6, in STW_WORLD_A_VIOLATIONS order. */
+/* Invariants (Documentation/design.md), in STW_WORLD_A_VIOLATIONS order. */
 enum stw_invariant {
 	STW_INV_I1,	/* while STOPPING: stopped <= active */
 	STW_INV_I2,	/* in RUN_ALL: no count, no VM counted */

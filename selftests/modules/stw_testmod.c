@@ -25,6 +25,11 @@ static int vms;
 module_param(vms, int, 0444);
 MODULE_PARM_DESC(vms, "active VMs of this module's own, created at load");
 
+static int sleepers;
+module_param(sleepers, int, 0444);
+MODULE_PARM_DESC(sleepers,
+		 "VMs that enter and sleep without polling: laggards that cost no CPU");
+
 static bool genl;
 module_param(genl, bool, 0444);
 MODULE_PARM_DESC(genl, "register a generic netlink family at load");
@@ -64,6 +69,9 @@ struct testmod_vm {
 
 static struct testmod_vm tvms[TESTMOD_MAX_VMS];
 static int nr_tvms;
+static struct testmod_vm *sleeper_vms;
+static int nr_sleepers;
+static DECLARE_WAIT_QUEUE_HEAD(sleepers_wq);
 static struct work_struct stop_work;
 static struct work_struct step_work;
 
@@ -82,6 +90,16 @@ static void testmod_job(struct kthread_work *work)
 	stw_vm_exit(t->vm);
 	if (!dying && !READ_ONCE(t->quit))
 		stw_vm_queue_job(t->vm, &t->work);
+}
+
+/* Entered, asleep outside any stop point until the module goes. */
+static void testmod_sleep_job(struct kthread_work *work)
+{
+	struct testmod_vm *t = container_of(work, struct testmod_vm, work);
+
+	stw_vm_enter(t->vm);
+	wait_event_idle(sleepers_wq, READ_ONCE(t->quit));
+	stw_vm_exit(t->vm);
 }
 
 /* polls: the sum of this module's VMs' polls, a progress counter. */
@@ -105,6 +123,7 @@ static void testmod_vm_destroy(struct testmod_vm *t)
 	if (!t->vm)
 		return;
 	WRITE_ONCE(t->quit, true);
+	wake_up_all(&sleepers_wq);
 	stw_vm_shutdown(t->vm);
 	kthread_cancel_work_sync(&t->work);
 	stw_vm_destroy(t->vm);
@@ -191,6 +210,9 @@ static void testmod_cleanup(void)
 
 	for (i = 0; i < nr_tvms; i++)
 		testmod_vm_destroy(&tvms[i]);
+	for (i = 0; i < nr_sleepers; i++)
+		testmod_vm_destroy(&sleeper_vms[i]);
+	kfree(sleeper_vms);
 }
 
 static int __init testmod_init(void)
@@ -211,6 +233,25 @@ static int __init testmod_init(void)
 		kthread_init_work(&tvms[i].work, testmod_job);
 		nr_tvms++;
 		stw_vm_queue_job(vm, &tvms[i].work);
+	}
+	sleeper_vms = kcalloc(max(sleepers, 0), sizeof(*sleeper_vms),
+			      GFP_KERNEL);
+	if (sleepers > 0 && !sleeper_vms) {
+		ret = -ENOMEM;
+		goto err_cleanup;
+	}
+	for (i = 0; i < sleepers; i++) {
+		struct stw_vm *vm = stw_vm_create(STW_VM_KIND_EXTERNAL, NULL,
+						  "sleeper");
+
+		if (IS_ERR(vm)) {
+			ret = PTR_ERR(vm);
+			goto err_cleanup;
+		}
+		sleeper_vms[i].vm = vm;
+		kthread_init_work(&sleeper_vms[i].work, testmod_sleep_job);
+		nr_sleepers++;
+		stw_vm_queue_job(vm, &sleeper_vms[i].work);
 	}
 	ret = stw_register_stop_notifier(&testmod_nb);
 	if (ret)

@@ -37,12 +37,13 @@ const char *fmt_ns(char buf[NS_BUF], uint64_t ns)
 
 /* ---- JSON ---- */
 
+/* A new line, indented for depth j->depth inside the top object. */
 static void json_indent(struct json *j)
 {
 	int i;
 
 	fputc('\n', j->f);
-	for (i = 0; i < j->depth; i++)
+	for (i = 0; i <= j->depth; i++)
 		fputs("    ", j->f);
 }
 

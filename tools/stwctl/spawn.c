@@ -59,10 +59,6 @@ static int run_spawn(int argc, char **argv)
 	ret = ctl_open(&s, "spawn", false);
 	if (ret)
 		return ret;
-	/* Counts not given are not sent: zero is not a count to ask for. */
-	for (i = STW_SPAWN_A_ACTIVE; i <= STW_SPAWN_A_MAX; i++)
-		if (!count[i])
-			count[i] = STW_UNSET;
 	if (stw_spawn_split(s, count, &ids)) {
 		ret = ctl_fail(s, "spawn");
 		if (ids.n)
