@@ -186,6 +186,14 @@ stage_bench() {
 	done
 }
 
+# The example client module (examples/stw_bank.ko, built with stw.ko), at
+# /stw/examples/, for selftests/example_test.sh.
+stage_examples() {
+	local bank_ko
+	bank_ko=$(dirname "$ko")/../examples/stw_bank.ko
+	[ ! -f "$bank_ko" ] || install_file "$bank_ko" /stw/examples/stw_bank.ko
+}
+
 # The command goes into the initramfs as a file, not on the kernel command
 # line: no quoting or length trouble.
 stage_command() {
@@ -193,7 +201,7 @@ stage_command() {
 	mkdir -p "$root/stw"
 	if [ -n "$script" ]; then
 		name=${script##*/}
-		case $name in stw.ko|cmd|selftests|scripts|bench)
+		case $name in stw.ko|cmd|selftests|scripts|bench|examples)
 			die "--script: rename $name, it clashes with a file in /stw" ;;
 		esac
 		install_file "$script" "/stw/$name"
@@ -252,6 +260,7 @@ build_initramfs() {
 	stage_stw
 	stage_tests
 	stage_bench
+	stage_examples
 	stage_command
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
 		> "$initrd"
