@@ -173,6 +173,7 @@ check-kcsan:
 	$(MAKE) --no-print-directory check KERNEL=kcsan \
 		$(if $(filter command,$(origin TIMEOUT)),,TIMEOUT=3600) || rc=1; \
 	$(MAKE) --no-print-directory stress KERNEL=kcsan \
+		STW_VM_DIR=$(BUILD)/guest-kcsan-stress \
 		COUNT=$(or $(COUNT),2000) || rc=1; \
 	echo "check-kcsan: $$(($$(date +%s) - start)) s; kernel build:" \
 		"$$(tail -n 1 $(CACHE)/kernel-kcsan/build.log)"; exit $$rc

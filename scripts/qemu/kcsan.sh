@@ -4,7 +4,10 @@
 # Sort the KCSAN reports of a guest's kernel log (scripts/qemu/run.sh calls
 # this when the log has any): a report whose stack names stw (a frame of
 # module stw, '[stw]', or of a symbol stw_*) is stw's and fails the run; a
-# report only in other kernel code is listed and does not.
+# report only in other kernel code is listed and does not.  An access made
+# by an interrupt has, under the interrupt's entry frame (asm_*), the
+# frames of the code it interrupted: those are not the access's, and do
+# not make the report stw's.
 #
 #   scripts/qemu/kcsan.sh CONSOLE REST REPORTS [KO [KSRC]]
 #
@@ -25,7 +28,8 @@
 set -euo pipefail
 
 console=$1 rest=$2 reports=$3 ko=${4:-} ksrc=${5:-}
-fatal=${STW_VM_FATAL_RE:-'^$'}
+: > "$rest"
+fatal=${STW_VM_FATAL_RE:-}
 
 say() { echo "stw-vm: $*" >&2; }
 
@@ -34,7 +38,7 @@ say() { echo "stw-vm: $*" >&2; }
 #   A<TAB>access line        (each 'read/write ... by task N on cpu C:')
 #   F<TAB>frame              (the first stw frame under that access)
 awk -v rest="$rest" -v reports="$reports" -v fatal="$fatal" '
-function strip(s) { sub(/^\[ *[0-9]+\.[0-9]+\] /, "", s); return s }
+function strip(s) { sub(/\r$/, "", s); sub(/^\[ *[0-9]+\.[0-9]+\] /, "", s); return s }
 function flush(   i) {
 	print "R\t" (is_stw ? "stw" : "other") "\t" title
 	for (i = 1; i <= n; i++) print rec[i]
@@ -59,18 +63,20 @@ function flush(   i) {
 	if (!inblock) { print $0 > rest; next }
 	print $0 > reports
 	if (line ~ /^=+$/) { flush(); print "" > reports; next }
-	if (line ~ fatal) print $0 > rest
-	if (line ~ /\[stw\]/ || line ~ /(^|[^A-Za-z0-9_])stw_[A-Za-z0-9_]*\+0x/)
-		is_stw = 1
-	if (line ~ /^(read|write|race).* on cpu [0-9]+:$/ ||
-	    line ~ /^(read|write).* by (task|interrupt)/) {
-		rec[++n] = "A\t" line; want_frame = 1
-	} else if (want_frame && line ~ /\+0x[0-9a-f]+\/0x[0-9a-f]+/ &&
-		   (line ~ /\[stw\]/ || line ~ /(^|[^A-Za-z0-9_])stw_/)) {
-		sub(/^ +/, "", line)
-		rec[++n] = "F\t" line; want_frame = 0
+	if (fatal != "" && line ~ fatal) print $0 > rest
+	if (line ~ /^(read|write|race).* on cpu [0-9]+:$/) {
+		rec[++n] = "A\t" line; want_frame = 1; own = 1
 	} else if (line == "") {
-		want_frame = 0
+		want_frame = 0; own = 0
+	} else if (own && line ~ /^ *asm_[a-z_]+\+0x/) {
+		own = 0	# below: what the interrupt interrupted
+	} else if (own && (line ~ /\[stw\]/ ||
+			   line ~ /^ *stw_[A-Za-z0-9_.]*\+0x/)) {
+		is_stw = 1
+		if (want_frame) {
+			sub(/^ +/, "", line)
+			rec[++n] = "F\t" line; want_frame = 0
+		}
 	}
 }
 END { if (inblock) flush(); if (held != "") print held > rest }' "$console" > "$rest.records"

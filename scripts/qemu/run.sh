@@ -37,6 +37,7 @@
 #                      several guests at once
 #   STW_VM_MEM         guest memory (default 2G)
 #   STW_VM_KERNEL      the guest kernel, as --kernel
+#   STW_VM_APPEND      more kernel parameters (KERNEL=kcsan: its sampling)
 #   STW_VM_BZIMAGE     1: boot vmlinuz itself, not the vmlinux decompressed
 #                      from it (see boot_image)
 set -euo pipefail
@@ -281,7 +282,7 @@ qemu_args() {
 	args=(-nodefaults -no-user-config -machine pc -smp 2 -m "$mem"
 	      -display none -no-reboot
 	      -kernel "$image" -initrd "$initrd"
-	      -append "console=ttyS0 preempt=full panic=-1 rdinit=/init printk.devkmsg=on"
+	      -append "console=ttyS0 preempt=full panic=-1 rdinit=/init printk.devkmsg=on${STW_VM_APPEND:+ $STW_VM_APPEND}"
 	      -chardev "file,id=console,path=$(qemu_path "$console")"
 	      -serial chardev:console
 	      -chardev stdio,id=output -serial chardev:output
