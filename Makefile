@@ -204,22 +204,16 @@ check-asan: guest asan
 	$(RUN_VM) --cmd 'sh /stw/scripts/guest-sanitizers.sh asan'
 
 # fuzz_test and stress_test under valgrind's memcheck, in the guest, with
-# fewer messages and stop requests (see scripts/guest-sanitizers.sh); not
-# in CI.  Debian's valgrind (its wrapper, valgrind.bin, memcheck, its
-# preload libraries and suppressions) is copied into the guest's initramfs.
-VALGRIND_LIB := /usr/libexec/valgrind
+# fewer messages and stop requests (COUNT=2000 per fuzz test, CYCLES=200:
+# see scripts/guest-sanitizers.sh); not in CI.  Debian's valgrind is copied
+# into the guest's initramfs (scripts/valgrind-files.sh says what).
 valgrind: TIMEOUT = 3600
 valgrind: guest
-	@command -v valgrind >/dev/null || { \
-		$(if $(filter 0,$(shell id -u)),,sudo) env \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		--no-install-recommends valgrind; }
-	STW_VM_EXTRA="/usr/bin/valgrind /usr/bin/valgrind.bin \
-		$(addprefix $(VALGRIND_LIB)/,memcheck-amd64-linux \
-		vgpreload_core-amd64-linux.so \
-		vgpreload_memcheck-amd64-linux.so default.supp)" \
+	STW_VM_EXTRA="$$(scripts/valgrind-files.sh)" \
 	STW_VM_DIR=$(BUILD)/guest-valgrind \
-	$(RUN_VM) --cmd 'sh /stw/scripts/guest-sanitizers.sh valgrind'
+	$(RUN_VM) --cmd 'STW_VG_FUZZ_COUNT=$(or $(COUNT),2000) \
+		STW_VG_STRESS_CYCLES=$(or $(CYCLES),200) \
+		sh /stw/scripts/guest-sanitizers.sh valgrind'
 
 # A soak on the debug kernel: make stress COUNT=100000, then make fuzz
 # COUNT=100000 (not in CI: hours of TCG).

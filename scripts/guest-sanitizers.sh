@@ -60,13 +60,14 @@ valgrind)
 esac
 
 # A memcheck log that has an error in it has an ERROR SUMMARY of 1 or more
-# (each process writes one, clean ones '0 errors'); a sanitizer writes a
+# (each process writes one, clean ones "0 errors"), or one in which valgrind
+# could not start; a sanitizer writes a
 # log only when it reports.
 n=0
 for f in $logs/*; do
 	[ -s "$f" ] || continue
 	case $mode in
-	valgrind) grep -q 'ERROR SUMMARY: [1-9]' "$f" || continue ;;
+	valgrind) grep -qE 'ERROR SUMMARY: [1-9]|Fatal error|Cannot continue' "$f" || continue ;;
 	esac
 	n=$((n + 1))
 	echo "# --- $mode report: ${f##*/}"
