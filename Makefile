@@ -135,6 +135,7 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/stwctl clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C lib clean
 
 help:
 	@echo 'make             build module/stw.ko, tools/stwctl/stwctl, selftests'

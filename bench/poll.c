@@ -60,7 +60,7 @@ static noinline void bench_loop_probe(struct stw_vm *vm, unsigned int units)
 
 	for (i = 0; i < units; i++) {
 		bench_unit();
-		stw_probe(STW_PROBE_ENTRY_CHECKED, vm);
+		stw_probe(STW_PROBE_ENTRY_CHECKED, vm, 0);
 	}
 }
 

@@ -2,17 +2,21 @@
 /*
  * The "stw" generic netlink family: see uapi/stw.h for the commands and the
  * attribute tree. Every command but STATUS needs CAP_NET_ADMIN.
+ *
+ * Attributes in, calls to the controller (control.c) or the demo VMs
+ * (demo.c), messages out; events and completions come from the event chain
+ * (event.c), which this file listens to. No handler here waits for VMs.
  */
-#include <linux/sched/signal.h>
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
-#include "world.h"
-
-#define STW_DEFAULT_TIMEOUT_MS	5000
-#define STW_DEFAULT_JOB_POLLS	100
-#define STW_MAX_KILL_IDS	4096
+#include "control.h"
+#include "demo.h"
+#include "event.h"
+#include "netlink.h"
 
 static struct genl_family stw_family;
 
@@ -26,19 +30,19 @@ static const struct genl_multicast_group stw_mcgrps[] = {
 
 /* Not const: 6.1's struct nla_policy points to them without const. */
 static struct netlink_range_validation stw_timeout_range = {
-	.min = 1, .max = 600000,
+	.min = 1, .max = STW_TIMEOUT_MAX_MS,
 };
 
 static struct netlink_range_validation stw_lease_range = {
-	.min = 1, .max = 86400000,
+	.min = 1, .max = STW_LEASE_MAX_MS,
 };
 
 static struct netlink_range_validation stw_count_range = {
-	.min = 1, .max = 1000000,
+	.min = 1, .max = STW_COUNT_MAX,
 };
 
 static struct netlink_range_validation stw_spawn_range = {
-	.min = 0, .max = STW_MAX_SPAWN,
+	.min = 0, .max = STW_SPAWN_MAX,
 };
 
 static const struct nla_policy stw_stop_policy[STW_A_MAX + 1] = {
@@ -69,8 +73,9 @@ static const struct nla_policy stw_spawn_policy[STW_A_MAX + 1] = {
 	[STW_A_SPAWN] = NLA_POLICY_NESTED(stw_spawn_nest_policy),
 };
 
+/* STW_A_VM_ID repeats: strict validation checks every one of them. */
 static const struct nla_policy stw_kill_policy[STW_A_MAX + 1] = {
-	[STW_A_VM_IDS] = { .type = NLA_NESTED },
+	[STW_A_VM_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[STW_A_KILL_ALL] = { .type = NLA_FLAG },
 };
 
@@ -79,16 +84,6 @@ static const struct nla_policy stw_queue_job_policy[STW_A_MAX + 1] = {
 	[STW_A_JOBS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_count_range),
 	[STW_A_POLLS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_count_range),
 };
-
-/* A required attribute: missing, the request fails naming it. */
-static bool stw_nl_missing(struct genl_info *info, int attr, const char *msg)
-{
-	if (!GENL_REQ_ATTR_CHECK(info, attr))
-		return false;
-	if (info->extack)
-		info->extack->_msg = msg;
-	return true;
-}
 
 static u32 stw_nl_u32(struct genl_info *info, int attr, u32 dflt)
 {
@@ -120,6 +115,14 @@ static int stw_nl_put_vm(struct sk_buff *skb, int attrtype,
 	return 0;
 }
 
+/* Room for one STW_A_VM nest, so that messages are sized, never cut. */
+static size_t stw_nl_vm_size(void)
+{
+	return nla_total_size(0) + 5 * nla_total_size(sizeof(u32)) +
+	       nla_total_size(STW_VM_NAME_LEN) +
+	       4 * nla_total_size_64bit(sizeof(u64));
+}
+
 static int stw_nl_put_u64_array(struct sk_buff *skb, int attrtype,
 				const u64 *v, unsigned int n, int pad)
 {
@@ -135,40 +138,35 @@ static int stw_nl_put_u64_array(struct sk_buff *skb, int attrtype,
 	return 0;
 }
 
-/* Context: world lock held. */
-static int stw_nl_put_world(struct sk_buff *skb)
+static int stw_nl_put_world(struct sk_buff *skb, const struct stw_status *st)
 {
-	u64 violations[STW_INV_COUNT];
-	struct nlattr *nest;
-	int i;
+	struct nlattr *nest = nla_nest_start(skb, STW_A_WORLD);
 
-	lockdep_assert_held(&stw_world.lock);
-	for (i = 0; i < STW_INV_COUNT; i++)
-		violations[i] = atomic64_read(&stw_world.violations[i]);
-	nest = nla_nest_start(skb, STW_A_WORLD);
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u32(skb, STW_WORLD_A_MODE, stw_world.mode) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_GENERATION,
-			      stw_world.generation, STW_WORLD_A_PAD) ||
-	    nla_put_u32(skb, STW_WORLD_A_NR_VMS, stw_world.nr_vms) ||
-	    nla_put_u32(skb, STW_WORLD_A_ACTIVE,
-			stw_world.mode == STW_RUN_ALL ? 0 : stw_world.active) ||
-	    nla_put_u32(skb, STW_WORLD_A_STOPPED, stw_world.stopped) ||
-	    nla_put_u32(skb, STW_WORLD_A_HOLDS, stw_world.nr_holds) ||
-	    (stw_world.step_vm &&
-	     nla_put_u32(skb, STW_WORLD_A_STEP_VM, stw_world.step_vm->id)) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_CYCLES, stw_world.cycles,
+	if (nla_put_u32(skb, STW_WORLD_A_MODE, st->mode) ||
+	    nla_put_u64_64bit(skb, STW_WORLD_A_GENERATION, st->generation,
 			      STW_WORLD_A_PAD) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_TIMEOUTS, stw_world.timeouts,
+	    nla_put_u32(skb, STW_WORLD_A_NR_VMS, st->nr_vms) ||
+	    nla_put_u32(skb, STW_WORLD_A_ACTIVE, st->active) ||
+	    nla_put_u32(skb, STW_WORLD_A_STOPPED, st->stopped) ||
+	    nla_put_u32(skb, STW_WORLD_A_HOLDS, st->holds) ||
+	    nla_put_u32(skb, STW_WORLD_A_KERNEL_HOLDS, st->kernel_holds) ||
+	    (st->step_vm &&
+	     nla_put_u32(skb, STW_WORLD_A_STEP_VM, st->step_vm)) ||
+	    nla_put_u64_64bit(skb, STW_WORLD_A_CYCLES, st->cycles,
 			      STW_WORLD_A_PAD) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_LAST_TTS_NS,
-			      stw_world.last_tts_ns, STW_WORLD_A_PAD) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_MAX_TTS_NS,
-			      stw_world.max_tts_ns, STW_WORLD_A_PAD) ||
-	    stw_nl_put_u64_array(skb, STW_WORLD_A_TTS_HIST, stw_world.tts_hist,
+	    nla_put_u64_64bit(skb, STW_WORLD_A_TIMEOUTS, st->timeouts,
+			      STW_WORLD_A_PAD) ||
+	    nla_put_u64_64bit(skb, STW_WORLD_A_LAST_TTS_NS, st->last_tts_ns,
+			      STW_WORLD_A_PAD) ||
+	    nla_put_u64_64bit(skb, STW_WORLD_A_MAX_TTS_NS, st->max_tts_ns,
+			      STW_WORLD_A_PAD) ||
+	    nla_put_u64_64bit(skb, STW_WORLD_A_EVENT_SEQ, st->event_seq,
+			      STW_WORLD_A_PAD) ||
+	    stw_nl_put_u64_array(skb, STW_WORLD_A_TTS_HIST, st->tts_hist,
 				 STW_TTS_HIST_BUCKETS, STW_WORLD_A_PAD) ||
-	    stw_nl_put_u64_array(skb, STW_WORLD_A_VIOLATIONS, violations,
+	    stw_nl_put_u64_array(skb, STW_WORLD_A_VIOLATIONS, st->violations,
 				 STW_INV_COUNT, STW_WORLD_A_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
@@ -177,16 +175,7 @@ static int stw_nl_put_world(struct sk_buff *skb)
 	return 0;
 }
 
-struct stw_nl_cycle {
-	u64 generation;
-	u64 tts_ns;
-	bool has_tts;
-	bool joined;
-	u32 hold_id;
-	u32 holds;
-};
-
-static int stw_nl_put_cycle(struct sk_buff *skb, const struct stw_nl_cycle *c)
+static int stw_nl_put_cycle(struct sk_buff *skb, const struct stw_cycle_res *c)
 {
 	struct nlattr *nest = nla_nest_start(skb, STW_A_CYCLE);
 
@@ -199,7 +188,8 @@ static int stw_nl_put_cycle(struct sk_buff *skb, const struct stw_nl_cycle *c)
 			       STW_CYCLE_A_PAD)) ||
 	    (c->joined && nla_put_flag(skb, STW_CYCLE_A_JOINED)) ||
 	    (c->hold_id && nla_put_u32(skb, STW_CYCLE_A_HOLD_ID, c->hold_id)) ||
-	    nla_put_u32(skb, STW_CYCLE_A_HOLDS, c->holds)) {
+	    nla_put_u32(skb, STW_CYCLE_A_HOLDS, c->holds) ||
+	    (c->pending && nla_put_flag(skb, STW_CYCLE_A_PENDING))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -208,408 +198,281 @@ static int stw_nl_put_cycle(struct sk_buff *skb, const struct stw_nl_cycle *c)
 }
 
 static int stw_nl_put_laggards(struct sk_buff *skb,
-			       const struct stw_vm_snap *laggards,
-			       unsigned int n)
+			       const struct stw_laggards *lag)
 {
-	struct nlattr *nest = nla_nest_start(skb, STW_A_LAGGARDS);
-	unsigned int i;
+	u32 i;
 
-	if (!nest)
+	for (i = 0; i < lag->listed; i++)
+		if (stw_nl_put_vm(skb, STW_A_LAGGARD, &lag->vms[i]))
+			return -EMSGSIZE;
+	if (nla_put_u32(skb, STW_A_LAGGARDS_TOTAL, lag->total) ||
+	    (lag->listed < lag->total &&
+	     nla_put_flag(skb, STW_A_LAGGARDS_TRUNCATED)) ||
+	    (lag->stacks_logged && nla_put_flag(skb, STW_A_STACKS_LOGGED)))
 		return -EMSGSIZE;
-	for (i = 0; i < n; i++)
-		if (stw_nl_put_vm(skb, STW_A_VM, &laggards[i]))
-			break;	/* named as many as fit */
-	nla_nest_end(skb, nest);
 	return 0;
 }
 
-/* ---- events ---- */
+/* ---- events and completions, from the event chain ---- */
 
-static struct sk_buff *stw_event_new(u8 cmd, void **hdr, size_t size)
+static int stw_nl_put_event(struct sk_buff *skb, const struct stw_event *ev)
 {
-	struct sk_buff *skb;
-
-	if (!genl_has_listeners(&stw_family, &init_net, STW_MCGRP_EVENTS_ID))
-		return NULL;
-	skb = genlmsg_new(size, GFP_KERNEL);
-	if (!skb)
-		return NULL;
-	*hdr = genlmsg_put(skb, 0, 0, &stw_family, 0, cmd);
-	if (!*hdr) {
-		nlmsg_free(skb);
-		return NULL;
-	}
-	return skb;
-}
-
-static void stw_event_send(struct sk_buff *skb, void *hdr, int err)
-{
-	if (err) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	genlmsg_multicast(&stw_family, skb, 0, STW_MCGRP_EVENTS_ID,
-			  GFP_KERNEL);
-}
-
-void stw_event_stopped(const struct stw_stop_info *info)
-{
-	struct stw_nl_cycle c = {
-		.generation = info->generation,
-		.tts_ns = info->tts_ns,
-		.has_tts = true,
+	struct stw_cycle_res c = {
+		.generation = ev->generation,
+		.tts_ns = ev->tts_ns,
+		.has_tts = ev->has_tts,
+		.hold_id = ev->hold_id,
+		.holds = ev->holds,
 	};
 	struct nlattr *nest;
-	struct sk_buff *skb;
-	void *hdr;
-	int err;
 
-	skb = stw_event_new(STW_CMD_STOPPED_NTF, &hdr, NLMSG_DEFAULT_SIZE);
-	if (!skb)
-		return;
-	err = stw_nl_put_cycle(skb, &c);
-	if (!err && info->step_vm) {
-		nest = nla_nest_start(skb, STW_A_WORLD);
-		err = !nest || nla_put_u32(skb, STW_WORLD_A_STEP_VM,
-					   info->step_vm);
-		if (!err)
-			nla_nest_end(skb, nest);
+	if (ev->type == STW_EV_DONE) {
+		if (nla_put_u32(skb, STW_A_ERRNO, -ev->err) ||
+		    (ev->msg && nla_put_string(skb, STW_A_MESSAGE, ev->msg)))
+			return -EMSGSIZE;
+	} else if (nla_put_u64_64bit(skb, STW_A_EVENT_SEQ, ev->seq,
+				     STW_A_PAD)) {
+		return -EMSGSIZE;
 	}
-	stw_event_send(skb, hdr, err);
+	if (ev->type == STW_EV_LEASE_EXPIRED)
+		return nla_put_u32(skb, STW_A_HOLD_ID, ev->hold_id);
+	if (ev->type == STW_EV_VM_ADDED || ev->type == STW_EV_VM_GONE)
+		return stw_nl_put_vm(skb, STW_A_VM, &ev->vm);
+	if (stw_nl_put_cycle(skb, &c))
+		return -EMSGSIZE;
+	if (ev->step_vm) {
+		nest = nla_nest_start(skb, STW_A_WORLD);
+		if (!nest || nla_put_u32(skb, STW_WORLD_A_STEP_VM, ev->step_vm))
+			return -EMSGSIZE;
+		nla_nest_end(skb, nest);
+	}
+	if (ev->has_vm && stw_nl_put_vm(skb, STW_A_VM, &ev->vm))
+		return -EMSGSIZE;
+	if (ev->type == STW_EV_TIMEOUT ||
+	    (ev->type == STW_EV_DONE && ev->laggards.total))
+		return stw_nl_put_laggards(skb, &ev->laggards);
+	return 0;
 }
 
-void stw_event_resumed(u64 generation)
+static const u8 stw_nl_event_cmd[] = {
+	[STW_EV_STOPPED] = STW_CMD_STOPPED_NTF,
+	[STW_EV_RESUMED] = STW_CMD_RESUMED_NTF,
+	[STW_EV_TIMEOUT] = STW_CMD_TIMEOUT_NTF,
+	[STW_EV_VM_ADDED] = STW_CMD_VM_ADDED_NTF,
+	[STW_EV_VM_GONE] = STW_CMD_VM_GONE_NTF,
+	[STW_EV_LEASE_EXPIRED] = STW_CMD_LEASE_EXPIRED_NTF,
+	[STW_EV_DONE] = STW_CMD_DONE_NTF,
+};
+
+/* Multicast an event, or send a completion to its requester. */
+static int stw_nl_event(struct notifier_block *nb, unsigned long type,
+			void *data)
 {
-	struct stw_nl_cycle c = { .generation = generation };
+	const struct stw_event *ev = data;
+	bool done = type == STW_EV_DONE;
 	struct sk_buff *skb;
+	size_t size;
 	void *hdr;
 
-	skb = stw_event_new(STW_CMD_RESUMED_NTF, &hdr, NLMSG_DEFAULT_SIZE);
-	if (skb)
-		stw_event_send(skb, hdr, stw_nl_put_cycle(skb, &c));
-}
-
-void stw_event_timeout(u64 generation, const struct stw_vm_snap *laggards,
-		       unsigned int n)
-{
-	struct stw_nl_cycle c = { .generation = generation };
-	struct sk_buff *skb;
-	void *hdr;
-	int err;
-
-	skb = stw_event_new(STW_CMD_TIMEOUT_NTF, &hdr, NLMSG_GOODSIZE);
+	if (type >= ARRAY_SIZE(stw_nl_event_cmd) ||
+	    (!done && !genl_has_listeners(&stw_family, &init_net,
+					  STW_MCGRP_EVENTS_ID)))
+		return NOTIFY_DONE;
+	size = NLMSG_DEFAULT_SIZE + ev->laggards.listed * stw_nl_vm_size();
+	skb = genlmsg_new(size, GFP_KERNEL);
 	if (!skb)
-		return;
-	err = stw_nl_put_cycle(skb, &c) ?:
-	      stw_nl_put_laggards(skb, laggards, n);
-	stw_event_send(skb, hdr, err);
+		return NOTIFY_DONE;
+	hdr = genlmsg_put(skb, done ? ev->portid : 0, done ? ev->nlseq : 0,
+			  &stw_family, 0, stw_nl_event_cmd[type]);
+	if (!hdr || stw_nl_put_event(skb, ev)) {
+		nlmsg_free(skb);
+		return NOTIFY_DONE;
+	}
+	genlmsg_end(skb, hdr);
+	if (done)	/* the socket may be gone: nobody to tell then */
+		genlmsg_unicast(&init_net, skb, ev->portid);
+	else
+		genlmsg_multicast(&stw_family, skb, 0, STW_MCGRP_EVENTS_ID,
+				  GFP_KERNEL);
+	return NOTIFY_DONE;
 }
 
-void stw_event_vm(struct stw_vm *vm, bool added)
-{
-	struct stw_vm_snap snap;
-	struct sk_buff *skb;
-	void *hdr;
-
-	skb = stw_event_new(added ? STW_CMD_VM_ADDED_NTF : STW_CMD_VM_GONE_NTF,
-			    &hdr, NLMSG_DEFAULT_SIZE);
-	if (!skb)
-		return;
-	mutex_lock(&stw_world.lock);
-	stw_vm_snapshot(vm, &snap);
-	mutex_unlock(&stw_world.lock);
-	stw_event_send(skb, hdr, stw_nl_put_vm(skb, STW_A_VM, &snap));
-}
+static struct notifier_block stw_nl_event_nb = {
+	.notifier_call = stw_nl_event,
+};
 
 /* ---- STATUS ---- */
 
 static int stw_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct stw_status st;
 	struct sk_buff *msg;
 	void *hdr;
-	int ret;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
+	stw_control_status(&st);
 	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, STW_CMD_STATUS);
-	if (!hdr) {
-		ret = -EMSGSIZE;
-		goto err_free_msg;
+	if (!hdr || stw_nl_put_world(msg, &st)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
 	}
-	mutex_lock(&stw_world.lock);
-	ret = stw_nl_put_world(msg);
-	mutex_unlock(&stw_world.lock);
-	if (ret)
-		goto err_free_msg;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
-
-err_free_msg:
-	nlmsg_free(msg);
-	return ret;
 }
 
+/*
+ * The world first, then the VMs from cb->args[1] on. Each message records
+ * the world's change number: one that moved since the previous message is
+ * flagged NLM_F_DUMP_INTR, and the client dumps again.
+ */
 static int stw_nl_status_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
-	unsigned long id = cb->args[0];
+	unsigned long id = cb->args[1];
 	struct stw_vm_snap snap;
-	struct stw_vm *vm;
+	struct stw_status st;
 	void *hdr;
 
-	mutex_lock(&stw_world.lock);
-	xa_for_each_start(&stw_world.vms, id, vm, cb->args[0]) {
+	if (!cb->args[0]) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &stw_family, NLM_F_MULTI,
+				  STW_CMD_STATUS);
+		if (!hdr)
+			return -EMSGSIZE;
+		stw_control_status(&st);
+		cb->seq = st.change_seq;
+		genl_dump_check_consistent(cb, hdr);
+		if (stw_nl_put_world(skb, &st)) {
+			genlmsg_cancel(skb, hdr);
+			return -EMSGSIZE;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = 1;
+	}
+	while (stw_control_vm_next(&id, &snap)) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &stw_family, NLM_F_MULTI,
 				  STW_CMD_STATUS);
 		if (!hdr)
 			break;
-		stw_vm_snapshot(vm, &snap);
+		cb->seq = stw_control_change_seq();
+		genl_dump_check_consistent(cb, hdr);
 		if (stw_nl_put_vm(skb, STW_A_VM, &snap)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		cb->args[0] = id + 1;
+		cb->args[1] = ++id;
 	}
-	mutex_unlock(&stw_world.lock);
 	return skb->len;
 }
 
-/* ---- STOP ---- */
+/* ---- STOP, RUN_ONE: answer now, the outcome follows as DONE ---- */
+
+/* Send the reply of a request with a ticket, then commit the ticket. */
+static int stw_nl_reply_cycle(struct genl_info *info, u8 cmd,
+			      const struct stw_cycle_res *res,
+			      struct stw_ticket *ticket)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret = -ENOMEM;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		goto out_commit;
+	ret = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, cmd);
+	if (!hdr || stw_nl_put_cycle(msg, res)) {
+		nlmsg_free(msg);
+		goto out_commit;
+	}
+	genlmsg_end(msg, hdr);
+	ret = genlmsg_reply(msg, info);
+out_commit:
+	/* A reply that did not go out leaves no hold behind. */
+	stw_control_commit(ticket, !ret);
+	if (ret)
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "could not send the reply; the request was undone");
+	return ret;
+}
 
 static int stw_nl_stop_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	u32 timeout_ms = stw_nl_u32(info, STW_A_TIMEOUT_MS,
-				    STW_DEFAULT_TIMEOUT_MS);
-	u32 lease_ms = stw_nl_u32(info, STW_A_LEASE_MS, 0);
-	bool keep = nla_get_flag(info->attrs[STW_A_KEEP_WAITING]);
-	struct stw_stop_result res;
-	struct stw_nl_cycle c;
-	struct sk_buff *msg;
-	void *hdr;
+	struct stw_stop_req req = {
+		.timeout_ms = stw_nl_u32(info, STW_A_TIMEOUT_MS,
+					 STW_TIMEOUT_DEFAULT_MS),
+		.lease_ms = stw_nl_u32(info, STW_A_LEASE_MS, 0),
+		.keep = nla_get_flag(info->attrs[STW_A_KEEP_WAITING]),
+	};
+	struct stw_requester who = {
+		.portid = info->snd_portid,
+		.nlseq = info->snd_seq,
+	};
+	struct stw_ticket *ticket;
+	struct stw_cycle_res res;
 	int ret;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	ret = stw_hold_stop(lease_ms ? STW_HOLD_LEASE : STW_HOLD_SOCKET,
-			    info->snd_portid, lease_ms, timeout_ms, keep, &res);
-	switch (ret) {
-	case 0:
-		break;
-	case -ETIMEDOUT:
-		if (keep)
-			NL_SET_ERR_MSG_MOD(info->extack,
-					   "stop timed out, still stopping; see laggards");
-		else
-			NL_SET_ERR_MSG_MOD(info->extack,
-					   "stop timed out and was rolled back; see laggards");
-		break;
-	case -ECANCELED:
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "the hold was released before the world stopped");
-		goto err_free_msg;
-	case -ESHUTDOWN:
-		NL_SET_ERR_MSG_MOD(info->extack, "stw is unloading");
-		goto err_free_msg;
-	case -ENOSPC:
-		NL_SET_ERR_MSG_MOD(info->extack, "too many stop holds");
-		goto err_free_msg;
-	case -ENOMEM:
-		NL_SET_ERR_MSG_MOD(info->extack, "no memory for a stop hold");
-		goto err_free_msg;
-	default:	/* -EINTR: the requester is going away */
-		goto err_free_msg;
-	}
+	ret = stw_control_stop(&req, &who, &res, &ticket, info->extack);
+	if (ret)
+		return ret;
+	return stw_nl_reply_cycle(info, STW_CMD_STOP, &res, ticket);
+}
 
-	c = (struct stw_nl_cycle) {
-		.generation = res.generation,
-		.tts_ns = res.tts_ns,
-		.has_tts = !ret,
-		.joined = res.joined,
-		.hold_id = res.hold_id,
-		.holds = res.holds,
+static int stw_nl_run_one_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct stw_requester who = {
+		.portid = info->snd_portid,
+		.nlseq = info->snd_seq,
 	};
-	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, STW_CMD_STOP);
-	if (!hdr || stw_nl_put_cycle(msg, &c) ||
-	    (ret && stw_nl_put_laggards(msg, res.laggards, res.nlaggards))) {
-		/* The stop stands; only the reply did not fit. */
-		ret = ret ?: -EMSGSIZE;
-		goto err_free_msg;
-	}
-	genlmsg_end(msg, hdr);
-	kfree(res.laggards);
-	genlmsg_reply(msg, info);
-	return ret;
+	struct stw_ticket *ticket;
+	struct stw_cycle_res res;
+	int ret;
 
-err_free_msg:
-	kfree(res.laggards);
-	nlmsg_free(msg);
-	return ret;
+	if (GENL_REQ_ATTR_CHECK(info, STW_A_VM_ID)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "STW_A_VM_ID missing: which VM to run");
+		return -EINVAL;
+	}
+	ret = stw_control_step(nla_get_u32(info->attrs[STW_A_VM_ID]),
+			       stw_nl_u32(info, STW_A_POLLS, STW_POLLS_DEFAULT),
+			       stw_nl_u32(info, STW_A_TIMEOUT_MS,
+					  STW_TIMEOUT_DEFAULT_MS),
+			       &who, &res, &ticket, info->extack);
+	if (ret)
+		return ret;
+	return stw_nl_reply_cycle(info, STW_CMD_RUN_ONE, &res, ticket);
 }
 
 /* ---- RESUME ---- */
 
 static int stw_nl_resume_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct stw_nl_cycle c = {};
-	struct stw_report rep = {};
-	struct stw_hold *hold;
+	struct stw_cycle_res res;
 	struct sk_buff *msg;
-	unsigned int n = 0;
-	bool resumed;
-	void *hdr;
-	int ret = 0;
-
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-
-	mutex_lock(&stw_world.lock);
-	if (info->attrs[STW_A_HOLD_ID]) {
-		hold = stw_hold_find(nla_get_u32(info->attrs[STW_A_HOLD_ID]));
-		if (!hold) {
-			NL_SET_ERR_MSG_ATTR(info->extack,
-					    info->attrs[STW_A_HOLD_ID],
-					    "no such hold");
-			ret = -ENOENT;
-		} else {
-			stw_hold_drop(hold, &rep);
-			n = 1;
-		}
-	} else if (nla_get_flag(info->attrs[STW_A_FORCE])) {
-		n = stw_hold_drop_all(&rep);
-	} else {
-		n = stw_hold_drop_owned(info->snd_portid, true, &rep);
-	}
-	if (!ret && !n) {
-		if (stw_world.nr_holds)
-			NL_SET_ERR_MSG_MOD(info->extack,
-					   "the holds left belong to other controllers; use force");
-		else
-			NL_SET_ERR_MSG_MOD(info->extack,
-					   "nothing to resume: no stop hold");
-		ret = -EALREADY;
-	}
-	c.generation = stw_world.generation;
-	c.holds = stw_world.nr_holds;
-	resumed = stw_world.mode == STW_RUN_ALL;
-	mutex_unlock(&stw_world.lock);
-	stw_world_report(&rep);
-	if (ret)
-		goto err_free_msg;
-
-	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, STW_CMD_RESUME);
-	if (!hdr || stw_nl_put_cycle(msg, &c) ||
-	    (resumed && nla_put_flag(msg, STW_A_RESUMED))) {
-		ret = -EMSGSIZE;
-		goto err_free_msg;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-
-err_free_msg:
-	nlmsg_free(msg);
-	return ret;
-}
-
-/* ---- RUN_ONE ---- */
-
-static bool stw_nl_step_ended(u64 seq)
-{
-	return READ_ONCE(stw_world.step_seq) != seq ||
-	       READ_ONCE(stw_world.mode) != STW_RUN_ONE;
-}
-
-/* The step ended, or stw is unloading and the wait must give up. */
-static bool stw_nl_step_settled(u64 seq)
-{
-	return stw_nl_step_ended(seq) || READ_ONCE(stw_world.shutting_down);
-}
-
-static int stw_nl_run_one_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	u32 polls = stw_nl_u32(info, STW_A_POLLS, 1);
-	u32 timeout_ms = stw_nl_u32(info, STW_A_TIMEOUT_MS,
-				    STW_DEFAULT_TIMEOUT_MS);
-	struct nlattr *id_attr = info->attrs[STW_A_VM_ID];
-	struct stw_nl_cycle c = {};
-	struct stw_vm_snap snap;
-	struct stw_vm *vm;
-	struct sk_buff *msg;
-	u64 seq;
-	long left;
 	void *hdr;
 	int ret;
 
-	if (stw_nl_missing(info, STW_A_VM_ID,
-			   "stw: STW_A_VM_ID missing: which VM to run"))
-		return -EINVAL;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-
-	mutex_lock(&stw_world.lock);
-	vm = xa_load(&stw_world.vms, nla_get_u32(id_attr));
-	if (stw_world.mode != STW_STOPPED) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "the world is not stopped; stop it first");
-		ret = -EBUSY;
-		goto err_unlock;
-	}
-	if (!vm) {
-		NL_SET_ERR_MSG_ATTR(info->extack, id_attr, "no such VM");
-		ret = -ENOENT;
-		goto err_unlock;
-	}
-	if (!vm->parked) {
-		NL_SET_ERR_MSG_ATTR(info->extack, id_attr,
-				    "the VM has not parked yet");
-		ret = -EBUSY;
-		goto err_unlock;
-	}
-	seq = stw_world_step(vm, polls);
-	mutex_unlock(&stw_world.lock);
-
-	left = wait_event_interruptible_timeout(stw_world.wq,
-						stw_nl_step_settled(seq),
-						msecs_to_jiffies(timeout_ms));
-
-	mutex_lock(&stw_world.lock);
-	if (!stw_nl_step_ended(seq)) {
-		if (stw_world.shutting_down) {
-			NL_SET_ERR_MSG_MOD(info->extack, "stw is unloading");
-			ret = -ESHUTDOWN;
-		} else if (left < 0) {
-			ret = -EINTR;
-		} else {
-			NL_SET_ERR_MSG_MOD(info->extack,
-					   "the step did not end in time; the world stays RUN_ONE");
-			ret = -ETIMEDOUT;
-		}
-		goto err_unlock;
-	}
-	c.generation = stw_world.generation;
-	c.holds = stw_world.nr_holds;
-	vm = xa_load(&stw_world.vms, nla_get_u32(id_attr));
-	if (vm)
-		stw_vm_snapshot(vm, &snap);
-	mutex_unlock(&stw_world.lock);
-
-	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, STW_CMD_RUN_ONE);
-	if (!hdr || stw_nl_put_cycle(msg, &c) ||
-	    (vm && stw_nl_put_vm(msg, STW_A_VM, &snap))) {
+	ret = stw_control_resume(stw_nl_u32(info, STW_A_HOLD_ID, 0),
+				 nla_get_flag(info->attrs[STW_A_FORCE]),
+				 info->snd_portid, &res, info->extack);
+	if (ret)
+		goto err_free_msg;
+	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, STW_CMD_RESUME);
+	if (!hdr || stw_nl_put_cycle(msg, &res) ||
+	    (res.resumed && nla_put_flag(msg, STW_A_RESUMED))) {
 		ret = -EMSGSIZE;
 		goto err_free_msg;
 	}
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 
-err_unlock:
-	mutex_unlock(&stw_world.lock);
 err_free_msg:
 	nlmsg_free(msg);
 	return ret;
@@ -617,41 +480,30 @@ err_free_msg:
 
 /* ---- SPAWN, KILL, QUEUE_JOB ---- */
 
-static int stw_nl_put_ids(struct sk_buff *skb, const u32 *ids,
-			  unsigned int n)
-{
-	struct nlattr *nest = nla_nest_start(skb, STW_A_VM_IDS);
-	unsigned int i;
-
-	if (!nest)
-		return -EMSGSIZE;
-	for (i = 0; i < n; i++)
-		if (nla_put_u32(skb, STW_A_VM_ID, ids[i]))
-			return -EMSGSIZE;
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
-/* @n done; the first STW_MAX_SPAWN of @ids listed, as a nest holds no more. */
+/* Reply with STW_A_COUNT and the ids, STW_A_VM_ID each. */
 static int stw_nl_reply_ids(struct genl_info *info, u8 cmd, const u32 *ids,
-			    unsigned int n)
+			    unsigned int n, bool more)
 {
-	unsigned int listed = min_t(unsigned int, n, STW_MAX_SPAWN);
 	struct sk_buff *msg;
+	unsigned int i;
 	void *hdr;
 
-	msg = genlmsg_new(listed * nla_total_size(sizeof(u32)) + 64,
-			  GFP_KERNEL);
+	msg = genlmsg_new(n * nla_total_size(sizeof(u32)) + 64, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, cmd);
 	if (!hdr || nla_put_u32(msg, STW_A_COUNT, n) ||
-	    stw_nl_put_ids(msg, ids, listed)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
+	    (more && nla_put_flag(msg, STW_A_MORE)))
+		goto err_free_msg;
+	for (i = 0; i < n; i++)
+		if (nla_put_u32(msg, STW_A_VM_ID, ids[i]))
+			goto err_free_msg;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+
+err_free_msg:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
 }
 
 static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
@@ -667,12 +519,15 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 	};
 	struct nlattr *tb[STW_SPAWN_A_MAX + 1];
 	unsigned int total = 0, n = 0, i, j;
+	struct stw_status st;
 	u32 *ids;
 	int ret;
 
-	if (stw_nl_missing(info, STW_A_SPAWN,
-			   "stw: STW_A_SPAWN missing: how many VMs of each kind"))
+	if (GENL_REQ_ATTR_CHECK(info, STW_A_SPAWN)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "STW_A_SPAWN missing: how many VMs of each kind");
 		return -EINVAL;
+	}
 	ret = nla_parse_nested(tb, STW_SPAWN_A_MAX, info->attrs[STW_A_SPAWN],
 			       stw_spawn_nest_policy, info->extack);
 	if (ret)
@@ -684,12 +539,13 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 				    "no VM to spawn: every count is zero");
 		return -EINVAL;
 	}
-	if (total > STW_MAX_SPAWN) {
+	if (total > STW_SPAWN_MAX) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_A_SPAWN],
-				    "more than STW_MAX_SPAWN (8000) VMs in one request");
+				    "more than STW_SPAWN_MAX VMs in one request");
 		return -ERANGE;
 	}
-	if (READ_ONCE(stw_world.nr_vms) + total > STW_MAX_VMS) {
+	stw_control_status(&st);
+	if (st.nr_vms + total > STW_MAX_VMS) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_A_SPAWN],
 				    "that many VMs would pass STW_MAX_VMS");
 		return -ENOSPC;
@@ -712,7 +568,7 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 			n++;
 		}
 	}
-	ret = stw_nl_reply_ids(info, STW_CMD_SPAWN, ids, n);
+	ret = stw_nl_reply_ids(info, STW_CMD_SPAWN, ids, n, false);
 	if (!ret) {
 		kvfree(ids);
 		return 0;
@@ -729,38 +585,32 @@ err_kill:
 
 static int stw_nl_kill_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr *ids_attr = info->attrs[STW_A_VM_IDS];
-	unsigned int n = 0, max = STW_MAX_KILL_IDS;
+	bool all = nla_get_flag(info->attrs[STW_A_KILL_ALL]);
+	unsigned int n = 0, i, max;
 	struct nlattr *attr;
+	bool more = false;
 	u32 *ids;
 	int rem, ret;
 
-	if (!ids_attr == !info->attrs[STW_A_KILL_ALL]) {
+	if (!info->attrs[STW_A_VM_ID] == !all) {
 		NL_SET_ERR_MSG_MOD(info->extack,
-				   "give either STW_A_VM_IDS or STW_A_KILL_ALL");
+				   "give either STW_A_VM_ID or STW_A_KILL_ALL");
 		return -EINVAL;
 	}
-	if (!ids_attr)
-		max = STW_MAX_VMS;
-	ids = kvcalloc(max, sizeof(*ids), GFP_KERNEL);
+	ids = kvcalloc(STW_KILL_MAX, sizeof(*ids), GFP_KERNEL);
 	if (!ids)
 		return -ENOMEM;
-
-	if (!ids_attr) {
-		stw_demo_kill_all(ids, max, &n);
+	if (all) {
+		more = stw_demo_kill_all(ids, STW_KILL_MAX, &n);
 		goto reply;
 	}
 	/* Check every id before killing any: all or nothing. */
-	nla_for_each_nested(attr, ids_attr, rem) {
-		if (nla_type(attr) != STW_A_VM_ID || nla_len(attr) != sizeof(u32)) {
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != STW_A_VM_ID)
+			continue;
+		if (n == STW_KILL_MAX) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attr,
-					    "STW_A_VM_IDS holds only u32 STW_A_VM_ID");
-			ret = -EINVAL;
-			goto err_free;
-		}
-		if (n == max) {
-			NL_SET_ERR_MSG_ATTR(info->extack, ids_attr,
-					    "more than 4096 VM ids");
+					    "more than STW_KILL_MAX VM ids");
 			ret = -ERANGE;
 			goto err_free;
 		}
@@ -773,18 +623,13 @@ static int stw_nl_kill_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 		n++;
 	}
-	if (!n) {
-		NL_SET_ERR_MSG_ATTR(info->extack, ids_attr, "no VM id given");
-		ret = -EINVAL;
-		goto err_free;
-	}
 	/* Reply with what this request destroyed: not a repeated id twice. */
 	max = n;
-	for (n = 0, rem = 0; rem < max; rem++)
-		if (!stw_demo_kill(ids[rem]))
-			ids[n++] = ids[rem];
+	for (n = 0, i = 0; i < max; i++)
+		if (!stw_demo_kill(ids[i]))
+			ids[n++] = ids[i];
 reply:
-	ret = stw_nl_reply_ids(info, STW_CMD_KILL, ids, n);
+	ret = stw_nl_reply_ids(info, STW_CMD_KILL, ids, n, more);
 err_free:
 	kvfree(ids);
 	return ret;
@@ -794,13 +639,15 @@ static int stw_nl_queue_job_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	int ret;
 
-	if (stw_nl_missing(info, STW_A_VM_ID,
-			   "stw: STW_A_VM_ID missing: which VM gets the jobs"))
+	if (GENL_REQ_ATTR_CHECK(info, STW_A_VM_ID)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "STW_A_VM_ID missing: which VM gets the jobs");
 		return -EINVAL;
+	}
 	ret = stw_demo_queue_jobs(nla_get_u32(info->attrs[STW_A_VM_ID]),
 				  stw_nl_u32(info, STW_A_JOBS, 1),
 				  stw_nl_u32(info, STW_A_POLLS,
-					     STW_DEFAULT_JOB_POLLS));
+					     STW_JOB_POLLS_DEFAULT));
 	if (ret)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_A_VM_ID],
 				    "no such demo VM");
@@ -861,7 +708,7 @@ static struct genl_family stw_family __ro_after_init = {
 	.name = STW_GENL_NAME,
 	.version = STW_GENL_VERSION,
 	.module = THIS_MODULE,
-	/* STOP and RUN_ONE sleep until the world moves: never serialize. */
+	/* No handler waits; SPAWN and KILL take a while, STATUS should not. */
 	.parallel_ops = true,
 	/* Strict validation for every command: unknown attributes fail. */
 	.resv_start_op = STW_CMD_STATUS,
@@ -873,10 +720,20 @@ static struct genl_family stw_family __ro_after_init = {
 
 int __init stw_netlink_init(void)
 {
-	return genl_register_family(&stw_family);
+	int ret;
+
+	ret = genl_register_family(&stw_family);
+	if (ret)
+		return ret;
+	ret = stw_event_listen(&stw_nl_event_nb);
+	if (ret)
+		genl_unregister_family(&stw_family);
+	return ret;
 }
 
+/* After every event was delivered: nothing is sent to a stale group. */
 void stw_netlink_exit(void)
 {
+	stw_event_unlisten(&stw_nl_event_nb);
 	genl_unregister_family(&stw_family);
 }

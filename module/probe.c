@@ -11,7 +11,8 @@
 #include <linux/spinlock.h>
 #include <net/genetlink.h>
 
-#include "world.h"
+#include "stw.h"
+#include "probe.h"
 
 static bool probes;
 module_param(probes, bool, 0444);
@@ -23,7 +24,6 @@ EXPORT_SYMBOL_GPL(stw_probe_key);
 #define STW_PROBE_SLOTS		16
 /* A parked thread gives up on its own after this: a test died. */
 #define STW_PROBE_MAX_PARK	(60 * HZ)
-#define STW_PROBE_DEFAULT_WAIT_MS 5000
 
 enum stw_slot_state {
 	STW_SLOT_FREE,
@@ -55,20 +55,8 @@ static u64 stw_probe_seq;
 static DEFINE_MUTEX(stw_probe_ctl_lock);
 static DECLARE_WAIT_QUEUE_HEAD(stw_probe_wq);
 
-static const char *const stw_probe_timeout_msg[STW_PROBE_COUNT] = {
-	[STW_PROBE_ENTRY_CHECKED] = "probe entry_checked was not reached",
-	[STW_PROBE_STOP_POINT_LOCK] = "probe stop_point_lock was not reached",
-	[STW_PROBE_BEFORE_COUNT] = "probe before_count was not reached",
-	[STW_PROBE_AFTER_COUNT] = "probe after_count was not reached",
-	[STW_PROBE_REPORT_STOPPED] = "probe report_stopped was not reached",
-	[STW_PROBE_PARKING] = "probe parking was not reached",
-	[STW_PROBE_STOP_WORK_QUEUED] = "probe stop_work_queued was not reached",
-	[STW_PROBE_STOP_WORK_ENTER] = "probe stop_work_enter was not reached",
-	[STW_PROBE_EXIT_IDLE] = "probe exit_idle was not reached",
-	[STW_PROBE_RESUME_CLEAR] = "probe resume_clear was not reached",
-	[STW_PROBE_VM_DESTROY] = "probe vm_destroy was not reached",
-	[STW_PROBE_STEP_LEAVE] = "probe step_leave was not reached",
-};
+static void stw_probe_notify_reached(enum stw_probe_point point, u32 vm,
+				     u32 armed_vm);
 
 /* Context: stw_probe_lock held. */
 static struct stw_probe_slot *stw_probe_slot_find(enum stw_probe_point point,
@@ -89,24 +77,27 @@ static struct stw_probe_slot *stw_probe_slot_find(enum stw_probe_point point,
  * __stw_probe() - a thread reached a probe point while probes are on
  * @point: where
  * @vm: for which VM, or NULL on a controller's thread
+ * @generation: the world's stop cycle at the hit, for the log
  *
  * Logs the hit; if the point is armed for this VM (or any VM), marks it
  * reached and, if asked to, parks the thread until the test releases it.
  *
  * Context: process context; may hold the world lock; may sleep.
  */
-void __stw_probe(enum stw_probe_point point, struct stw_vm *vm)
+void __stw_probe(enum stw_probe_point point, struct stw_vm *vm,
+		 u64 generation)
 {
 	u32 id = vm ? vm->id : 0;
 	struct stw_probe_slot *slot = NULL;
 	struct stw_probe_hit *hit;
 	bool park = false;
+	u32 armed_vm;
 	int i;
 
 	spin_lock(&stw_probe_lock);
 	hit = &stw_probe_log[stw_probe_seq % STW_PROBE_LOG_LEN];
 	hit->seq = stw_probe_seq++;
-	hit->generation = READ_ONCE(stw_world.generation);
+	hit->generation = generation;
 	hit->vm = id;
 	hit->point = point;
 	for (i = 0; i < STW_PROBE_SLOTS; i++) {
@@ -121,10 +112,11 @@ void __stw_probe(enum stw_probe_point point, struct stw_vm *vm)
 			break;
 		}
 	}
+	armed_vm = slot ? slot->vm : 0;
 	spin_unlock(&stw_probe_lock);
 	if (!slot)
 		return;
-	wake_up_all(&stw_probe_wq);
+	stw_probe_notify_reached(point, id, armed_vm);
 	if (!park)
 		return;
 	/* Released when the test frees the slot, or on our own at last. */
@@ -159,18 +151,43 @@ static struct netlink_range_validation stw_probe_point_range = {
 	.min = 0, .max = STW_PROBE_COUNT - 1,
 };
 
-static struct netlink_range_validation stw_probe_timeout_range = {
-	.min = 1, .max = 600000,
-};
-
 static const struct nla_policy stw_probe_policy[STW_PROBE_A_MAX + 1] = {
 	[STW_PROBE_A_POINT] = NLA_POLICY_FULL_RANGE(NLA_U32,
 						    &stw_probe_point_range),
 	[STW_PROBE_A_VM] = { .type = NLA_U32 },
 	[STW_PROBE_A_PARK] = { .type = NLA_FLAG },
-	[STW_PROBE_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
-							 &stw_probe_timeout_range),
 };
+
+static const struct genl_multicast_group stw_probe_mcgrps[] = {
+	{ .name = STW_PROBE_MCGRP_REACHED },
+};
+
+/*
+ * Tell the tests that wait for it. The hit is on a VM's or a controller's
+ * thread, in process context (it may park right after), so this may sleep.
+ */
+static void stw_probe_notify_reached(enum stw_probe_point point, u32 vm,
+				     u32 armed_vm)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&stw_probe_family, &init_net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &stw_probe_family, 0,
+			  STW_PROBE_CMD_REACHED_NTF);
+	if (!hdr || nla_put_u32(msg, STW_PROBE_A_POINT, point) ||
+	    nla_put_u32(msg, STW_PROBE_A_VM, vm) ||
+	    nla_put_u32(msg, STW_PROBE_A_ARMED_VM, armed_vm)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&stw_probe_family, msg, 0, 0, GFP_KERNEL);
+}
 
 static u32 stw_probe_vm_attr(struct genl_info *info)
 {
@@ -184,8 +201,11 @@ static int stw_probe_arm_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 vm = stw_probe_vm_attr(info);
 	int i, ret = -ENOSPC;
 
-	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_POINT))
+	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_POINT)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "STW_PROBE_A_POINT missing: which probe");
 		return -EINVAL;
+	}
 	point = nla_get_u32(info->attrs[STW_PROBE_A_POINT]);
 
 	mutex_lock(&stw_probe_ctl_lock);
@@ -235,62 +255,34 @@ static bool stw_probe_reached(enum stw_probe_point point, u32 vm,
 	return reached;
 }
 
-static bool stw_probe_settled(enum stw_probe_point point, u32 vm,
-			      u32 *hit_vm, bool *armed)
-{
-	return stw_probe_reached(point, vm, hit_vm, armed) || !*armed;
-}
-
 static int stw_probe_wait_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u32 vm = stw_probe_vm_attr(info), hit_vm = 0;
-	u32 timeout_ms = STW_PROBE_DEFAULT_WAIT_MS;
 	enum stw_probe_point point;
 	struct sk_buff *msg;
-	bool armed;
-	long left;
+	bool armed, reached;
 	void *hdr;
 
-	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_POINT))
+	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_POINT)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "STW_PROBE_A_POINT missing: which probe");
 		return -EINVAL;
+	}
 	point = nla_get_u32(info->attrs[STW_PROBE_A_POINT]);
-	if (info->attrs[STW_PROBE_A_TIMEOUT_MS])
-		timeout_ms = nla_get_u32(info->attrs[STW_PROBE_A_TIMEOUT_MS]);
-
-	stw_probe_reached(point, vm, &hit_vm, &armed);
+	reached = stw_probe_reached(point, vm, &hit_vm, &armed);
 	if (!armed) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_POINT],
 				    "that probe is not armed for that VM");
 		return -EINVAL;
 	}
-	left = wait_event_interruptible_timeout(stw_probe_wq,
-						stw_probe_settled(point, vm,
-								  &hit_vm,
-								  &armed),
-						msecs_to_jiffies(timeout_ms));
-	if (left < 0)
-		return -EINTR;
-	if (!armed) {
-		NL_SET_ERR_MSG_MOD(info->extack, "the probe was reset meanwhile");
-		return -ECANCELED;
-	}
-	if (!left) {
-		/* Let nothing stay parked behind a failed test. */
-		mutex_lock(&stw_probe_ctl_lock);
-		stw_probe_reset();
-		mutex_unlock(&stw_probe_ctl_lock);
-		if (info->extack)
-			info->extack->_msg = stw_probe_timeout_msg[point];
-		return -ETIMEDOUT;
-	}
-
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &stw_probe_family, 0,
 				STW_PROBE_CMD_WAIT);
 	if (!hdr || nla_put_u32(msg, STW_PROBE_A_POINT, point) ||
-	    nla_put_u32(msg, STW_PROBE_A_VM, hit_vm)) {
+	    (reached && (nla_put_flag(msg, STW_PROBE_A_REACHED) ||
+			 nla_put_u32(msg, STW_PROBE_A_VM, hit_vm)))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -304,8 +296,11 @@ static int stw_probe_release_doit(struct sk_buff *skb, struct genl_info *info)
 	struct stw_probe_slot *slot;
 	int ret = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_POINT))
+	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_POINT)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "STW_PROBE_A_POINT missing: which probe");
 		return -EINVAL;
+	}
 	spin_lock(&stw_probe_lock);
 	slot = stw_probe_slot_find(nla_get_u32(info->attrs[STW_PROBE_A_POINT]),
 				   vm);
@@ -405,11 +400,13 @@ static struct genl_family stw_probe_family __ro_after_init = {
 	.name = STW_PROBE_GENL_NAME,
 	.version = STW_PROBE_GENL_VERSION,
 	.module = THIS_MODULE,
-	/* WAIT sleeps while other requests release and arm. */
+	/* Probe points park threads, never a request: still, never serialize. */
 	.parallel_ops = true,
 	.resv_start_op = STW_PROBE_CMD_ARM,
 	.ops = stw_probe_ops,
 	.n_ops = ARRAY_SIZE(stw_probe_ops),
+	.mcgrps = stw_probe_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(stw_probe_mcgrps),
 };
 
 int __init stw_probe_init(void)

@@ -29,6 +29,7 @@
 #include <linux/compiler.h>
 #include <linux/kthread.h>
 #include <linux/notifier.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
@@ -50,8 +51,11 @@ enum {
  *
  * Only @trap is read outside stw (by the inline stw_vm_poll()); the other
  * fields are private. Fields under "world lock" are protected by the world's
- * lock (see world.c); the VM's own thread is the only writer of @entered
- * and @in_stop_work.
+ * lock (see world.h); the VM's own thread is the only writer of @entered
+ * and @in_stop_work. STATUS reads @entered, @state, @parked, @stops,
+ * @last_tts_ns, @polls and @jobs without a lock, so their writers use
+ * WRITE_ONCE(). The VM is freed after an RCU grace period, and @task is
+ * pinned until then, so a dump under RCU may look at both.
  */
 struct stw_vm {
 	unsigned long trap;
@@ -63,6 +67,9 @@ struct stw_vm {
 	enum stw_vm_kind kind;
 	char name[STW_VM_NAME_LEN];
 	struct kthread_worker *worker;
+	struct task_struct *task;
+	u32 pid;
+	struct rcu_head rcu;
 	struct kthread_work start_work;
 	struct kthread_work stop_work;
 	wait_queue_head_t park_wq;
@@ -124,6 +131,8 @@ void stw_vm_enter(struct stw_vm *vm);
 void stw_vm_exit(struct stw_vm *vm);
 
 int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info);
+int stw_step_vm(int hold_id, struct stw_vm *vm, u32 polls,
+		unsigned int timeout_ms);
 int stw_resume_world(int hold_id);
 
 int stw_register_stop_notifier(struct notifier_block *nb);

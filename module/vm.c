@@ -1,50 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VMs: kernel threads with a kthread_worker run loop, and their life in
- * the world.
+ * the world. The protocol's side of a VM (stop points, the stop work) is
+ * in world.c; here is creation and destruction.
  */
 #include <linux/err.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "world.h"
 
-/*
- * The stop work item that makes an idle VM stop. It does nothing by hand:
- * entering runs the entry service, which parks the VM at the stop point like
- * any VM that enters during a stop (race 2).
- */
 static void stw_vm_stop_work(struct kthread_work *work)
 {
-	struct stw_vm *vm = container_of(work, struct stw_vm, stop_work);
-
-	/*
-	 * Race 6: clear the flag before entering. Once the work has started
-	 * it serves no further request, so the next one must dispatch again.
-	 */
-	clear_bit(STW_VM_DISPATCHED, &vm->flags);
-	smp_mb__after_atomic(); /* clear the flag, then look at the trap */
-	stw_probe(STW_PROBE_STOP_WORK_ENTER, vm);
-	if (stw_mutant(2)) {
-		stw_mutant_stop_by_hand(vm);
-		return;
-	}
-	vm->in_stop_work = true;
-	stw_vm_enter(vm);
-	stw_vm_exit(vm);
-	vm->in_stop_work = false;
+	stw_world_stop_work(container_of(work, struct stw_vm, stop_work));
 }
 
 /* The first thing a VM born in RUN_ALL does: say it runs, on its thread. */
 static void stw_vm_start_work(struct kthread_work *work)
 {
-	struct stw_vm *vm = container_of(work, struct stw_vm, start_work);
-
-	mutex_lock(&stw_world.lock);
-	if (vm->state == STW_VM_STARTING)
-		vm->state = STW_VM_RUNNING;
-	mutex_unlock(&stw_world.lock);
+	stw_world_vm_started(container_of(work, struct stw_vm, start_work));
 }
 
 /**
@@ -65,7 +42,6 @@ struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
 {
 	struct kthread_worker *worker;
 	struct stw_vm *vm;
-	u32 id;
 	int ret;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
@@ -79,46 +55,24 @@ struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
 	kthread_init_work(&vm->start_work, stw_vm_start_work);
 
 	/* Reserve the id first: it is part of the thread's name. */
-	mutex_lock(&stw_world.lock);
-	ret = -ESHUTDOWN;
-	if (stw_world.shutting_down)
-		goto err_unlock;
-	ret = -ENOSPC;
-	if (stw_world.nr_vms >= STW_MAX_VMS)
-		goto err_unlock;
-	/* Cyclic, so a killed VM's id does not name a new VM at once. */
-	ret = xa_alloc_cyclic(&stw_world.vms, &id, NULL, xa_limit_31b,
-			      &stw_world.next_vm_id, GFP_KERNEL);
-	if (ret < 0)
-		goto err_unlock;
-	stw_world.nr_vms++;
-	mutex_unlock(&stw_world.lock);
-
-	vm->id = id;
-	snprintf(vm->name, sizeof(vm->name), "%s-%u", name, id);
+	ret = stw_world_add_vm(vm);
+	if (ret)
+		goto err_free_vm;
+	snprintf(vm->name, sizeof(vm->name), "%s-%u", name, vm->id);
 	worker = kthread_create_worker(0, "stw/%s", vm->name);
 	if (IS_ERR(worker)) {
 		ret = PTR_ERR(worker);
-		goto err_release_id;
+		goto err_forget_vm;
 	}
 	vm->worker = worker;
-
-	mutex_lock(&stw_world.lock);
-	xa_store(&stw_world.vms, id, vm, GFP_KERNEL);
-	if (stw_world.mode == STW_RUN_ALL)
-		kthread_queue_work(worker, &vm->start_work);
-	else
-		stw_world_arm_new_vm(vm);
-	mutex_unlock(&stw_world.lock);
-	stw_event_vm(vm, true);
+	vm->task = get_task_struct(worker->task);
+	vm->pid = task_pid_nr(worker->task);
+	stw_world_publish_vm(vm);
 	return vm;
 
-err_release_id:
-	mutex_lock(&stw_world.lock);
-	xa_erase(&stw_world.vms, id);
-	stw_world.nr_vms--;
-err_unlock:
-	mutex_unlock(&stw_world.lock);
+err_forget_vm:
+	stw_world_forget_vm(vm);
+err_free_vm:
 	kfree(vm);
 	return ERR_PTR(ret);
 }
@@ -137,24 +91,19 @@ EXPORT_SYMBOL_GPL(stw_vm_create);
  */
 void stw_vm_shutdown(struct stw_vm *vm)
 {
-	struct stw_report rep = {};
-
-	stw_probe(STW_PROBE_VM_DESTROY, vm);
-	mutex_lock(&stw_world.lock);
-	if (vm->dying) {
-		mutex_unlock(&stw_world.lock);
-		return;
-	}
-	vm->dying = true;
-	set_bit(STW_TRAP_NEED_STOP, &vm->trap);	/* its polls notice */
-	xa_erase(&stw_world.vms, vm->id);
-	stw_world.nr_vms--;
-	stw_world_vm_gone(vm, &rep);
-	mutex_unlock(&stw_world.lock);
-	stw_world_report(&rep);
-	stw_event_vm(vm, false);
+	stw_probe(STW_PROBE_VM_DESTROY, vm, READ_ONCE(stw_world.generation));
+	stw_world_remove_vm(vm);
 }
 EXPORT_SYMBOL_GPL(stw_vm_shutdown);
+
+/* After the grace period no STATUS dump can be looking at it. */
+static void stw_vm_free_rcu(struct rcu_head *head)
+{
+	struct stw_vm *vm = container_of(head, struct stw_vm, rcu);
+
+	put_task_struct(vm->task);
+	kfree(vm);
+}
 
 /**
  * stw_vm_destroy() - destroy a VM
@@ -172,7 +121,7 @@ void stw_vm_destroy(struct stw_vm *vm)
 {
 	stw_vm_shutdown(vm);
 	kthread_destroy_worker(vm->worker);
-	kfree(vm);
+	call_rcu(&vm->rcu, stw_vm_free_rcu);
 }
 EXPORT_SYMBOL_GPL(stw_vm_destroy);
 
@@ -189,38 +138,3 @@ bool stw_vm_queue_job(struct stw_vm *vm, struct kthread_work *work)
 	return kthread_queue_work(vm->worker, work);
 }
 EXPORT_SYMBOL_GPL(stw_vm_queue_job);
-
-static enum stw_vm_doing stw_vm_doing(struct stw_vm *vm)
-{
-	lockdep_assert_held(&stw_world.lock);
-	if (vm->parked)
-		return STW_VM_DOING_PARKED;
-	if (READ_ONCE(vm->entered))
-		return task_is_running(vm->worker->task) ?
-			STW_VM_DOING_RUNNING : STW_VM_DOING_BLOCKED;
-	if (test_bit(STW_VM_DISPATCHED, &vm->flags))
-		return STW_VM_DOING_IDLE_DISPATCHED;
-	return STW_VM_DOING_IDLE;
-}
-
-/**
- * stw_vm_snapshot() - copy what user space is told about a VM
- * @vm: the VM
- * @snap: filled in
- *
- * Context: world lock held.
- */
-void stw_vm_snapshot(struct stw_vm *vm, struct stw_vm_snap *snap)
-{
-	lockdep_assert_held(&stw_world.lock);
-	snap->id = vm->id;
-	strscpy(snap->name, vm->name, sizeof(snap->name));
-	snap->pid = task_pid_nr(vm->worker->task);
-	snap->kind = vm->kind;
-	snap->state = vm->state;
-	snap->doing = stw_vm_doing(vm);
-	snap->stops = vm->stops;
-	snap->last_tts_ns = vm->last_tts_ns;
-	snap->polls = READ_ONCE(vm->polls);
-	snap->jobs = READ_ONCE(vm->jobs);
-}

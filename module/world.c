@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The stop-the-world protocol (DESIGN.md sections 3 to 6).
+ * The stop-the-world protocol (Documentation/design.md, "The protocol").
  *
  * A controller asks for a stop under the world lock: the world moves from
  * RUN_ALL to STOPPING, every live VM is counted active and gets its trap
@@ -13,23 +13,26 @@
  * bits and the counted flags and releases every parked VM; each marks itself
  * running on its own thread.
  *
- * The races this layout designs out are numbered as in DESIGN.md section 5;
- * each guard below names the race it prevents.
+ * The races this layout designs out are numbered as in the design document;
+ * each guard below names the race it prevents. The mutant builds put each
+ * bug back (mutant.c, make check-mutants).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "world.h"
+#include "mutant.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
 struct stw_world stw_world;
-
-static BLOCKING_NOTIFIER_HEAD(stw_stop_chain);
 
 enum stw_stop_at {
 	STW_AT_ENTRY,
@@ -48,6 +51,54 @@ void stw_violation(enum stw_invariant inv, const char *fmt, ...)
 	vaf.va = &args;
 	WARN_ONCE(1, "stw: invariant I%d violated: %pV\n", inv + 1, &vaf);
 	va_end(args);
+}
+
+/*
+ * The one writer of the world's mode, after stop_machine's set_state().
+ * Every legal move is listed; anything else is a bug in stw and is refused.
+ */
+static bool stw_world_set_mode(enum stw_world_mode to)
+{
+	static const u8 legal[] = {
+		[STW_RUN_ALL] = BIT(STW_STOPPING),
+		/* stopped, or rolled back after a timeout */
+		[STW_STOPPING] = BIT(STW_STOPPED) | BIT(STW_RUN_ALL),
+		[STW_STOPPED] = BIT(STW_RUN_ONE) | BIT(STW_RUN_ALL),
+		/* the step ended, or the world resumed during it */
+		[STW_RUN_ONE] = BIT(STW_STOPPED) | BIT(STW_RUN_ALL),
+	};
+	enum stw_world_mode from = stw_world.mode;
+
+	lockdep_assert_held(&stw_world.lock);
+	if (WARN_ONCE(!(legal[from] & BIT(to)),
+		      "stw: illegal world mode change %d -> %d\n", from, to))
+		return false;
+	/* Waiters and STATUS read it without the lock. */
+	WRITE_ONCE(stw_world.mode, to);
+	WRITE_ONCE(stw_world.change_seq, stw_world.change_seq + 1);
+	return true;
+}
+
+/* Tell the listeners; a lost event leaves a gap in the numbers. */
+static void stw_world_post(enum stw_event_type type, struct stw_vm *vm)
+{
+	struct stw_event *ev = stw_event_new(type);
+
+	lockdep_assert_held(&stw_world.lock);
+	if (!ev) {
+		stw_event_lost();
+		return;
+	}
+	ev->generation = stw_world.generation;
+	if (type == STW_EV_STOPPED) {
+		ev->tts_ns = stw_world.last_tts_ns;
+		ev->has_tts = true;
+		ev->step_vm = vm ? vm->id : 0;
+	} else if (vm) {
+		stw_vm_snapshot(vm, &ev->vm);
+		ev->has_vm = true;
+	}
+	stw_event_post(ev);
 }
 
 static void stw_world_account_tts(u64 tts_ns)
@@ -83,126 +134,56 @@ static void stw_world_check_stopped(void)
 	}
 }
 
-static void stw_world_reach_stopped(struct stw_report *rep)
+static void stw_world_reach_stopped(void)
 {
 	u64 tts = ktime_to_ns(ktime_sub(ktime_get(), stw_world.stop_start));
 
 	lockdep_assert_held(&stw_world.lock);
-	stw_world.mode = STW_STOPPED;
-	stw_world.reached = stw_world.generation;
+	stw_world_set_mode(STW_STOPPED);
+	WRITE_ONCE(stw_world.reached, stw_world.generation);
 	stw_world_account_tts(tts);
-	if (stw_mutant(1)) {
-		struct stw_vm *vm;
-		unsigned long id;
-
-		/* Mutant 1: the last VM marks every VM stopped. */
-		xa_for_each(&stw_world.vms, id, vm)
-			vm->state = STW_VM_STOPPED;
-	}
+	stw_mutant_mark_all_stopped();
 	stw_world_check_stopped();
 	trace_stw_stopped(stw_world.generation, tts, 0);
-	rep->stopped = true;
-	rep->info.generation = stw_world.generation;
-	rep->info.tts_ns = tts;
-	rep->info.step_vm = 0;
+	stw_world_post(STW_EV_STOPPED, NULL);
 	wake_up_all(&stw_world.wq);
 }
 
-/**
- * stw_world_maybe_stopped() - move to STOPPED if every counted VM parked
- * @rep: told to report the stop once the lock is dropped
- *
- * Context: world lock held.
- */
-void stw_world_maybe_stopped(struct stw_report *rep)
+/* Move to STOPPED if every counted VM parked. */
+static void stw_world_maybe_stopped(void)
 {
 	lockdep_assert_held(&stw_world.lock);
 	if (stw_world.mode == STW_STOPPING &&
 	    stw_world.stopped == stw_world.active)
-		stw_world_reach_stopped(rep);
+		stw_world_reach_stopped();
 }
 
-static void stw_world_end_step(struct stw_vm *vm, struct stw_report *rep)
+static void stw_world_end_step(struct stw_vm *vm)
 {
 	lockdep_assert_held(&stw_world.lock);
 	stw_world.step_vm = NULL;
-	stw_world.step_seq++;
-	stw_world.mode = STW_STOPPED;
+	WRITE_ONCE(stw_world.step_seq, stw_world.step_seq + 1);
+	stw_world_set_mode(STW_STOPPED);
 	stw_world_check_stopped();
 	trace_stw_stopped(stw_world.generation, stw_world.last_tts_ns, vm->id);
-	rep->stopped = true;
-	rep->info.generation = stw_world.generation;
-	rep->info.tts_ns = stw_world.last_tts_ns;
-	rep->info.step_vm = vm->id;
+	stw_world_post(STW_EV_STOPPED, vm);
 	wake_up_all(&stw_world.wq);
 }
 
 /*
- * The bugs the mutant builds put back (make check-mutants). Each mirrors
- * what JavaScriptCore's VMManager did before its fix, in stw's terms.
+ * Queue the stop work on an idle VM's run loop: a VM that is not entered
+ * polls nothing.
  */
-struct stw_mutant_work {
-	struct kthread_work work;
-	struct stw_vm *vm;
-};
-
-static void stw_mutant_stop_work(struct kthread_work *work)
-{
-	struct stw_mutant_work *mw = container_of(work, struct stw_mutant_work,
-						  work);
-
-	stw_probe(STW_PROBE_STOP_WORK_ENTER, mw->vm);
-	stw_vm_enter(mw->vm);
-	stw_vm_exit(mw->vm);
-	kfree(mw);
-}
-
-/* Mutant 6: a fresh work item per dispatch, no "already dispatched" flag. */
-static void stw_mutant_dispatch(struct stw_vm *vm)
-{
-	struct stw_mutant_work *mw = kzalloc(sizeof(*mw), GFP_KERNEL);
-
-	if (!mw)
-		return;
-	if (vm->dispatch_epoch == stw_world.epoch)
-		stw_violation(STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
-			      vm->id, vm->name, stw_world.epoch);
-	vm->dispatch_epoch = stw_world.epoch;
-	mw->vm = vm;
-	kthread_init_work(&mw->work, stw_mutant_stop_work);
-	kthread_queue_work(vm->worker, &mw->work);
-	stw_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
-}
-
-/* Mutant 3: count at the entry service, with no RUN_ALL guard. */
-static void stw_mutant_count_at_entry(struct stw_vm *vm)
-{
-	mutex_lock(&stw_world.lock);
-	if (!vm->counted) {
-		vm->counted = true;
-		stw_world.active++;
-	}
-	mutex_unlock(&stw_world.lock);
-}
-
-/**
- * stw_vm_dispatch_stop() - queue the stop work on an idle VM's run loop
- * @vm: a VM that is not entered, so it polls nothing
- *
- * Context: world lock held.
- */
-void stw_vm_dispatch_stop(struct stw_vm *vm)
+static void stw_world_dispatch_stop(struct stw_vm *vm)
 {
 	lockdep_assert_held(&stw_world.lock);
+	if (stw_mutant_dispatch(vm))
+		return;
 	/*
 	 * Race 6: one stop work per VM per epoch. The flag stays set until
 	 * the work starts, so a request made while one is queued relies on
 	 * the queued one instead of adding a second.
 	 */
-	if (stw_mutant(6)) {
-		stw_mutant_dispatch(vm);
-		return;
-	}
 	if (test_and_set_bit(STW_VM_DISPATCHED, &vm->flags))
 		return;
 	if (vm->dispatch_epoch == stw_world.epoch)
@@ -210,11 +191,11 @@ void stw_vm_dispatch_stop(struct stw_vm *vm)
 			      vm->id, vm->name, stw_world.epoch);
 	vm->dispatch_epoch = stw_world.epoch;
 	kthread_queue_work(vm->worker, &vm->stop_work);
-	stw_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
+	stw_world_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
 }
 
 /* Make one VM stop: trap bits for an entered VM, stop work for an idle one. */
-static void stw_vm_arm(struct stw_vm *vm)
+static void stw_world_arm(struct stw_vm *vm)
 {
 	lockdep_assert_held(&stw_world.lock);
 	set_bit(STW_TRAP_ENTRY, &vm->trap);
@@ -227,37 +208,17 @@ static void stw_vm_arm(struct stw_vm *vm)
 	 */
 	smp_mb__after_atomic();
 	if (!READ_ONCE(vm->entered))
-		stw_vm_dispatch_stop(vm);
-}
-
-/**
- * stw_world_arm_new_vm() - make a VM born during a stop part of it
- * @vm: the new VM, not entered yet
- *
- * Born during STOPPING, it is counted and the stop waits for it; born later,
- * it counts itself when it parks at its first entry.
- *
- * Context: world lock held, world not RUN_ALL.
- */
-void stw_world_arm_new_vm(struct stw_vm *vm)
-{
-	lockdep_assert_held(&stw_world.lock);
-	if (stw_world.mode == STW_STOPPING) {
-		vm->counted = true;
-		stw_world.active++;
-	}
-	stw_vm_arm(vm);
+		stw_world_dispatch_stop(vm);
 }
 
 /**
  * stw_world_begin_stop() - begin a stop cycle, or join the one in progress
  * @joined: set when a cycle was already in progress
- * @rep: told to report the stop if it completes at once (no VMs)
  *
  * Context: world lock held.
  * Return: the generation of the cycle.
  */
-u64 stw_world_begin_stop(bool *joined, struct stw_report *rep)
+u64 stw_world_begin_stop(bool *joined)
 {
 	struct stw_vm *vm;
 	unsigned long id;
@@ -273,9 +234,9 @@ u64 stw_world_begin_stop(bool *joined, struct stw_report *rep)
 	if (stw_world.generation < stw_world.reached)
 		stw_violation(STW_INV_I5, "generation %llu behind %llu",
 			      stw_world.generation, stw_world.reached);
-	stw_world.generation++;
+	WRITE_ONCE(stw_world.generation, stw_world.generation + 1);
 	stw_world.epoch++;
-	stw_world.mode = STW_STOPPING;
+	stw_world_set_mode(STW_STOPPING);
 	stw_world.active = 0;
 	stw_world.stopped = 0;
 	stw_world.stop_start = ktime_get();
@@ -286,9 +247,8 @@ u64 stw_world_begin_stop(bool *joined, struct stw_report *rep)
 	 * means every VM parked (I3), not just the ones that were running.
 	 */
 	xa_for_each(&stw_world.vms, id, vm) {
-		/* Mutant 1: like JSC before its fix, count entered VMs only. */
-		if (stw_mutant(1) && !READ_ONCE(vm->entered)) {
-			stw_vm_arm(vm);
+		if (stw_mutant_skip_idle(vm)) {
+			stw_world_arm(vm);
 			continue;
 		}
 		if (vm->counted) {
@@ -299,19 +259,20 @@ u64 stw_world_begin_stop(bool *joined, struct stw_report *rep)
 			vm->counted = true;
 			stw_world.active++;
 		}
-		stw_vm_arm(vm);
+		stw_world_arm(vm);
 	}
-	stw_world_maybe_stopped(rep);
+	stw_world_maybe_stopped();
 	return stw_world.generation;
 }
 
 /**
  * stw_world_resume() - release every VM and return to RUN_ALL
- * @rep: told to report the resume once the lock is dropped
+ *
+ * Also the rollback of a stop that timed out (from STOPPING).
  *
  * Context: world lock held.
  */
-void stw_world_resume(struct stw_report *rep)
+void stw_world_resume(void)
 {
 	struct stw_vm *vm;
 	unsigned long id;
@@ -320,23 +281,22 @@ void stw_world_resume(struct stw_report *rep)
 	if (stw_world.mode == STW_RUN_ALL)
 		return;
 
-	stw_probe(STW_PROBE_RESUME_CLEAR, NULL);
+	stw_world_probe(STW_PROBE_RESUME_CLEAR, NULL);
 	xa_for_each(&stw_world.vms, id, vm) {
 		clear_bit(STW_TRAP_NEED_STOP, &vm->trap);
 		clear_bit(STW_TRAP_ENTRY, &vm->trap);
 		vm->counted = false;
 		if (vm->parked) {
-			vm->parked = false;
+			WRITE_ONCE(vm->parked, false);
 			wake_up(&vm->park_wq);
 		}
 	}
-	stw_world.mode = STW_RUN_ALL;
+	stw_world_set_mode(STW_RUN_ALL);
 	stw_world.active = STW_ACTIVE_SENTINEL;
 	stw_world.stopped = 0;
 	stw_world.step_vm = NULL;
 	trace_stw_resumed(stw_world.generation);
-	rep->resumed = true;
-	rep->info.generation = stw_world.generation;
+	stw_world_post(STW_EV_RESUMED, NULL);
 	wake_up_all(&stw_world.wq);
 }
 
@@ -348,34 +308,45 @@ void stw_world_resume(struct stw_report *rep)
  * Only the target is woken. Its trap bits stay set, so each of its polls
  * comes to the stop point, which spends the budget and ends the step.
  *
- * Context: world lock held, world STOPPED.
+ * Context: world lock held, world STOPPED, @vm parked.
  * Return: the step sequence number the end of this step will move past.
  */
 u64 stw_world_step(struct stw_vm *vm, u32 polls)
 {
 	lockdep_assert_held(&stw_world.lock);
-	stw_world.mode = STW_RUN_ONE;
+	stw_world_set_mode(STW_RUN_ONE);
 	stw_world.step_vm = vm;
 	stw_world.epoch++;
 	stw_world.stopped--;
 	vm->step_budget = polls;
-	vm->parked = false;
+	WRITE_ONCE(vm->parked, false);
+	trace_stw_step_begin(stw_world.generation, vm->id, polls);
 	wake_up(&vm->park_wq);
 	return stw_world.step_seq;
 }
 
 /**
- * stw_world_vm_gone() - take a VM out of the world, during a stop or not
- * @vm: the VM, already marked dying and out of the VM table
- * @rep: told what to report once the lock is dropped
+ * stw_world_stopped() - tell whether a cycle reached STOPPED and stays there
+ * @generation: the cycle
  *
- * A VM counted in this cycle is uncounted, so its going may complete the
- * stop; a RUN_ONE target going ends the step; the last VM going returns the
- * world to RUN_ALL.
+ * Not while a step runs: a kernel holder is promised every VM parked.
  *
- * Context: world lock held.
+ * Context: any; reads without the lock.
+ * Return: true if the world is STOPPED in @generation or later.
  */
-void stw_world_vm_gone(struct stw_vm *vm, struct stw_report *rep)
+bool stw_world_stopped(u64 generation)
+{
+	return READ_ONCE(stw_world.mode) == STW_STOPPED &&
+	       READ_ONCE(stw_world.reached) >= generation;
+}
+
+/*
+ * A VM leaves the world, during a stop or not. A VM counted in this cycle
+ * is uncounted, so its going may complete the stop; a RUN_ONE target going
+ * ends the step. The holds stay when the last VM goes: a holder was
+ * promised a stopped world, and VMs born now park at birth.
+ */
+static void stw_world_vm_gone(struct stw_vm *vm)
 {
 	lockdep_assert_held(&stw_world.lock);
 	if (vm->counted && !stw_mutant(7)) {
@@ -385,15 +356,130 @@ void stw_world_vm_gone(struct stw_vm *vm, struct stw_report *rep)
 			stw_world.stopped--;
 	}
 	if (vm->parked) {
-		vm->parked = false;
+		WRITE_ONCE(vm->parked, false);
 		wake_up(&vm->park_wq);
 	}
 	if (stw_world.step_vm == vm)
-		stw_world_end_step(vm, rep);
+		stw_world_end_step(vm);
 	else
-		stw_world_maybe_stopped(rep);
-	if (!stw_world.nr_vms && stw_world.mode != STW_RUN_ALL)
-		stw_hold_drop_all(rep);
+		stw_world_maybe_stopped();
+}
+
+/**
+ * stw_world_add_vm() - reserve a place (and an id) for a VM being created
+ * @vm: the VM, its thread not created yet
+ *
+ * Context: process context; takes the world lock.
+ * Return: 0 with @vm->id set, -ESHUTDOWN, -ENOSPC or -ENOMEM.
+ */
+int stw_world_add_vm(struct stw_vm *vm)
+{
+	int ret;
+
+	mutex_lock(&stw_world.lock);
+	ret = -ESHUTDOWN;
+	if (stw_world.shutting_down)
+		goto out_unlock;
+	ret = -ENOSPC;
+	if (stw_world.nr_vms >= STW_MAX_VMS)
+		goto out_unlock;
+	/* Cyclic, so a killed VM's id does not name a new VM at once. */
+	ret = xa_alloc_cyclic(&stw_world.vms, &vm->id, NULL, xa_limit_31b,
+			      &stw_world.next_vm_id, GFP_KERNEL);
+	if (ret < 0)
+		goto out_unlock;
+	ret = 0;
+	WRITE_ONCE(stw_world.nr_vms, stw_world.nr_vms + 1);
+out_unlock:
+	mutex_unlock(&stw_world.lock);
+	return ret;
+}
+
+/**
+ * stw_world_forget_vm() - give back the place of a VM never published
+ * @vm: as given to stw_world_add_vm()
+ *
+ * Context: process context; takes the world lock.
+ */
+void stw_world_forget_vm(struct stw_vm *vm)
+{
+	mutex_lock(&stw_world.lock);
+	xa_erase(&stw_world.vms, vm->id);
+	WRITE_ONCE(stw_world.nr_vms, stw_world.nr_vms - 1);
+	mutex_unlock(&stw_world.lock);
+}
+
+/**
+ * stw_world_publish_vm() - make a VM with a thread part of the world
+ * @vm: the VM, not entered yet
+ *
+ * Born in RUN_ALL it says it runs once its thread starts. Born during
+ * STOPPING it is counted and the stop waits for it; born later it counts
+ * itself when it parks at its first entry. Either way the stop work it gets
+ * makes it park at once, and says it runs when the world resumed first.
+ *
+ * Context: process context; takes the world lock.
+ */
+void stw_world_publish_vm(struct stw_vm *vm)
+{
+	mutex_lock(&stw_world.lock);
+	xa_store(&stw_world.vms, vm->id, vm, GFP_KERNEL);
+	WRITE_ONCE(stw_world.change_seq, stw_world.change_seq + 1);
+	if (stw_world.mode == STW_RUN_ALL) {
+		kthread_queue_work(vm->worker, &vm->start_work);
+	} else {
+		if (stw_world.mode == STW_STOPPING) {
+			vm->counted = true;
+			stw_world.active++;
+		}
+		stw_world_arm(vm);
+	}
+	stw_world_post(STW_EV_VM_ADDED, vm);
+	mutex_unlock(&stw_world.lock);
+}
+
+/**
+ * stw_world_remove_vm() - take a VM out of the world, leaving its thread
+ * @vm: the VM
+ *
+ * From now on the VM never parks: a parked VM is released, its polls return
+ * true and it no longer counts in any stop, so its going may complete one.
+ *
+ * Context: process context; takes the world lock.
+ * Return: false if it was out already.
+ */
+bool stw_world_remove_vm(struct stw_vm *vm)
+{
+	mutex_lock(&stw_world.lock);
+	if (vm->dying) {
+		mutex_unlock(&stw_world.lock);
+		return false;
+	}
+	vm->dying = true;
+	set_bit(STW_TRAP_NEED_STOP, &vm->trap);	/* its polls notice */
+	xa_erase(&stw_world.vms, vm->id);
+	WRITE_ONCE(stw_world.nr_vms, stw_world.nr_vms - 1);
+	WRITE_ONCE(stw_world.change_seq, stw_world.change_seq + 1);
+	stw_world_vm_gone(vm);
+	stw_world_post(STW_EV_VM_GONE, vm);
+	mutex_unlock(&stw_world.lock);
+	return true;
+}
+
+/**
+ * stw_world_vm_started() - a VM's thread says it runs, on that thread
+ * @vm: the VM
+ *
+ * Only from STARTING: a VM born during a stop may have parked first.
+ *
+ * Context: @vm's own thread; takes the world lock.
+ */
+void stw_world_vm_started(struct stw_vm *vm)
+{
+	mutex_lock(&stw_world.lock);
+	if (vm->state == STW_VM_STARTING && !vm->parked)
+		WRITE_ONCE(vm->state, STW_VM_RUNNING);
+	mutex_unlock(&stw_world.lock);
 }
 
 /*
@@ -402,10 +488,9 @@ void stw_world_vm_gone(struct stw_vm *vm, struct stw_report *rep)
  */
 static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 {
-	struct stw_report rep = {};
 	bool dying;
 
-	stw_probe(STW_PROBE_STOP_POINT_LOCK, vm);
+	stw_world_probe(STW_PROBE_STOP_POINT_LOCK, vm);
 	mutex_lock(&stw_world.lock);
 	/*
 	 * Race 5: a VM that saw its trap before a resume cleared it arrives
@@ -429,7 +514,7 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 		return false;
 	}
 
-	stw_probe(STW_PROBE_BEFORE_COUNT, vm);
+	stw_world_probe(STW_PROBE_BEFORE_COUNT, vm);
 	/*
 	 * Race 3: count defensively, here and only here. A VM that passed its
 	 * unlocked entry check before a resume and a new request was counted
@@ -439,42 +524,42 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 		vm->counted = true;
 		stw_world.active++;
 	}
-	stw_probe(STW_PROBE_AFTER_COUNT, vm);
+	stw_world_probe(STW_PROBE_AFTER_COUNT, vm);
 	/*
 	 * Races 1 and 4: a VM marks only itself stopped, and does it under
 	 * the lock, so whoever sees the world STOPPED sees it stopped too.
 	 */
 	if (!stw_mutant(4))
-		vm->state = STW_VM_STOPPED;
-	vm->parked = true;
-	vm->stops++;
+		WRITE_ONCE(vm->state, STW_VM_STOPPED);
+	WRITE_ONCE(vm->parked, true);
+	WRITE_ONCE(vm->stops, vm->stops + 1);
 	stw_world.stopped++;
 	if (stw_world.stopped > stw_world.active)
 		stw_violation(STW_INV_I1, "stopped %u > active %u at vm %u %s",
 			      stw_world.stopped, stw_world.active, vm->id,
 			      vm->name);
 	if (stw_world.step_vm == vm) {
-		stw_probe(STW_PROBE_STEP_LEAVE, vm);
-		stw_world_end_step(vm, &rep);
+		stw_world_probe(STW_PROBE_STEP_LEAVE, vm);
+		stw_world_end_step(vm);
 	} else {
-		vm->last_tts_ns = ktime_to_ns(ktime_sub(ktime_get(),
-							stw_world.stop_start));
+		WRITE_ONCE(vm->last_tts_ns,
+			   ktime_to_ns(ktime_sub(ktime_get(),
+						 stw_world.stop_start)));
 		if (stw_world.stopped == stw_world.active)
-			stw_probe(STW_PROBE_REPORT_STOPPED, vm);
-		stw_world_maybe_stopped(&rep);
+			stw_world_probe(STW_PROBE_REPORT_STOPPED, vm);
+		stw_world_maybe_stopped();
 	}
 	mutex_unlock(&stw_world.lock);
-	stw_world_report(&rep);
 
-	trace_stw_vm_park(vm->id, stw_world.generation);
-	stw_probe(STW_PROBE_PARKING, vm);
+	trace_stw_vm_park(vm->id, READ_ONCE(stw_world.generation));
+	stw_world_probe(STW_PROBE_PARKING, vm);
 	if (stw_mutant(4))	/* Mutant 4: marked stopped outside the lock. */
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
 	/* TASK_IDLE: a world held stopped for long is not a hung task. */
 	wait_event_idle(vm->park_wq, !READ_ONCE(vm->parked));
 
 	mutex_lock(&stw_world.lock);
-	vm->state = STW_VM_RUNNING;
+	WRITE_ONCE(vm->state, STW_VM_RUNNING);
 	dying = vm->dying;
 	trace_stw_vm_release(vm->id, stw_world.generation);
 	mutex_unlock(&stw_world.lock);
@@ -482,26 +567,33 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 }
 
 /**
- * stw_mutant_stop_by_hand() - mutant 2's hand-made idle stop
- * @vm: an idle VM, on its own thread
+ * stw_world_stop_work() - what the stop work does on an idle VM's thread
+ * @vm: the VM
  *
- * Clears the trap, counts by hand, calls the stop point and uncounts, as
- * JSC's handleStopViaDispatch() did, instead of entering the VM.
+ * Nothing by hand: entering runs the entry service, which parks the VM at
+ * the stop point like any VM that enters during a stop (race 2). A VM born
+ * during a stop that the world resumed before this ran says it runs now;
+ * nothing else would.
  *
- * Context: the VM's own thread; may sleep.
+ * Context: @vm's own thread.
  */
-void stw_mutant_stop_by_hand(struct stw_vm *vm)
+void stw_world_stop_work(struct stw_vm *vm)
 {
-	if (!test_and_clear_bit(STW_TRAP_ENTRY, &vm->trap))
+	/*
+	 * Race 6: clear the flag before entering. Once the work has started
+	 * it serves no further request, so the next one must dispatch again.
+	 */
+	clear_bit(STW_VM_DISPATCHED, &vm->flags);
+	smp_mb__after_atomic(); /* clear the flag, then look at the trap */
+	stw_world_probe(STW_PROBE_STOP_WORK_ENTER, vm);
+	if (stw_mutant_stop_by_hand(vm))
 		return;
-	mutex_lock(&stw_world.lock);
-	stw_world.active++;
-	mutex_unlock(&stw_world.lock);
-	stw_stop_point(vm, STW_AT_ENTRY);
-	mutex_lock(&stw_world.lock);
-	if (stw_world.mode != STW_RUN_ALL)
-		stw_world.active--;
-	mutex_unlock(&stw_world.lock);
+	vm->in_stop_work = true;
+	stw_vm_enter(vm);
+	stw_vm_exit(vm);
+	vm->in_stop_work = false;
+	if (READ_ONCE(vm->state) == STW_VM_STARTING)
+		stw_world_vm_started(vm);
 }
 
 /**
@@ -529,20 +621,19 @@ EXPORT_SYMBOL_GPL(stw_vm_trap);
 void stw_vm_enter(struct stw_vm *vm)
 {
 	if (vm->entered) {
-		vm->entered++;
+		WRITE_ONCE(vm->entered, vm->entered + 1);
 		return;
 	}
 	WRITE_ONCE(vm->entered, 1);
-	smp_mb(); /* pairs with stw_vm_arm() */
+	smp_mb(); /* pairs with stw_world_arm() */
 	if (unlikely(test_bit(STW_TRAP_ENTRY, &vm->trap))) {
 		/*
 		 * Race 3 lives here: the check above is made without the
 		 * world lock, so the world may resume before the stop point
 		 * takes it. The stop point copes; nothing is counted here.
 		 */
-		stw_probe(STW_PROBE_ENTRY_CHECKED, vm);
-		if (stw_mutant(3))
-			stw_mutant_count_at_entry(vm);
+		stw_world_probe(STW_PROBE_ENTRY_CHECKED, vm);
+		stw_mutant_count_at_entry(vm);
 		stw_stop_point(vm, STW_AT_ENTRY);
 	}
 }
@@ -563,70 +654,179 @@ void stw_vm_exit(struct stw_vm *vm)
 	if (WARN_ON_ONCE(!vm->entered))
 		return;
 	if (vm->entered > 1) {
-		vm->entered--;
+		WRITE_ONCE(vm->entered, vm->entered - 1);
 		return;
 	}
 	if (unlikely(test_bit(STW_TRAP_NEED_STOP, &vm->trap)))
 		stw_stop_point(vm, STW_AT_EXIT);
 	WRITE_ONCE(vm->entered, 0);
-	smp_mb(); /* pairs with stw_vm_arm() */
-	stw_probe(STW_PROBE_EXIT_IDLE, vm);
+	smp_mb(); /* pairs with stw_world_arm() */
+	stw_world_probe(STW_PROBE_EXIT_IDLE, vm);
 	if (unlikely(test_bit(STW_TRAP_NEED_STOP, &vm->trap))) {
 		mutex_lock(&stw_world.lock);
 		if (stw_world.mode != STW_RUN_ALL && !vm->dying &&
 		    test_bit(STW_TRAP_NEED_STOP, &vm->trap))
-			stw_vm_dispatch_stop(vm);
+			stw_world_dispatch_stop(vm);
 		mutex_unlock(&stw_world.lock);
 	}
 }
 EXPORT_SYMBOL_GPL(stw_vm_exit);
 
-/**
- * stw_world_report() - tell the world's watchers what a transition did
- * @rep: filled under the world lock
- *
- * Stop notifiers run here, on the thread that completed the stop, with the
- * world lock dropped; controllers may be looking at the world concurrently.
- *
- * Context: process context, world lock not held; may sleep.
- */
-void stw_world_report(const struct stw_report *rep)
+static enum stw_vm_doing stw_vm_doing(struct stw_vm *vm)
 {
-	if (rep->stopped) {
-		blocking_notifier_call_chain(&stw_stop_chain, 0,
-					     (void *)&rep->info);
-		stw_event_stopped(&rep->info);
+	if (READ_ONCE(vm->parked))
+		return STW_VM_DOING_PARKED;
+	if (READ_ONCE(vm->entered))
+		return task_is_running(vm->task) ?
+			STW_VM_DOING_RUNNING : STW_VM_DOING_BLOCKED;
+	if (test_bit(STW_VM_DISPATCHED, &vm->flags))
+		return STW_VM_DOING_IDLE_DISPATCHED;
+	return STW_VM_DOING_IDLE;
+}
+
+/**
+ * stw_vm_snapshot() - copy what is told outside about a VM
+ * @vm: the VM, alive: in the world, or under RCU after a lookup there
+ * @snap: filled in
+ *
+ * Every field is a single word the VM or the world lock writes with
+ * WRITE_ONCE(); a snapshot without the lock is a sample, which is what a
+ * STATUS dump promises (its consistency check covers the world's mode).
+ *
+ * Context: any; takes no lock.
+ */
+void stw_vm_snapshot(struct stw_vm *vm, struct stw_vm_snap *snap)
+{
+	snap->id = vm->id;
+	strscpy(snap->name, vm->name, sizeof(snap->name));
+	snap->pid = vm->pid;
+	snap->kind = vm->kind;
+	snap->state = READ_ONCE(vm->state);
+	snap->doing = stw_vm_doing(vm);
+	snap->stops = READ_ONCE(vm->stops);
+	snap->last_tts_ns = READ_ONCE(vm->last_tts_ns);
+	snap->polls = READ_ONCE(vm->polls);
+	snap->jobs = READ_ONCE(vm->jobs);
+}
+
+/**
+ * stw_world_snapshot() - copy what is told outside about the world
+ * @snap: filled in
+ *
+ * Context: world lock held.
+ */
+void stw_world_snapshot(struct stw_world_snap *snap)
+{
+	int i;
+
+	lockdep_assert_held(&stw_world.lock);
+	snap->mode = stw_world.mode;
+	snap->generation = stw_world.generation;
+	snap->reached = stw_world.reached;
+	snap->nr_vms = stw_world.nr_vms;
+	snap->active = stw_world.mode == STW_RUN_ALL ? 0 : stw_world.active;
+	snap->stopped = stw_world.stopped;
+	snap->step_vm = stw_world.step_vm ? stw_world.step_vm->id : 0;
+	snap->step_seq = stw_world.step_seq;
+	snap->change_seq = stw_world.change_seq;
+	snap->cycles = stw_world.cycles;
+	snap->timeouts = stw_world.timeouts;
+	snap->last_tts_ns = stw_world.last_tts_ns;
+	snap->max_tts_ns = stw_world.max_tts_ns;
+	memcpy(snap->tts_hist, stw_world.tts_hist, sizeof(snap->tts_hist));
+	for (i = 0; i < STW_INV_COUNT; i++)
+		snap->violations[i] = atomic64_read(&stw_world.violations[i]);
+}
+
+/**
+ * stw_world_time_out() - count a stop that timed out and name its laggards
+ * @generation: the cycle that timed out
+ * @ev: a TIMEOUT event, its laggards array allocated with room for @room;
+ *	filled in and posted here unless the cycle is over
+ * @room: room in @ev->laggards.vms
+ * @tasks: set to the threads of the first @ntasks laggards, each with a
+ *	reference the caller drops, for their stacks
+ * @ntasks: room in @tasks
+ *
+ * Context: world lock held; allocates nothing.
+ * Return: false if the cycle already stopped or ended: no timeout then.
+ */
+bool stw_world_time_out(u64 generation, struct stw_event *ev, u32 room,
+			struct task_struct **tasks, u32 ntasks)
+{
+	struct stw_laggards *lag = &ev->laggards;
+	struct stw_vm *vm;
+	unsigned long id;
+
+	lockdep_assert_held(&stw_world.lock);
+	if (stw_world.mode != STW_STOPPING ||
+	    stw_world.generation != generation)
+		return false;
+	xa_for_each(&stw_world.vms, id, vm) {
+		if (vm->parked || !vm->counted)
+			continue;
+		if (lag->total < ntasks)
+			tasks[lag->total] = get_task_struct(vm->task);
+		if (lag->listed < room)
+			stw_vm_snapshot(vm, &lag->vms[lag->listed++]);
+		lag->total++;
 	}
-	if (rep->resumed)
-		stw_event_resumed(rep->info.generation);
+	stw_world.timeouts++;
+	ev->generation = generation;
+	stw_event_post(ev);
+	return true;
 }
 
 /**
- * stw_register_stop_notifier() - be called each time the world stops
- * @nb: called with a struct stw_stop_info, after a stop cycle or a step
- *	reaches STOPPED, on the thread that completed it
+ * stw_world_reached() - tell whether a cycle reached STOPPED
+ * @generation: the cycle
  *
- * Context: process context.
- * Return: 0.
+ * Also while a step runs: the cycle did stop (for STOP requests).
+ *
+ * Context: any; reads without the lock.
+ * Return: true if @generation or a later cycle reached STOPPED and the
+ * world has not resumed since.
  */
-int stw_register_stop_notifier(struct notifier_block *nb)
+bool stw_world_reached(u64 generation)
 {
-	return blocking_notifier_chain_register(&stw_stop_chain, nb);
+	enum stw_world_mode mode = READ_ONCE(stw_world.mode);
+
+	return (mode == STW_STOPPED || mode == STW_RUN_ONE) &&
+	       READ_ONCE(stw_world.reached) >= generation;
 }
-EXPORT_SYMBOL_GPL(stw_register_stop_notifier);
 
 /**
- * stw_unregister_stop_notifier() - stop being called when the world stops
- * @nb: as registered
+ * stw_world_step_ended() - tell whether a step is over
+ * @step_seq: what stw_world_step() returned
  *
- * Context: process context.
- * Return: 0, or -ENOENT if @nb was not registered.
+ * Context: any; reads without the lock.
+ * Return: true once the step ended or the world left RUN_ONE.
  */
-int stw_unregister_stop_notifier(struct notifier_block *nb)
+bool stw_world_step_ended(u64 step_seq)
 {
-	return blocking_notifier_chain_unregister(&stw_stop_chain, nb);
+	return READ_ONCE(stw_world.step_seq) != step_seq ||
+	       READ_ONCE(stw_world.mode) != STW_RUN_ONE;
 }
-EXPORT_SYMBOL_GPL(stw_unregister_stop_notifier);
+
+/**
+ * stw_world_vm_next() - the next VM from an id on, as a snapshot
+ * @id: where to look from; set to the VM's id
+ * @snap: filled in
+ *
+ * Context: any; takes no lock (RCU: VMs are freed after a grace period).
+ * Return: false if there is none.
+ */
+bool stw_world_vm_next(unsigned long *id, struct stw_vm_snap *snap)
+{
+	struct stw_vm *vm;
+
+	rcu_read_lock();
+	vm = xa_find(&stw_world.vms, id, ULONG_MAX, XA_PRESENT);
+	if (vm)
+		stw_vm_snapshot(vm, snap);
+	rcu_read_unlock();
+	return vm;
+}
 
 void stw_world_init(void)
 {
@@ -635,9 +835,9 @@ void stw_world_init(void)
 	mutex_init(&stw_world.lock);
 	stw_world.mode = STW_RUN_ALL;
 	stw_world.active = STW_ACTIVE_SENTINEL;
+	/* Not 0: a dump's consistency check takes 0 for "not seen yet". */
+	stw_world.change_seq = 1;
 	xa_init_flags(&stw_world.vms, XA_FLAGS_ALLOC1);
-	INIT_LIST_HEAD(&stw_world.holds);
-	INIT_DELAYED_WORK(&stw_world.lease_work, stw_hold_lease_work);
 	init_waitqueue_head(&stw_world.wq);
 	for (i = 0; i < STW_INV_COUNT; i++)
 		atomic64_set(&stw_world.violations[i], 0);
@@ -646,13 +846,8 @@ void stw_world_init(void)
 /* Called once every VM is gone and no request can come in any more. */
 void stw_world_exit(void)
 {
-	struct stw_report rep = {};
-
-	cancel_delayed_work_sync(&stw_world.lease_work);
-	mutex_lock(&stw_world.lock);
-	stw_hold_drop_all(&rep);
-	WARN_ON(stw_world.nr_vms);
-	mutex_unlock(&stw_world.lock);
+	/* The controller dropped every hold: the world runs, empty. */
+	WARN_ON(stw_world.nr_vms || stw_world.mode != STW_RUN_ALL);
 	xa_destroy(&stw_world.vms);
 	mutex_destroy(&stw_world.lock);
 }

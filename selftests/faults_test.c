@@ -325,7 +325,7 @@ TEST_F_TIMEOUT(unload, while_a_dump_is_half_read, 180)
 	ASSERT_RELOADED_FRESH();
 }
 
-#define BIG_SPAWN	STW_MAX_SPAWN
+#define BIG_SPAWN	STW_SPAWN_MAX
 
 /* A SPAWN of thousands of VMs under way: the unload ends it, cleanly. */
 TEST_F_TIMEOUT(unload, while_a_big_spawn_is_under_way, 300)

@@ -7,10 +7,11 @@
  * are 0, odd, too short, too long or lie about the size, nests of random
  * depth, truncated headers, several messages in one datagram, random
  * nlmsg_flags (NLM_F_DUMP & co.), genl version and reserved bytes, huge
- * SPAWN counts, KILL lists of 5000 ids, bad VM and hold ids; and, between
+ * SPAWN counts, KILL lists past STW_KILL_MAX ids, bad VM and hold ids; and,
+ * between
  * them, short scripts of valid but odd requests (a VM that never polls and
  * stops that time out on it, leases of a millisecond, a dump abandoned
- * half-read, a KILL list of one id 4096 times, ...).
+ * half-read, a KILL list of one id STW_KILL_MAX times, ...).
  *
  * A quarter of the messages are well-formed requests with valid, if odd,
  * values, so that the stream also walks stw's state machine: stops,
@@ -53,6 +54,8 @@
 
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+
+#include <netlink/genl/ctrl.h>
 
 #include "kselftest_harness.h"
 #include "stw_test.h"
@@ -341,9 +344,9 @@ static uint32_t val_u32(struct fuzzer *f, int type)
 static uint32_t spawn_count(struct fuzzer *f, bool nopoll)
 {
 	switch (rnd(f, 8)) {
-	case 0: return STW_MAX_SPAWN + 1;
+	case 0: return STW_SPAWN_MAX + 1;
 	case 1: return 0xffffffff;
-	case 2: return STW_MAX_SPAWN + 1 + rnd32(f) % 0x7fffffff;
+	case 2: return STW_SPAWN_MAX + 1 + rnd32(f) % 0x7fffffff;
 	case 3: return 0;
 	default: return nopoll ? 0 : rnd(f, 3);
 	}
@@ -363,9 +366,9 @@ static void gen_spawn_nest(struct fuzzer *f, uint16_t type)
 	if (chance(f, 10)) {
 		/* Each count valid, their sum too big: ERANGE, nothing made. */
 		put_u32(f, STW_SPAWN_A_ACTIVE,
-			STW_MAX_SPAWN / 2 + 1 + rnd(f, STW_MAX_SPAWN / 2));
+			STW_SPAWN_MAX / 2 + 1 + rnd(f, STW_SPAWN_MAX / 2));
 		put_u32(f, STW_SPAWN_A_IDLE,
-			STW_MAX_SPAWN / 2 + 1 + rnd(f, STW_MAX_SPAWN / 2));
+			STW_SPAWN_MAX / 2 + 1 + rnd(f, STW_SPAWN_MAX / 2));
 		attr_end(f, off);
 		return;
 	}
@@ -389,12 +392,14 @@ static void gen_spawn_nest(struct fuzzer *f, uint16_t type)
 	attr_end(f, off);
 }
 
-/* STW_A_VM_IDS: a few ids, or thousands; good ones, bad ones, bad types. */
-static void gen_id_list(struct fuzzer *f, uint16_t type)
+/*
+ * STW_A_VM_ID repeated at the top level: a few ids, or as many as a KILL
+ * takes and more; good ones, bad ones, other attributes among them.
+ */
+static void gen_id_list(struct fuzzer *f)
 {
-	static const unsigned int sizes[] = { 0, 1, 2, 3, 5, 17, 4096, 4097,
-					      5000 };
-	ssize_t off = attr_begin(f, nest_type(f, type));
+	static const unsigned int sizes[] = { 0, 1, 2, 3, 5, 17, STW_KILL_MAX,
+					      STW_KILL_MAX + 1, 5000 };
 	unsigned int i, n = sizes[rnd(f, ARRAY_SIZE(sizes))];
 	unsigned int mode = rnd(f, 4);
 
@@ -414,7 +419,6 @@ static void gen_id_list(struct fuzzer *f, uint16_t type)
 			put_u32(f, STW_A_VM_ID, val_u32(f, STW_A_VM_ID));
 		}
 	}
-	attr_end(f, off);
 }
 
 static void gen_random_attrs(struct fuzzer *f, int depth);
@@ -451,7 +455,10 @@ static void gen_proper(struct fuzzer *f, int type, int depth)
 {
 	switch (attr_kind(type)) {
 	case K_U32:
-		put_u32(f, type, val_u32(f, type));
+		if (type == STW_A_VM_ID && chance(f, 30))
+			gen_id_list(f);
+		else
+			put_u32(f, type, val_u32(f, type));
 		break;
 	case K_FLAG:
 		put_attr(f, type, NULL, 0);
@@ -459,8 +466,6 @@ static void gen_proper(struct fuzzer *f, int type, int depth)
 	case K_NEST:
 		if (type == STW_A_SPAWN)
 			gen_spawn_nest(f, type);
-		else if (type == STW_A_VM_IDS)
-			gen_id_list(f, type);
 		else
 			gen_nest(f, type, depth);
 		break;
@@ -476,7 +481,7 @@ static const uint8_t cmd_attrs[][4] = {
 	[STW_CMD_RESUME] = { STW_A_HOLD_ID, STW_A_FORCE },
 	[STW_CMD_RUN_ONE] = { STW_A_VM_ID, STW_A_POLLS, STW_A_TIMEOUT_MS },
 	[STW_CMD_SPAWN] = { STW_A_SPAWN },
-	[STW_CMD_KILL] = { STW_A_VM_IDS, STW_A_KILL_ALL },
+	[STW_CMD_KILL] = { STW_A_VM_ID, STW_A_KILL_ALL },
 	[STW_CMD_QUEUE_JOB] = { STW_A_VM_ID, STW_A_JOBS, STW_A_POLLS },
 };
 
@@ -748,15 +753,15 @@ static int cmp_u32(const void *a, const void *b)
  * The ids of a SPAWN or KILL reply. A KILL may have named an id more than
  * once: it is destroyed once, and STW_A_COUNT must say so.
  */
-static void learn_ids(struct fuzzer *f, const struct nlattr *nest,
+static void learn_ids(struct fuzzer *f, struct nlmsghdr *nlh,
 		      const struct nlattr *count, bool born)
 {
-	static uint32_t ids[STW_MAX_SPAWN];
+	static uint32_t ids[STW_SPAWN_MAX + STW_KILL_MAX];
 	const struct nlattr *a;
 	unsigned int n = 0, uniq = 0, i;
 	int rem;
 
-	nla_for_each_nested(a, nest, rem) {
+	nlmsg_for_each_attr(a, nlh, GENL_HDRLEN, rem) {
 		if (nla_type(a) != STW_A_VM_ID || nla_len(a) != 4)
 			continue;
 		if (n < ARRAY_SIZE(ids))
@@ -776,7 +781,8 @@ static void learn_ids(struct fuzzer *f, const struct nlattr *nest,
 		f->created += uniq;
 	else
 		f->destroyed += uniq;
-	if (count && nla_len(count) == 4 && nla_get_u32(count) <= STW_MAX_SPAWN &&
+	if (count && nla_len(count) == 4 &&
+	    nla_get_u32(count) <= ARRAY_SIZE(ids) &&
 	    nla_get_u32(count) != uniq)
 		fuzz_fail(f, "%s reply: STW_A_COUNT %u, but %u distinct ids (%u listed)",
 			  born ? "SPAWN" : "KILL", nla_get_u32(count), uniq, n);
@@ -796,8 +802,8 @@ static void learn_reply(struct fuzzer *f, struct nlmsghdr *nlh)
 	switch (g->cmd) {
 	case STW_CMD_SPAWN:
 	case STW_CMD_KILL:
-		if (tb[STW_A_VM_IDS])
-			learn_ids(f, tb[STW_A_VM_IDS], tb[STW_A_COUNT],
+		if (tb[STW_A_COUNT])
+			learn_ids(f, nlh, tb[STW_A_COUNT],
 				  g->cmd == STW_CMD_SPAWN);
 		break;
 	case STW_CMD_STOP:
@@ -1122,11 +1128,9 @@ static void valid_request(struct fuzzer *f)
 			f->st.kill_alls += f->root;
 			break;
 		}
-		off = attr_begin(f, STW_A_VM_IDS | NLA_F_NESTED);
 		n = 1 + rnd(f, 3);
 		for (i = 0; i < n; i++)
 			put_u32(f, STW_A_VM_ID, live_id(f));
-		attr_end(f, off);
 		break;
 	case STW_CMD_QUEUE_JOB:
 		put_u32(f, STW_A_VM_ID, live_id(f));
@@ -1155,7 +1159,7 @@ static void script_nopoll(struct fuzzer *f)
 	finish(f, 0);
 	if (np) {
 		begin(f, STW_CMD_KILL, 0);
-		gen_id_list(f, STW_A_VM_IDS);	/* maybe it, maybe not */
+		gen_id_list(f);		/* maybe it, maybe not */
 		finish(f, 0);
 	}
 	req_kill_all(f);			/* it is gone for sure */
@@ -1190,7 +1194,7 @@ static void script_lifecycle(struct fuzzer *f)
 	req_u32(f, STW_CMD_QUEUE_JOB, STW_A_VM_ID, newest(f));
 	req_u32(f, STW_CMD_RUN_ONE, STW_A_VM_ID, live_id(f));
 	begin(f, STW_CMD_KILL, 0);
-	gen_id_list(f, STW_A_VM_IDS);
+	gen_id_list(f);
 	finish(f, 0);
 	req_u32(f, STW_CMD_RESUME, 0, 0);
 }
@@ -1213,20 +1217,17 @@ static void script_abandoned_dump(struct fuzzer *f)
 	f->st.reopens++;
 }
 
-/* One id, 4096 times, in one KILL. */
+/* One id, STW_KILL_MAX times, in one KILL: destroyed (and counted) once. */
 static void script_kill_dup(struct fuzzer *f)
 {
 	unsigned int i;
-	ssize_t off;
 	uint32_t id;
 
 	req_spawn(f, 0, 1, 0);
 	id = newest(f);
 	begin(f, STW_CMD_KILL, 0);
-	off = attr_begin(f, STW_A_VM_IDS | NLA_F_NESTED);
-	for (i = 0; i < 4096; i++)
+	for (i = 0; i < STW_KILL_MAX; i++)
 		put_u32(f, STW_A_VM_ID, id ? id : 1);
-	attr_end(f, off);
 	finish(f, 0);
 }
 
@@ -1413,11 +1414,12 @@ static int check_alive(struct fuzzer *f, void *arg)
 
 static uint32_t events_group(void)
 {
-	struct stw_sock *ev = stw_open_events();
-	uint32_t grp = ev ? ev->events_grp : 0;
+	struct stw_sock *s = stw_open();
+	int grp = s ? genl_ctrl_resolve_grp(s->nl, STW_GENL_NAME,
+					    STW_MCGRP_EVENTS) : 0;
 
-	stw_close(ev);
-	return grp;
+	stw_close(s);
+	return grp > 0 ? grp : 0;
 }
 
 static unsigned long fuzz_seed(void)

@@ -168,12 +168,16 @@ TEST_F(input, spawn_without_a_sane_request_is_refused)
 	ASSERT_REJECTED(s, stw_spawn(s, 0, 0, 0, 0, NULL, NULL), EINVAL,
 			EINVAL);
 
-	STW_CTX("ACTIVE 10001");
-	ASSERT_REJECTED(s, stw_spawn(s, 10001, 0, 0, 0, NULL, NULL), ERANGE,
-			EINVAL);
-	STW_CTX("IDLE 10001");
-	ASSERT_REJECTED(s, stw_spawn(s, 0, 10001, 0, 0, NULL, NULL), ERANGE,
-			EINVAL);
+	STW_CTX("ACTIVE STW_SPAWN_MAX + 1");
+	ASSERT_REJECTED(s, stw_spawn(s, STW_SPAWN_MAX + 1, 0, 0, 0, NULL, NULL),
+			ERANGE, EINVAL);
+	STW_CTX("IDLE STW_SPAWN_MAX + 1");
+	ASSERT_REJECTED(s, stw_spawn(s, 0, STW_SPAWN_MAX + 1, 0, 0, NULL, NULL),
+			ERANGE, EINVAL);
+	STW_CTX("STW_SPAWN_MAX + 1 in all, no count above it");
+	ASSERT_REJECTED(s, stw_spawn(s, STW_SPAWN_MAX / 2 + 1,
+				     STW_SPAWN_MAX / 2, 0, 0, NULL, NULL),
+			ERANGE, EINVAL);
 
 	STW_CTX("STW_A_SPAWN without NLA_F_NESTED");
 	nlen = stw_attr_put_u32(nest, sizeof(nest), 0, STW_SPAWN_A_IDLE, 1);
@@ -200,24 +204,29 @@ TEST_F(input, kill_of_nothing_or_of_an_unknown_vm_is_refused)
 	ids[0] = NO_SUCH_VM;
 	ASSERT_REJECTED(s, stw_kill(s, ids, 1), ENOENT, ENOENT);
 
-	STW_CTX("neither VM_IDS nor KILL_ALL");
+	STW_CTX("neither VM_ID nor KILL_ALL");
 	RAW_RESET();
 	ASSERT_REJECTED(s, RAW(STW_CMD_KILL), EINVAL, EINVAL);
 
-	STW_CTX("an empty VM_IDS");
+	STW_CTX("no id at all");
 	ASSERT_REJECTED(s, stw_kill(s, ids, 0), EINVAL, ERANGE);
 
-	STW_CTX("both VM_IDS and KILL_ALL");
+	STW_CTX("both VM_ID and KILL_ALL");
 	RAW_RESET();
-	{
-		unsigned char nest[16];
-		size_t nlen = stw_attr_put_u32(nest, sizeof(nest), 0,
-					       STW_A_VM_ID, self->idle);
-
-		PUT(STW_A_VM_IDS | NLA_F_NESTED, nest, nlen);
-		PUT(STW_A_KILL_ALL, NULL, 0);
-	}
+	PUT(STW_A_VM_ID, &self->idle, sizeof(self->idle));
+	PUT(STW_A_KILL_ALL, NULL, 0);
 	ASSERT_REJECTED(s, RAW(STW_CMD_KILL), EINVAL, EINVAL);
+
+	STW_CTX("STW_KILL_MAX + 1 ids");
+	{
+		uint32_t many[STW_KILL_MAX + 1];
+		size_t i;
+
+		for (i = 0; i < STW_KILL_MAX + 1; i++)
+			many[i] = self->idle;
+		ASSERT_REJECTED(s, stw_kill(s, many, STW_KILL_MAX + 1),
+				ERANGE, EINVAL);
+	}
 
 	/* The VM that exists is still there. */
 	ASSERT_UNCHANGED();

@@ -216,7 +216,7 @@ TEST_F(step, step_end_is_announced)
 				    &e));
 	ASSERT_TRUE(e.has_step_vm);
 	ASSERT_EQ(self->active, e.step_vm);
-	ASSERT_TRUE(e.has_cycle);
+	ASSERT_TRUE(e.cycle.present);
 	ASSERT_EQ(c.generation, e.cycle.generation);
 	stw_event_free(&e);
 }

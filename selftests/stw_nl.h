@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * stw_nl: a small client of the "stw" generic netlink family for the
- * selftests, so that each test reads as the scenario it checks.
+ * stw_nl: the selftests' conveniences on top of the tree's client of the
+ * "stw" family (lib/stw_client.h, whose conventions hold here: 0 or a
+ * positive errno, the outcome of the last request in the socket), so that
+ * each test reads as the scenario it checks.
  *
- * Conventions:
- *  - Every request returns 0 or a positive errno: the kernel's (from the
- *    netlink ACK) or, for a local failure, EIO / ENOMEM / EBADMSG (a reply
- *    that does not follow uapi/stw.h). The socket keeps the extended ack of
- *    the last request: s->extack (NLMSGERR_ATTR_MSG, "" if none),
- *    s->miss_type (NLMSGERR_ATTR_MISS_TYPE, -1 if none).
- *  - Requests that take a value always send it, so that a test can send an
- *    out-of-range value through the same helper (stw_stop(s, 0, ...)).
+ *  - The requests below always send the values they take, so that a test
+ *    can send one out of range through the same helper (stw_stop(s, 0,
+ *    ...)); STOP and RUN_ONE return once their completion came.
  *  - stw_wait_*() poll STATUS until a condition holds or the timeout
  *    expires (ETIMEDOUT): they wait for a state, they never order steps by
  *    sleeping.
@@ -23,165 +20,45 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <netlink/attr.h>
-#include <netlink/msg.h>
+#include "stw_client.h"
 
-#include "uapi/stw.h"
+/* ---- raw attributes, for malformed requests (stw_raw()) ---- */
 
-#define STW_EXTACK_LEN		256
-
-struct stw_sock {
-	struct nl_sock *nl;
-	int family;		/* the family id of "stw" */
-	int events_grp;		/* joined "events" group id, 0 if none */
-
-	/* The last request's outcome. */
-	int err;		/* 0 or a positive errno */
-	char extack[STW_EXTACK_LEN];	/* NLMSGERR_ATTR_MSG, "" if none */
-	int miss_type;		/* NLMSGERR_ATTR_MISS_TYPE, -1 if none */
-	int bad_offset;		/* NLMSGERR_ATTR_OFFS, -1 if none */
-
-	/* Received but not yet consumed (event sockets). */
-	unsigned char *pend;
-	size_t pend_len;
-	size_t pend_off;
-};
-
-/* STW_A_WORLD of a STATUS reply. */
-struct stw_world {
-	int mode;			/* enum stw_world_mode */
-	uint64_t generation;
-	uint32_t nr_vms;
-	uint32_t active;
-	uint32_t stopped;
-	uint32_t holds;
-	bool has_step_vm;
-	uint32_t step_vm;
-	uint64_t cycles;
-	uint64_t timeouts;
-	uint64_t last_tts_ns;
-	uint64_t max_tts_ns;
-	uint64_t tts_hist[STW_TTS_HIST_BUCKETS];
-	uint64_t violations[STW_INV_COUNT];
-};
-
-/* STW_A_VM: a STATUS dump entry, a laggard, a RUN_ONE target, an event. */
-struct stw_vm {
-	uint32_t id;
-	char name[STW_VM_NAME_LEN];
-	uint32_t pid;
-	int kind;			/* enum stw_vm_kind */
-	int state;			/* enum stw_vm_state */
-	int doing;			/* enum stw_vm_doing */
-	uint64_t stops;
-	uint64_t last_tts_ns;
-	uint64_t polls;
-	uint64_t jobs;
-};
-
-/* STW_A_CYCLE of a STOP/RESUME/RUN_ONE reply or an event. */
-struct stw_cycle {
-	uint64_t generation;
-	bool has_tts;
-	uint64_t tts_ns;
-	bool joined;
-	uint32_t hold_id;		/* 0 if absent */
-	bool has_holds;
-	uint32_t holds;
-};
-
-struct stw_vm_list {
-	struct stw_vm *vms;
-	size_t n;
-};
-
-/* A message of the "events" group. */
-struct stw_event {
-	int cmd;			/* STW_CMD_*_NTF */
-	bool has_cycle;
-	struct stw_cycle cycle;
-	bool has_step_vm;		/* STW_WORLD_A_STEP_VM in STW_A_WORLD */
-	uint32_t step_vm;
-	bool has_vm;
-	struct stw_vm vm;
-	struct stw_vm_list laggards;	/* TIMEOUT_NTF */
-};
-
-/* A reply kept whole, for tests that look at it themselves. */
-struct stw_reply {
-	int cmd;			/* genl cmd of the reply, -1 if none */
-	void *buf;			/* owns the message; tb points into it */
-	struct nlattr *tb[STW_A_MAX + 1];
-};
-
-/* ---- sockets ---- */
-
-/* A socket with "stw" resolved, extack and capped acks on. NULL + errno. */
-struct stw_sock *stw_open(void);
-/* The same, joined to the "events" multicast group. NULL + errno. */
-struct stw_sock *stw_open_events(void);
-void stw_close(struct stw_sock *s);
-/* The family "stw" resolves. */
-bool stw_module_loaded(void);
-
-/* ---- raw requests ---- */
-
-/* A request message for @cmd (@flags: NLM_F_DUMP or 0); add attributes. */
-struct nl_msg *stw_msg_new(struct stw_sock *s, uint8_t cmd, int flags);
-/* Send @msg (freed here), wait for the ACK; keep the first reply in @rep. */
-int stw_transact(struct stw_sock *s, struct nl_msg *msg,
-		 struct stw_reply *rep);
-/* Send @cmd with exactly the attribute bytes @attrs; @rep may be NULL. */
-int stw_raw(struct stw_sock *s, uint8_t cmd, int flags, const void *attrs,
-	    size_t len, struct stw_reply *rep);
-void stw_reply_free(struct stw_reply *rep);
 /* Append an attribute to @buf (size @size) at @off; returns the new end. */
 size_t stw_attr_put(void *buf, size_t size, size_t off, uint16_t type,
 		    const void *data, uint16_t len);
 size_t stw_attr_put_u32(void *buf, size_t size, size_t off, uint16_t type,
 			uint32_t v);
 
-/* ---- commands ---- */
+/* ---- requests with the selftests' arguments (lib/stw_client.h) ---- */
 
-int stw_status(struct stw_sock *s, struct stw_world *w);
-/* The STATUS dump, in a malloc'ed array (free()); any number of VMs. */
+/* The STATUS dump's VMs, in a malloc'ed array (free()). */
 int stw_vms(struct stw_sock *s, struct stw_vm **vms, size_t *n);
-const struct stw_vm *stw_vm_find(const struct stw_vm *vms, size_t n,
-				 uint32_t id);
 
 #define STW_STOP_KEEP_WAITING	0x1
 
-/* STOP, hold bound to this socket. @cycle, @laggards may be NULL. */
+/*
+ * STOP with a hold bound to this socket, and its completion. @cycle,
+ * @laggards may be NULL; on ETIMEDOUT they say what the kernel said.
+ */
 int stw_stop(struct stw_sock *s, uint32_t timeout_ms, unsigned int flags,
 	     struct stw_cycle *cycle, struct stw_vm_list *laggards);
 /* STOP with a detached hold leased for @lease_ms. */
 int stw_stop_leased(struct stw_sock *s, uint32_t timeout_ms,
 		    uint32_t lease_ms, unsigned int flags,
 		    struct stw_cycle *cycle, struct stw_vm_list *laggards);
-/* RESUME; @hold_id 0: not sent. @resumed, @cycle may be NULL. */
-int stw_resume_ex(struct stw_sock *s, bool force, uint32_t hold_id,
-		  bool *resumed, struct stw_cycle *cycle);
 int stw_resume(struct stw_sock *s, bool force, uint32_t hold_id,
 	       bool *resumed);
-/* RUN_ONE; @target (may be NULL) gets the STW_A_VM of the reply. */
+/* RUN_ONE and its completion; @target (may be NULL) gets the VM after. */
 int stw_run_one(struct stw_sock *s, uint32_t vm, uint32_t polls,
 		uint32_t timeout_ms, struct stw_vm *target);
-/* SPAWN; @ids (may be NULL) has room for the sum of the counts. */
+/* One SPAWN request; @ids (may be NULL) has room for the sum of counts. */
 int stw_spawn(struct stw_sock *s, uint32_t active, uint32_t idle,
 	      uint32_t bursty, uint32_t nopoll, uint32_t *ids, size_t *n);
+/* One KILL request. */
 int stw_kill(struct stw_sock *s, const uint32_t *ids, size_t n);
+/* Every demo VM, in as many requests as it takes; @n may be NULL. */
 int stw_kill_all(struct stw_sock *s, size_t *n);
-int stw_queue_job(struct stw_sock *s, uint32_t vm, uint32_t jobs,
-		  uint32_t polls);
-
-void stw_vm_list_free(struct stw_vm_list *l);
-
-/* ---- events ---- */
-
-/* The next event of @cmd (-1: any) within @timeout_ms; others skipped. */
-int stw_event_wait(struct stw_sock *ev, int cmd, int timeout_ms,
-		   struct stw_event *out);
-void stw_event_free(struct stw_event *e);
 
 /* ---- waiting for a state ---- */
 
@@ -253,12 +130,7 @@ int stw_wait_no_threads(const char *prefix, int timeout_ms);
 int64_t stw_now_ms(void);
 /* $name as an unsigned number, or @dflt (for scaling loops). */
 unsigned int stw_env_uint(const char *name, unsigned int dflt);
-const char *stw_mode_name(int mode);
-const char *stw_state_name(int state);
-const char *stw_doing_name(int doing);
-const char *stw_kind_name(int kind);
 /* One line about the world and its VMs, for TH_LOG (static buffer). */
 const char *stw_describe(struct stw_sock *s);
-uint64_t stw_violations_total(const struct stw_world *w);
 
 #endif /* STW_NL_H */

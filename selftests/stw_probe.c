@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
 #include "stw_probe.h"
@@ -43,15 +42,11 @@ const char *stw_probe_name(int point)
 
 static bool stw_probe_family_present(void)
 {
-	struct nl_sock *nl = nl_socket_alloc();
-	bool present = false;
+	struct stw_sock *p = stw_open_family(STW_PROBE_GENL_NAME,
+					     STW_PROBE_GENL_VERSION);
 
-	if (!nl)
-		return false;
-	if (!genl_connect(nl))
-		present = genl_ctrl_resolve(nl, STW_PROBE_GENL_NAME) >= 0;
-	nl_socket_free(nl);
-	return present;
+	stw_close(p);
+	return p != NULL;
 }
 
 int stw_probe_enable(void)
@@ -75,18 +70,19 @@ int stw_probe_enable(void)
 
 struct stw_sock *stw_probe_open(void)
 {
-	struct stw_sock *p = stw_open();
-	int family;
+	struct stw_sock *p;
+	int err;
 
+	p = stw_open_family(STW_PROBE_GENL_NAME, STW_PROBE_GENL_VERSION);
 	if (!p)
 		return NULL;
-	family = genl_ctrl_resolve(p->nl, STW_PROBE_GENL_NAME);
-	if (family < 0) {
+	/* Joined before any WAIT: no REACHED_NTF can come unseen. */
+	err = stw_join(p, STW_PROBE_GENL_NAME, STW_PROBE_MCGRP_REACHED);
+	if (err) {
 		stw_close(p);
-		errno = ENOENT;
+		errno = err;
 		return NULL;
 	}
-	p->family = family;
 	return p;
 }
 
@@ -100,94 +96,139 @@ static bool stw_probes_unarmed(void)
 	return stw_env_uint("STW_PROBES_UNARMED", 0);
 }
 
-static int stw_probe_request(struct stw_sock *p, uint8_t cmd, int point,
-			     uint32_t vm, bool park, int timeout_ms,
-			     uint32_t *hit_vm)
+/* The requests of the probe family: its only builder. */
+static struct nl_msg *stw_probe_msg(struct stw_sock *p, uint8_t cmd,
+				    int point, uint32_t vm, bool park)
 {
-	struct nl_msg *msg;
-	struct stw_reply rep;
-	int err;
+	struct nl_msg *msg = stw_msg_new(p, cmd, 0);
 
-	if (stw_probes_unarmed() && cmd != STW_PROBE_CMD_RESET) {
-		if (hit_vm)
-			*hit_vm = vm;
-		return 0;
-	}
-	msg = stw_msg_new(p, cmd, 0);
 	if (msg && point >= 0 &&
 	    (nla_put_u32(msg, STW_PROBE_A_POINT, point) ||
 	     nla_put_u32(msg, STW_PROBE_A_VM, vm) ||
-	     (park && nla_put_flag(msg, STW_PROBE_A_PARK)) ||
-	     (timeout_ms > 0 &&
-	      nla_put_u32(msg, STW_PROBE_A_TIMEOUT_MS, timeout_ms)))) {
+	     (park && nla_put_flag(msg, STW_PROBE_A_PARK)))) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}
-	err = stw_transact(p, msg, &rep);
-	if (!err && hit_vm) {
-		if (rep.tb[STW_PROBE_A_VM])
-			*hit_vm = nla_get_u32(rep.tb[STW_PROBE_A_VM]);
-		else
-			err = EBADMSG;
-	}
-	stw_reply_free(&rep);
-	return err;
+	return msg;
+}
+
+static int stw_probe_request(struct stw_sock *p, uint8_t cmd, int point,
+			     uint32_t vm, bool park)
+{
+	if (stw_probes_unarmed() && cmd != STW_PROBE_CMD_RESET)
+		return 0;
+	return stw_transact(p, stw_probe_msg(p, cmd, point, vm, park), NULL);
 }
 
 int stw_probe_arm(struct stw_sock *p, int point, uint32_t vm, bool park)
 {
-	return stw_probe_request(p, STW_PROBE_CMD_ARM, point, vm, park, 0,
-				 NULL);
+	return stw_probe_request(p, STW_PROBE_CMD_ARM, point, vm, park);
 }
 
+struct stw_probe_reached {
+	int point;
+	uint32_t vm;		/* armed for */
+	uint32_t hit_vm;	/* the VM that reached it */
+};
+
+/* A REACHED_NTF of the probe we wait for: 1, else 0 to read on. */
+static int stw_probe_match(struct stw_sock *p, const struct stw_msg *m,
+			   void *arg)
+{
+	struct nlattr *tb[STW_PROBE_A_MAX + 1];
+	struct stw_probe_reached *r = arg;
+
+	(void)p;
+	if (m->cmd != STW_PROBE_CMD_REACHED_NTF ||
+	    genlmsg_parse(m->nlh, 0, tb, STW_PROBE_A_MAX, NULL) ||
+	    !tb[STW_PROBE_A_POINT] || !tb[STW_PROBE_A_VM] ||
+	    !tb[STW_PROBE_A_ARMED_VM])
+		return 0;
+	if ((int)nla_get_u32(tb[STW_PROBE_A_POINT]) != r->point ||
+	    nla_get_u32(tb[STW_PROBE_A_ARMED_VM]) != r->vm)
+		return 0;
+	r->hit_vm = nla_get_u32(tb[STW_PROBE_A_VM]);
+	return 1;
+}
+
+/*
+ * WAIT answers at once: reached, or not yet. Then the REACHED_NTF of the
+ * "reached" group says when; on our deadline, RESET lets every parked
+ * thread go, so that a failed script leaves nothing behind.
+ */
 int stw_probe_wait(struct stw_sock *p, int point, uint32_t vm,
 		   int timeout_ms, uint32_t *hit_vm)
 {
-	uint32_t hit;
+	struct stw_probe_reached r = { .point = point, .vm = vm };
+	struct stw_reply rep;
+	int err;
 
-	return stw_probe_request(p, STW_PROBE_CMD_WAIT, point, vm, false,
-				 timeout_ms, hit_vm ? hit_vm : &hit);
+	if (stw_probes_unarmed()) {
+		if (hit_vm)
+			*hit_vm = vm;
+		return 0;
+	}
+	err = stw_transact(p, stw_probe_msg(p, STW_PROBE_CMD_WAIT, point, vm,
+					    false), &rep);
+	if (!err && rep.tb[STW_PROBE_A_REACHED]) {
+		if (rep.tb[STW_PROBE_A_VM])
+			r.hit_vm = nla_get_u32(rep.tb[STW_PROBE_A_VM]);
+		else
+			err = stw_fail_local(p, EBADMSG,
+					     "probe %s reached without STW_PROBE_A_VM",
+					     stw_probe_name(point));
+	} else if (!err) {
+		err = stw_read_until(p, timeout_ms, stw_probe_match, &r);
+	}
+	stw_reply_free(&rep);
+	if (err == ETIMEDOUT && p->err != ETIMEDOUT) {
+		stw_probe_reset(p);
+		return stw_fail_local(p, ETIMEDOUT,
+				      "probe %s (armed for vm %u) not reached in %d ms",
+				      stw_probe_name(point), vm, timeout_ms);
+	}
+	if (err && !p->err)
+		stw_fail_local(p, err, "waiting for probe %s: %s",
+			       stw_probe_name(point), strerror(err));
+	if (!err && hit_vm)
+		*hit_vm = r.hit_vm;
+	return err;
 }
 
 int stw_probe_release(struct stw_sock *p, int point, uint32_t vm)
 {
-	return stw_probe_request(p, STW_PROBE_CMD_RELEASE, point, vm, false, 0,
-				 NULL);
+	return stw_probe_request(p, STW_PROBE_CMD_RELEASE, point, vm, false);
 }
 
 int stw_probe_reset(struct stw_sock *p)
 {
-	return stw_probe_request(p, STW_PROBE_CMD_RESET, -1, 0, false, 0,
-				 NULL);
+	return stw_probe_request(p, STW_PROBE_CMD_RESET, -1, 0, false);
 }
 
 struct stw_probe_log_ctx {
 	struct stw_probe_hit *hits;
 	size_t n, cap;
-	int err;
 };
 
-static int stw_probe_log_one(struct nl_msg *msg, void *arg)
+static int stw_probe_log_one(struct stw_sock *p, const struct stw_msg *m,
+			     void *arg)
 {
 	struct stw_probe_log_ctx *ctx = arg;
 	struct nlattr *tb[STW_PROBE_A_MAX + 1];
 	struct stw_probe_hit *hit;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, STW_PROBE_A_MAX, NULL) ||
+	(void)p;
+	if (genlmsg_parse(m->nlh, 0, tb, STW_PROBE_A_MAX, NULL) ||
 	    !tb[STW_PROBE_A_SEQ] || !tb[STW_PROBE_A_POINT] ||
-	    !tb[STW_PROBE_A_VM] || !tb[STW_PROBE_A_GENERATION]) {
-		ctx->err = EBADMSG;
-		return NL_STOP;
-	}
+	    !tb[STW_PROBE_A_VM] || !tb[STW_PROBE_A_GENERATION])
+		return EBADMSG;
 	if (ctx->n == ctx->cap) {
 		size_t cap = ctx->cap ? 2 * ctx->cap : 256;
-		void *m = realloc(ctx->hits, cap * sizeof(*ctx->hits));
+		void *h = realloc(ctx->hits, cap * sizeof(*ctx->hits));
 
-		if (!m) {
-			ctx->err = ENOMEM;
-			return NL_STOP;
-		}
-		ctx->hits = m;
+		if (!h)
+			return ENOMEM;
+		ctx->hits = h;
 		ctx->cap = cap;
 	}
 	hit = &ctx->hits[ctx->n++];
@@ -195,38 +236,19 @@ static int stw_probe_log_one(struct nl_msg *msg, void *arg)
 	hit->point = nla_get_u32(tb[STW_PROBE_A_POINT]);
 	hit->vm = nla_get_u32(tb[STW_PROBE_A_VM]);
 	hit->generation = nla_get_u64(tb[STW_PROBE_A_GENERATION]);
-	return NL_OK;
+	return 0;
 }
 
 int stw_probe_log(struct stw_sock *p, struct stw_probe_hit **hits, size_t *n)
 {
-	struct stw_probe_log_ctx ctx = {};
-	int ret;
+	struct stw_probe_log_ctx ctx = { 0 };
+	int err;
 
-	/*
-	 * A dump's parts can be larger than libnl's default buffer; and
-	 * stw_nl numbers its own requests, so libnl's sequence check would
-	 * compare against a number it never sent.
-	 */
-	nl_socket_enable_msg_peek(p->nl);
-	nl_socket_disable_seq_check(p->nl);
-	ret = genl_send_simple(p->nl, p->family, STW_PROBE_CMD_LOG,
-			       STW_PROBE_GENL_VERSION, NLM_F_DUMP);
-	if (ret >= 0) {
-		nl_socket_modify_cb(p->nl, NL_CB_VALID, NL_CB_CUSTOM,
-				    stw_probe_log_one, &ctx);
-		ret = nl_recvmsgs_default(p->nl);
-		nl_socket_modify_cb(p->nl, NL_CB_VALID, NL_CB_DEFAULT, NULL,
-				    NULL);
-	}
-	if (ret < 0 && !ctx.err) {
-		snprintf(p->extack, sizeof(p->extack), "probe log: %s",
-			 nl_geterror(ret));
-		ctx.err = EIO;
-	}
-	if (ctx.err) {
+	err = stw_call(p, stw_msg_new(p, STW_PROBE_CMD_LOG, NLM_F_DUMP),
+		       stw_probe_log_one, &ctx);
+	if (err) {
 		free(ctx.hits);
-		return ctx.err;
+		return err;
 	}
 	*hits = ctx.hits;
 	*n = ctx.n;

@@ -3,8 +3,8 @@
  * stw_probe: scripted interleavings for the race tests, after libauto's
  * AutoTestScript. A script arms a probe point, makes something happen, waits
  * until a VM's thread reaches the point (it parks there), does its next
- * step, releases it, and checks. Every wait has a timeout; on a timeout the
- * module releases everything parked and names the probe.
+ * step, releases it, and checks. Every wait has a timeout; on a timeout
+ * everything parked is released (RESET) and the failure names the probe.
  *
  * Requests return 0 or a positive errno; the socket keeps the last extack.
  */

@@ -102,11 +102,14 @@ TEST_F(timeout, stop_times_out_names_the_laggard_and_rolls_back)
 	/* The timeout was announced, with the same laggard. */
 	ASSERT_EQ(0, stw_event_wait(self->ev, STW_CMD_TIMEOUT_NTF, STW_T_WAIT,
 				    &e));
-	ASSERT_TRUE(e.has_cycle);
+	ASSERT_TRUE(e.cycle.present);
 	ASSERT_EQ(c.generation, e.cycle.generation);
-	vm = stw_vm_find(e.laggards.vms, e.laggards.n, self->nopoll);
+	vm = stw_vm_find(e.laggards.list.vms, e.laggards.list.n, self->nopoll);
 	ASSERT_TRUE(vm != NULL);
-	ASSERT_EQ(1U, e.laggards.n);
+	ASSERT_EQ(1U, e.laggards.list.n);
+	ASSERT_EQ(1U, e.laggards.total);
+	ASSERT_FALSE(e.laggards.truncated);
+	ASSERT_NE(0ULL, (unsigned long long)e.seq);
 	stw_event_free(&e);
 	ASSERT_NO_VIOLATIONS(s);
 }
@@ -158,7 +161,7 @@ TEST_F(timeout, keep_waiting_holds_the_world_until_the_laggard_goes)
 	/* Its completion is announced like any stop. */
 	ASSERT_EQ(0, stw_event_wait(self->ev, STW_CMD_STOPPED_NTF, STW_T_WAIT,
 				    &e));
-	ASSERT_TRUE(e.has_cycle);
+	ASSERT_TRUE(e.cycle.present);
 	ASSERT_EQ(c.generation, e.cycle.generation);
 	stw_event_free(&e);
 

@@ -290,7 +290,7 @@ TEST_F(world, events_announce_vms_stop_and_resume)
 	ASSERT_OK(s, stw_stop(s, STW_T_STOP, 0, &c, NULL));
 	ASSERT_EQ(0, stw_event_wait(self->ev, STW_CMD_STOPPED_NTF, STW_T_WAIT,
 				    &e));
-	ASSERT_TRUE(e.has_cycle);
+	ASSERT_TRUE(e.cycle.present);
 	ASSERT_EQ(c.generation, e.cycle.generation);
 	ASSERT_TRUE(e.cycle.has_tts);
 	ASSERT_FALSE(e.has_step_vm);
@@ -299,7 +299,7 @@ TEST_F(world, events_announce_vms_stop_and_resume)
 	ASSERT_OK(s, stw_resume(s, false, 0, NULL));
 	ASSERT_EQ(0, stw_event_wait(self->ev, STW_CMD_RESUMED_NTF, STW_T_WAIT,
 				    &e));
-	ASSERT_TRUE(e.has_cycle);
+	ASSERT_TRUE(e.cycle.present);
 	ASSERT_EQ(c.generation, e.cycle.generation);
 	stw_event_free(&e);
 

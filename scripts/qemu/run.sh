@@ -170,6 +170,10 @@ stage_tests() {
 		done
 	fi
 	[ "$n" -gt 0 ] || say "note: no executables in $tests_dir"
+	# The selftests' own client modules, built with stw.ko.
+	for f in "$(dirname "$ko")"/../selftests/modules/*.ko; do
+		[ -f "$f" ] && install_file "$f" "/stw/selftests/modules/${f##*/}"
+	done
 	for f in "$top"/scripts/*.sh; do
 		[ -f "$f" ] && install_file "$f" "/stw/scripts/${f##*/}"
 	done
@@ -320,6 +324,15 @@ run_qemu() {
 	qemu_rc=$rc
 }
 
+# The kernel log without what stw writes on purpose: the stacks of the VMs
+# that made a stop time out ("did not stop within", as the freezer's
+# "refusing to freeze"), each up to its </TASK>.
+console_reports() {
+	awk '/stw: .* did not stop within [0-9]+ ms:/ { skip = 1 }
+	     skip && /<\/TASK>/ { skip = 0; next }
+	     !skip' "${1:-$console}" | grep -vE "$benign_re"
+}
+
 # Print the kernel log's problem reports with context; return 1 if any.
 # KCSAN's reports go to scripts/qemu/kcsan.sh, the rest of the log to the
 # rules above.
@@ -334,8 +347,7 @@ check_console() {
 			kcsan_rc=1
 	fi
 	# Not grep -q: under pipefail, its early exit would fail the pipe.
-	grep -vE "$benign_re" "$log" | grep -E "$re" >/dev/null ||
-		return $kcsan_rc
+	console_reports "$log" | grep -E "$re" >/dev/null || return $kcsan_rc
 	say "kernel reported problems:"
 	grep -nE -B 3 -A 20 "$re" "$log" | head -n 400 >&2 || true
 	return 1

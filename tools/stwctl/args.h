@@ -18,6 +18,10 @@
 
 #define OPT_END		{ NULL, 0, NULL, 0 }
 
+/* A limit of uapi/stw.h in a help text: STR(STW_TIMEOUT_MAX_MS). */
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
 /* Prints "stwctl: NAME: MESSAGE (see 'stwctl help NAME')"; returns 2. */

@@ -16,13 +16,20 @@
 #include "args.h"
 #include "requests.h"
 
-#define MAX_TIMEOUT_MS	600000
-
 static volatile sig_atomic_t got_signal;
+/* The last signal came from the terminal (to the whole process group). */
+static volatile sig_atomic_t from_tty;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
 	got_signal = sig;
+	/*
+	 * The terminal's ^C, ^\\ and hangup come from the kernel (SI_KERNEL)
+	 * to the whole foreground group: CMD has its own copy. A kill() is
+	 * SI_USER (or SI_QUEUE) and was meant for stwctl alone.
+	 */
+	from_tty = si && si->si_code == SI_KERNEL;
 }
 
 static void on_sigchld(int sig)
@@ -36,10 +43,13 @@ static void install_handlers(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;	/* no SA_RESTART: interrupt waits */
+	sa.sa_sigaction = on_signal;	/* no SA_RESTART: interrupt waits */
+	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_sigchld;
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
@@ -55,38 +65,28 @@ struct watch {
 	uint64_t tts_ns;	/* from STOPPED_NTF */
 };
 
-static int watch_event(const struct stw_msg *m, void *arg)
+static void watch_event(struct watch *w, const struct stw_event *e)
 {
-	struct nlattr **tb = m->tb;
-	struct stw_cycle_info c;
-	struct watch *w = arg;
-
-	if (!tb[STW_A_CYCLE])
-		return 0;
-	if (stw_parse_cycle(tb[STW_A_CYCLE], &c))
-		return -1;
-	if (c.generation != w->generation)
-		return 0;
-	if (m->cmd == STW_CMD_STOPPED_NTF) {
-		if (!w->stopped && c.has_tts) {
+	if (!e->cycle.present || e->cycle.generation != w->generation)
+		return;
+	if (e->cmd == STW_CMD_STOPPED_NTF) {
+		if (!w->stopped && e->cycle.has_tts) {
 			w->has_tts = true;
-			w->tts_ns = c.tts_ns;
+			w->tts_ns = e->cycle.tts_ns;
 		}
 		w->stopped = true;
-	} else if (m->cmd == STW_CMD_RESUMED_NTF) {
+	} else if (e->cmd == STW_CMD_RESUMED_NTF) {
 		w->resumed = true;
 	}
-	return 0;
 }
 
 /* Events were lost: ask the world instead. */
-static int watch_resync(struct stw_nl *nl, struct watch *w)
+static int watch_resync(struct stw_sock *s, struct watch *w)
 {
-	struct stw_world_info world;
-	struct stw_err e;
+	struct stw_world world;
 
-	if (world_fetch(nl, &world, &e))
-		return stw_nl_fail(nl, &e);
+	if (stw_status(s, &world))
+		return ctl_fail(s, "hold");
 	if (world.generation != w->generation || world.mode == STW_RUN_ALL)
 		w->resumed = true;
 	else if (world.mode == STW_STOPPED || world.mode == STW_RUN_ONE)
@@ -98,15 +98,43 @@ static int watch_resync(struct stw_nl *nl, struct watch *w)
 	return 0;
 }
 
+/* Feeds what the events socket holds to @w. 0 or an exit code. */
+static int watch_drain(struct stw_sock *s, struct stw_sock *ev,
+		       struct watch *w)
+{
+	struct stw_event e;
+	int err;
+
+	for (;;) {
+		err = stw_event_wait(ev, -1, 0, &e);
+		if (ev->lost) {
+			ev->lost = false;
+			if (watch_resync(s, w))
+				return EXIT_FAILED;
+		}
+		if (err == EAGAIN)
+			return 0;
+		if (err == EBADMSG)
+			continue;	/* one malformed event: skip it */
+		if (err) {
+			fprintf(stderr, "stwctl: hold: events: %s\n",
+				strerror(err));
+			return EXIT_FAILED;
+		}
+		watch_event(w, &e);
+		stw_event_free(&e);
+	}
+}
+
 /*
  * Waits until DONE(w) or a signal (unblocked only inside ppoll with
  * *MASK). Returns 0, or an exit code if the events socket failed.
  */
-static int watch_wait(struct stw_nl *nl, struct stw_nl *ev, struct watch *w,
-		      bool (*done)(const struct watch *w),
+static int watch_wait(struct stw_sock *s, struct stw_sock *ev,
+		      struct watch *w, bool (*done)(const struct watch *w),
 		      const sigset_t *mask)
 {
-	struct pollfd pfd = { .fd = stw_nl_fd(ev), .events = POLLIN };
+	struct pollfd pfd = { .fd = stw_fd(ev), .events = POLLIN };
 	int ret;
 
 	while (!done(w) && !got_signal) {
@@ -116,16 +144,9 @@ static int watch_wait(struct stw_nl *nl, struct stw_nl *ev, struct watch *w,
 			perror("stwctl: hold: poll");
 			return EXIT_FAILED;
 		}
-		ret = stw_nl_events(ev, watch_event, w);
-		if (ret == -ENOBUFS)
-			ret = watch_resync(nl, w);
-		else if (ret == -EPROTO)
-			ret = 0;	/* one malformed event: skip it */
-		if (ret) {
-			fprintf(stderr, "stwctl: hold: events: %s\n",
-				strerror(-ret));
-			return EXIT_FAILED;
-		}
+		ret = watch_drain(s, ev, w);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -140,9 +161,54 @@ static bool watch_resumed(const struct watch *w)
 	return w->resumed;
 }
 
+/* ---- releasing the hold ---- */
+
+static int release(struct stw_sock *s, uint32_t hold_id, bool quiet)
+{
+	struct stw_cycle cycle;
+	bool resumed;
+
+	if (!stw_resume_ex(s, false, hold_id, &resumed, &cycle)) {
+		if (!quiet)
+			resume_print(resumed, &cycle);
+		return 0;
+	}
+	if (!s->local && s->err == ENOENT) {
+		fprintf(stderr,
+			"stwctl: hold: hold %" PRIu32 " was already released\n",
+			hold_id);
+		return 0;
+	}
+	return ctl_fail(s, "hold");
+}
+
 /* ---- running the command ---- */
 
-static int run_child(char **cmdv, const sigset_t *oldmask)
+/*
+ * A signal for stwctl itself (not the terminal's, which CMD got too) is
+ * passed on to CMD, and the world resumes at once: whoever sent it wants
+ * the hold to end, whatever CMD does with it.
+ */
+static int pass_signal(pid_t pid, struct stw_sock *s, uint32_t hold_id,
+		       bool *released)
+{
+	int sig = got_signal;
+	int ret = 0;
+
+	got_signal = 0;
+	if (from_tty && sig == SIGINT)
+		return 0;
+	kill(pid, sig);
+	if (!*released) {
+		*released = true;
+		ret = release(s, hold_id, true);
+	}
+	return ret;
+}
+
+/* Runs CMD; returns its exit status, 128+N for signal N, or -1. */
+static int run_child(char **cmdv, const sigset_t *oldmask,
+		     struct stw_sock *s, uint32_t hold_id, bool *released)
 {
 	pid_t pid, r;
 	int status;
@@ -155,6 +221,9 @@ static int run_child(char **cmdv, const sigset_t *oldmask)
 	}
 	if (!pid) {
 		signal(SIGCHLD, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		execvp(cmdv[0], cmdv);
 		fprintf(stderr, "stwctl: hold: %s: %s\n", cmdv[0],
@@ -169,10 +238,8 @@ static int run_child(char **cmdv, const sigset_t *oldmask)
 			perror("stwctl: hold: waitpid");
 			return -1;
 		}
-		/* SIGINT reached the child from the terminal already. */
-		if (got_signal == SIGTERM || got_signal == SIGHUP)
-			kill(pid, got_signal);
-		got_signal = 0;
+		if (got_signal && pass_signal(pid, s, hold_id, released))
+			return -1;
 		if (r == 0)
 			sigsuspend(oldmask);
 	}
@@ -181,25 +248,60 @@ static int run_child(char **cmdv, const sigset_t *oldmask)
 	return 128 + WTERMSIG(status);
 }
 
-/* ---- releasing the hold ---- */
+/* ---- stopping ---- */
 
-static int release(struct stw_nl *nl, uint32_t hold_id, bool quiet)
+/*
+ * STOP and its completion; with --keep-waiting, a timeout is reported
+ * and the wait goes on for the events of our generation. Returns 0 with
+ * the world stopped and our hold in r->cycle, else an exit code.
+ */
+static int hold_stop(struct stw_sock *s, struct stw_sock *ev,
+		     const struct stw_stop_req *o, struct stw_stop_result *r,
+		     struct watch *w, const sigset_t *mask)
 {
-	struct resume_result r;
-	struct stw_err e;
+	struct stw_done d;
+	sigset_t blocked;
+	int ret;
 
-	if (!resume_request(nl, hold_id, false, &r, &e)) {
-		if (!quiet)
-			resume_print(&r);
+	if (stw_stop_send(s, o, &r->cycle))
+		return stop_fail(s, "hold", o, r);
+	w->generation = r->cycle.generation;
+	if (!r->cycle.pending)
 		return 0;
+	/* Signals may end the wait: unblock them while we read. */
+	sigprocmask(SIG_SETMASK, mask, &blocked);
+	ret = got_signal ? EINTR : stw_wait_done(s, o->timeout_ms, &d);
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	if (ret == EINTR || got_signal) {
+		if (!ret)
+			stw_done_free(&d);
+		return EXIT_FAILED;
 	}
-	if (!e.local && e.err == ENOENT) {
-		fprintf(stderr,
-			"stwctl: hold: hold %" PRIu32 " was already released\n",
-			hold_id);
+	if (!s->local) {
+		stw_cycle_update(&r->cycle, &d.cycle);
+		r->laggards = d.laggards;
+	}
+	if (!ret)
 		return 0;
+	ret = stop_fail(s, "hold", o, r);
+	if (s->local || s->err != ETIMEDOUT || !o->keep_waiting ||
+	    !r->cycle.has_hold_id)
+		return ret;
+	/* --keep-waiting: the hold stands; wait for the stop. */
+	fprintf(stderr, "stwctl: hold: still waiting for generation %" PRIu64
+		" to stop\n", r->cycle.generation);
+	/* It may have stopped before we listened: ask once. */
+	ret = watch_resync(s, w) ?: watch_wait(s, ev, w, watch_stopped, mask);
+	if (ret || got_signal)
+		return ret ?: EXIT_FAILED;
+	if (w->resumed) {
+		fputs("stwctl: hold: the world was resumed before it stopped (resume --force?)\n",
+		      stderr);
+		return EXIT_FAILED;
 	}
-	return stw_nl_fail(nl, &e);
+	r->cycle.has_tts = w->has_tts;
+	r->cycle.tts_ns = w->tts_ns;
+	return 0;
 }
 
 static int run_hold(int argc, char **argv)
@@ -210,14 +312,15 @@ static int run_hold(int argc, char **argv)
 		COMMON_LONGOPTS,
 		OPT_END
 	};
-	struct stop_opts o = { .lease_ms = 0 };
-	struct stw_nl nl, ev;
+	struct stw_stop_req o = {
+		.timeout_ms = STW_UNSET, .lease_ms = STW_UNSET,
+	};
+	struct stw_stop_result r = {};
+	struct stw_sock *s, *ev;
 	sigset_t block, oldmask;
-	struct stop_result r;
-	bool waiting = false;
+	bool released = false;
 	struct watch w = {};
 	char **cmdv = NULL;
-	struct stw_err e;
 	int c, ret, rel;
 
 	optind = 0;
@@ -227,7 +330,7 @@ static int run_hold(int argc, char **argv)
 		switch (c) {
 		case 't':
 			ret = opt_u32(&cmd_hold, "--timeout", optarg, 1,
-				      MAX_TIMEOUT_MS, &o.timeout_ms);
+				      STW_TIMEOUT_MAX_MS, &o.timeout_ms);
 			if (ret)
 				return ret;
 			break;
@@ -244,30 +347,6 @@ static int run_hold(int argc, char **argv)
 		cmdv = &argv[optind];
 
 	install_handlers();
-	ret = stw_nl_open(&nl, "hold");
-	if (ret)
-		return ret;
-	/* Listen before stopping: no event of our cycle can be missed. */
-	ret = stw_nl_open(&ev, "hold");
-	if (ret)
-		goto out_close_nl;
-	ret = stw_nl_join_events(&ev);
-	if (ret)
-		goto out_close;
-
-	if (stop_request(&nl, &o, &r, &e)) {
-		ret = stop_fail(&nl, &o, &r, &e);
-		if (e.local || e.err != ETIMEDOUT || !o.keep_waiting ||
-		    !r.cycle.has_hold_id)
-			goto out_free;
-		/* --keep-waiting: the hold stands; wait for the stop. */
-		fprintf(stderr,
-			"stwctl: hold: still waiting for generation %" PRIu64
-			" to stop\n", r.cycle.generation);
-		waiting = true;
-	}
-	w.generation = r.cycle.generation;
-
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
@@ -275,38 +354,34 @@ static int run_hold(int argc, char **argv)
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &oldmask);
 
-	if (waiting) {
-		ret = watch_wait(&nl, &ev, &w, watch_stopped, &oldmask);
-		if (ret)
-			goto out_release;
-		if (got_signal) {
-			ret = EXIT_FAILED;
-			goto out_release;
-		}
-		if (w.resumed) {
-			fprintf(stderr,
-				"stwctl: hold: the world was resumed before it stopped (resume --force?)\n");
-			ret = EXIT_FAILED;
-			goto out_release;
-		}
-		r.cycle.has_tts = w.has_tts;
-		r.cycle.tts_ns = w.tts_ns;
-	}
-	stop_print(&o, &r);
-	if (got_signal) {
-		ret = EXIT_OK;
+	ret = ctl_open(&s, "hold", false);
+	if (ret)
+		return ret;
+	/* Listen before stopping: no event of our cycle can be missed. */
+	ret = ctl_open(&ev, "hold", true);
+	if (ret)
+		goto out_close_s;
+
+	ret = hold_stop(s, ev, &o, &r, &w, &oldmask);
+	if (ret) {
+		/* A hold that stands (interrupted, kept) is ours to drop. */
+		if (!r.cycle.has_hold_id || w.resumed)
+			goto out_free;
 		goto out_release;
 	}
+	stop_print(&o, &r);
+	if (got_signal)
+		goto out_release;
 
 	if (cmdv) {
-		ret = run_child(cmdv, &oldmask);
+		ret = run_child(cmdv, &oldmask, s, r.cycle.hold_id, &released);
 		if (ret < 0)
 			ret = EXIT_FAILED;
 	} else {
 		if (isatty(STDERR_FILENO))
 			fputs("stwctl: hold: the world stays stopped until ^C\n",
 			      stderr);
-		ret = watch_wait(&nl, &ev, &w, watch_resumed, &oldmask);
+		ret = watch_wait(s, ev, &w, watch_resumed, &oldmask);
 		if (!ret && w.resumed && !got_signal) {
 			fputs("stwctl: hold: the world was resumed by someone else (resume --force?)\n",
 			      stderr);
@@ -316,15 +391,15 @@ static int run_hold(int argc, char **argv)
 
 out_release:
 	/* Our generation resumed: our hold is gone already. */
-	rel = w.resumed ? 0 : release(&nl, r.cycle.hold_id, cmdv != NULL);
+	rel = w.resumed || released ? 0 :
+	      release(s, r.cycle.hold_id, cmdv != NULL);
 	if (rel && !ret)
 		ret = rel;
 out_free:
-	stop_result_free(&r);
-out_close:
-	stw_nl_close(&ev);
-out_close_nl:
-	stw_nl_close(&nl);
+	stw_stop_result_free(&r);
+	stw_close(ev);
+out_close_s:
+	stw_close(s);
 	return ret;
 }
 
@@ -340,9 +415,12 @@ const struct subcommand cmd_hold = {
 "SIGINT or SIGTERM, then releases its hold, prints the release line and\n"
 "exits 0. If stwctl itself is killed, the kernel drops the hold when its\n"
 "socket closes, so the world never stays stopped behind a dead stwctl.\n"
-"SIGTERM and SIGHUP are passed on to CMD.\n"
+"A ^C on the terminal reaches CMD directly and stwctl waits for CMD; a\n"
+"SIGINT, SIGTERM or SIGHUP sent to stwctl alone is passed on to CMD and\n"
+"the hold is released at once.\n"
 "\n"
-"  --timeout MS     how long to wait for the stop, 1..600000 (default 5000)\n"
+"  --timeout MS     how long to wait for the stop, 1.." STR(STW_TIMEOUT_MAX_MS)
+" (default " STR(STW_TIMEOUT_DEFAULT_MS) ")\n"
 "  --keep-waiting   on a timeout, print the laggards and keep waiting\n"
 "                   until they park instead of giving up\n"
 "  -j, --json       JSON output, as for 'stwctl stop' and 'stwctl resume'\n"

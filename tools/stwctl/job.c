@@ -9,10 +9,6 @@
 #include "nl.h"
 #include "output.h"
 
-#define MAX_COUNT	1000000		/* STW_A_JOBS, STW_A_POLLS */
-#define DEFAULT_JOBS	1		/* the kernel's defaults */
-#define DEFAULT_POLLS	100
-
 static int run_job(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -21,10 +17,8 @@ static int run_job(int argc, char **argv)
 		COMMON_LONGOPTS,
 		OPT_END
 	};
-	uint32_t id, jobs = 0, polls = 0;
-	struct nl_msg *msg;
-	struct stw_err e;
-	struct stw_nl nl;
+	uint32_t id, jobs = STW_UNSET, polls = STW_UNSET;
+	struct stw_sock *s;
 	struct json j;
 	int c, ret;
 
@@ -34,13 +28,13 @@ static int run_job(int argc, char **argv)
 		switch (c) {
 		case 'n':
 			ret = opt_u32(&cmd_job, "--jobs", optarg, 1,
-				      MAX_COUNT, &jobs);
+				      STW_COUNT_MAX, &jobs);
 			if (ret)
 				return ret;
 			break;
 		case 'p':
 			ret = opt_u32(&cmd_job, "--polls", optarg, 1,
-				      MAX_COUNT, &polls);
+				      STW_COUNT_MAX, &polls);
 			if (ret)
 				return ret;
 			break;
@@ -59,23 +53,18 @@ static int run_job(int argc, char **argv)
 		return usage_error(&cmd_job, "'%s' is not a VM id",
 				   argv[optind]);
 
-	ret = stw_nl_open(&nl, "job");
+	ret = ctl_open(&s, "job", false);
 	if (ret)
 		return ret;
-	msg = stw_nl_msg(&nl, STW_CMD_QUEUE_JOB, 0, 64);
-	if (!msg || nla_put_u32(msg, STW_A_VM_ID, id) ||
-	    (jobs && nla_put_u32(msg, STW_A_JOBS, jobs)) ||
-	    (polls && nla_put_u32(msg, STW_A_POLLS, polls))) {
-		nlmsg_free(msg);
-		ret = stw_nl_nomem(&nl);
+	if (stw_queue_job(s, id, jobs, polls)) {
+		ret = ctl_fail(s, "job");
 		goto out;
 	}
-	if (stw_nl_call(&nl, msg, NULL, NULL, &e)) {
-		ret = stw_nl_fail(&nl, &e);
-		goto out;
-	}
-	jobs = jobs ?: DEFAULT_JOBS;
-	polls = polls ?: DEFAULT_POLLS;
+	/* What the kernel took for what we did not say. */
+	if (jobs == STW_UNSET)
+		jobs = 1;
+	if (polls == STW_UNSET)
+		polls = STW_JOB_POLLS_DEFAULT;
 	if (opt_json) {
 		json_begin(&j, stdout);
 		json_u64(&j, "vm", id);
@@ -89,7 +78,7 @@ static int run_job(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 out:
-	stw_nl_close(&nl);
+	stw_close(s);
 	return ret;
 }
 
@@ -104,11 +93,12 @@ const struct subcommand cmd_job = {
 "counter (see 'stwctl status') counts finished jobs.\n"
 "\n"
 "  VM           the VM's id\n"
-"  --jobs N     jobs to queue, 1..1000000 (default 1)\n"
-"  --polls N    polls per job, 1..1000000 (default 100)\n"
+"  --jobs N     jobs to queue, 1.." STR(STW_COUNT_MAX) " (default 1)\n"
+"  --polls N    polls per job, 1.." STR(STW_COUNT_MAX) " (default "
+STR(STW_JOB_POLLS_DEFAULT) ")\n"
 "  -j, --json   JSON output\n"
 "\n"
 "Prints:\n"
 "  queued 1 job of 100 polls on vm 3\n"
-"With -j: {\"vm\": 3, \"jobs\": 1, \"polls\": 100}\n",
+"With -j: {\"version\": \"...\", \"vm\": 3, \"jobs\": 1, \"polls\": 100}\n",
 };

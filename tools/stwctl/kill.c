@@ -2,10 +2,10 @@
 /*
  * stwctl kill: destroy demo VMs.
  */
+#include <stdio.h>
+
 #include "args.h"
 #include "requests.h"
-
-#define MAX_KILL_IDS	4096		/* STW_A_VM_IDS */
 
 static int run_kill(int argc, char **argv)
 {
@@ -14,9 +14,8 @@ static int run_kill(int argc, char **argv)
 		COMMON_LONGOPTS,
 		OPT_END
 	};
-	struct nlattr *nest;
-	struct nl_msg *msg;
-	struct stw_nl nl;
+	struct stw_ids ids = {}, killed = {};
+	struct stw_sock *s;
 	bool all = false;
 	uint32_t id;
 	int c, i, n, ret;
@@ -37,43 +36,33 @@ static int run_kill(int argc, char **argv)
 		return usage_error(&cmd_kill, "give VM ids or --all, not both");
 	if (!all && !n)
 		return usage_error(&cmd_kill, "which VMs? give ids or --all");
-	if (n > MAX_KILL_IDS)
+	if (n > STW_KILL_MAX)
 		return usage_error(&cmd_kill, "at most %d ids at once",
-				   MAX_KILL_IDS);
-	for (i = optind; i < argc; i++)
-		if (parse_u32(argv[i], 1, UINT32_MAX, &id))
+				   STW_KILL_MAX);
+	for (i = optind; i < argc; i++) {
+		if (parse_u32(argv[i], 1, UINT32_MAX, &id)) {
+			stw_ids_free(&ids);
 			return usage_error(&cmd_kill, "'%s' is not a VM id",
 					   argv[i]);
-
-	ret = stw_nl_open(&nl, "kill");
-	if (ret)
-		return ret;
-	msg = stw_nl_msg(&nl, STW_CMD_KILL, 0, 64 + n * 8);
-	if (!msg)
-		goto err_nomem;
-	if (all) {
-		if (nla_put_flag(msg, STW_A_KILL_ALL))
-			goto err_nomem;
-	} else {
-		nest = nla_nest_start(msg, STW_A_VM_IDS);
-		if (!nest)
-			goto err_nomem;
-		for (i = optind; i < argc; i++) {
-			parse_u32(argv[i], 1, UINT32_MAX, &id);
-			if (nla_put_u32(msg, STW_A_VM_ID, id))
-				goto err_nomem;
 		}
-		if (nla_nest_end(msg, nest))
-			goto err_nomem;
+		if (stw_ids_add(&ids, id)) {
+			stw_ids_free(&ids);
+			fputs("stwctl: kill: out of memory\n", stderr);
+			return EXIT_FAILED;
+		}
 	}
-	ret = ids_request(&nl, msg);
-	stw_nl_close(&nl);
-	return ret;
 
-err_nomem:
-	nlmsg_free(msg);
-	ret = stw_nl_nomem(&nl);
-	stw_nl_close(&nl);
+	ret = ctl_open(&s, "kill", false);
+	if (!ret) {
+		if (all ? stw_kill_all_ex(s, &killed) :
+			  stw_kill_ex(s, ids.v, ids.n, &killed))
+			ret = ctl_fail(s, "kill");
+		else
+			print_ids(&killed);
+		stw_close(s);
+	}
+	stw_ids_free(&ids);
+	stw_ids_free(&killed);
 	return ret;
 }
 
@@ -83,13 +72,14 @@ const struct subcommand cmd_kill = {
 	.synopsis = "VM... | --all [-j]",
 	.summary = "destroy demo VMs",
 	.help =
-"Destroys the demo VMs given by id (1 to 4096 of them; all or none: an\n"
-"unknown id fails the request with ENOENT), or with --all every demo VM.\n"
+"Destroys the demo VMs given by id (1 to " STR(STW_KILL_MAX) " of them; all or none: an\n"
+"unknown id fails the request with ENOENT), or with --all every demo VM\n"
+"(asking again while the kernel says more are left).\n"
 "VMs registered by other modules are theirs to destroy.\n"
 "\n"
 "  -j, --json   JSON output\n"
 "\n"
 "Prints the ids destroyed on one line, space-separated (nothing if none):\n"
 "  4 5 6\n"
-"With -j: {\"ids\": [4, 5, 6]}\n",
+"With -j: {\"version\": \"...\", \"ids\": [4, 5, 6]}\n",
 };

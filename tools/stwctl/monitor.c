@@ -21,132 +21,121 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-static void print_cycle_event(const char *what, uint8_t cmd,
-			      struct nlattr **tb)
+static const char *const event_names[] = {
+	[STW_CMD_STOPPED_NTF] = "stopped",
+	[STW_CMD_RESUMED_NTF] = "resumed",
+	[STW_CMD_TIMEOUT_NTF] = "timeout",
+	[STW_CMD_VM_ADDED_NTF] = "vm_added",
+	[STW_CMD_VM_GONE_NTF] = "vm_gone",
+	[STW_CMD_LEASE_EXPIRED_NTF] = "lease_expired",
+};
+
+static const char *event_name(int cmd)
 {
-	struct stw_world_info w = {};
-	struct stw_cycle_info c = {};
-	char tts[NS_BUF];
+	if (cmd < 0 || (size_t)cmd >= ARRAY_SIZE(event_names))
+		return NULL;
+	return event_names[cmd];
+}
+
+/* The fields each kind of event adds to its JSON object. */
+static void json_event_fields(struct json *j, const struct stw_event *e)
+{
+	switch (e->cmd) {
+	case STW_CMD_STOPPED_NTF:
+		json_u64(j, "generation", e->cycle.generation);
+		if (e->cycle.has_tts)
+			json_u64(j, "tts_ns", e->cycle.tts_ns);
+		else
+			json_null(j, "tts_ns");
+		if (e->has_step_vm)
+			json_u64(j, "step_vm", e->step_vm);
+		else
+			json_null(j, "step_vm");
+		break;
+	case STW_CMD_RESUMED_NTF:
+		json_u64(j, "generation", e->cycle.generation);
+		break;
+	case STW_CMD_TIMEOUT_NTF:
+		json_u64(j, "generation", e->cycle.generation);
+		if (e->cycle.has_hold_id)
+			json_u64(j, "hold_id", e->cycle.hold_id);
+		else
+			json_null(j, "hold_id");
+		json_laggards(j, &e->laggards);
+		break;
+	case STW_CMD_VM_ADDED_NTF:
+	case STW_CMD_VM_GONE_NTF:
+		json_vm(j, "vm", &e->vm);
+		break;
+	case STW_CMD_LEASE_EXPIRED_NTF:
+		json_u64(j, "hold_id", e->hold_id);
+		break;
+	}
+}
+
+static void print_json(const struct stw_event *e)
+{
+	const char *name = event_name(e->cmd);
 	struct json j;
 
-	if (tb[STW_A_CYCLE])
-		stw_parse_cycle(tb[STW_A_CYCLE], &c);
-	if (tb[STW_A_WORLD])
-		stw_parse_world(tb[STW_A_WORLD], &w);
-	if (opt_json) {
-		json_begin(&j, stdout);
-		json_str(&j, "event", what);
-		json_u64(&j, "generation", c.generation);
-		if (cmd == STW_CMD_STOPPED_NTF) {
-			if (c.has_tts)
-				json_u64(&j, "tts_ns", c.tts_ns);
-			else
-				json_null(&j, "tts_ns");
-			if (w.has_step_vm)
-				json_u64(&j, "step_vm", w.step_vm);
-			else
-				json_null(&j, "step_vm");
-		}
-		json_end(&j);
-		return;
-	}
-	printf("%s generation %" PRIu64, what, c.generation);
-	if (cmd == STW_CMD_STOPPED_NTF) {
-		printf(" tts %s", c.has_tts ? fmt_ns(tts, c.tts_ns) : "?");
-		if (w.has_step_vm)
-			printf(" (step of vm %" PRIu32 " ended)", w.step_vm);
-	}
+	json_begin(&j, stdout);
+	json_str(&j, "event", name ?: "unknown");
+	json_u64(&j, "seq", e->seq);
+	if (name)
+		json_event_fields(&j, e);
+	else
+		json_u64(&j, "cmd", e->cmd);
+	json_end(&j);
+}
+
+static void print_timeout(const struct stw_event *e)
+{
+	const struct stw_laggards *l = &e->laggards;
+	size_t i;
+
+	printf("timeout generation %" PRIu64 ": laggards", e->cycle.generation);
+	for (i = 0; i < l->list.n; i++)
+		printf(" %" PRIu32 "(%s)", l->list.vms[i].id,
+		       l->list.vms[i].name);
+	if (!l->total)
+		printf(" none");
+	if (l->truncated)
+		printf(" (%zu of %" PRIu32 " shown)", l->list.n, l->total);
+	if (l->stacks_logged)
+		printf("; stacks in the kernel log (dmesg)");
 	putchar('\n');
 }
 
-static int print_timeout(struct nlattr **tb)
+static void print_text(const struct stw_event *e)
 {
-	struct stw_cycle_info c = {};
-	struct stw_vms vms = {};
-	struct json j;
-	size_t i;
+	const struct stw_cycle *c = &e->cycle;
+	char tts[NS_BUF];
 
-	if (tb[STW_A_CYCLE])
-		stw_parse_cycle(tb[STW_A_CYCLE], &c);
-	if (tb[STW_A_LAGGARDS] &&
-	    stw_parse_laggards(tb[STW_A_LAGGARDS], &vms)) {
-		stw_vms_free(&vms);
-		return -1;
-	}
-	if (opt_json) {
-		json_begin(&j, stdout);
-		json_str(&j, "event", "timeout");
-		json_u64(&j, "generation", c.generation);
-		json_arr(&j, "laggards");
-		for (i = 0; i < vms.n; i++)
-			json_vm(&j, NULL, &vms.v[i]);
-		json_arr_end(&j);
-		json_end(&j);
-	} else {
-		printf("timeout generation %" PRIu64 ": laggards", c.generation);
-		for (i = 0; i < vms.n; i++)
-			printf(" %" PRIu32 "(%s)", vms.v[i].id, vms.v[i].name);
-		printf(vms.n ? "\n" : " none\n");
-	}
-	stw_vms_free(&vms);
-	return 0;
-}
-
-static int print_vm_event(const char *what, struct nlattr **tb)
-{
-	struct stw_vm_info vm;
-	struct json j;
-
-	if (!tb[STW_A_VM] || stw_parse_vm(tb[STW_A_VM], &vm))
-		return -1;
-	if (opt_json) {
-		json_begin(&j, stdout);
-		json_str(&j, "event", what);
-		json_vm(&j, "vm", &vm);
-		json_end(&j);
-	} else {
-		printf("%s %" PRIu32 " %s\n",
-		       !strcmp(what, "vm_added") ? "vm added" : "vm gone",
-		       vm.id, vm.name);
-	}
-	return 0;
-}
-
-static int on_event(const struct stw_msg *m, void *arg)
-{
-	struct nlattr **tb = m->tb;
-	struct json j;
-	int ret = 0;
-
-	(void)arg;
-	switch (m->cmd) {
+	switch (e->cmd) {
 	case STW_CMD_STOPPED_NTF:
-		print_cycle_event("stopped", m->cmd, tb);
+		printf("stopped generation %" PRIu64 " tts %s", c->generation,
+		       c->has_tts ? fmt_ns(tts, c->tts_ns) : "?");
+		if (e->has_step_vm)
+			printf(" (step of vm %" PRIu32 " ended)", e->step_vm);
+		putchar('\n');
 		break;
 	case STW_CMD_RESUMED_NTF:
-		print_cycle_event("resumed", m->cmd, tb);
+		printf("resumed generation %" PRIu64 "\n", c->generation);
 		break;
 	case STW_CMD_TIMEOUT_NTF:
-		ret = print_timeout(tb);
+		print_timeout(e);
 		break;
 	case STW_CMD_VM_ADDED_NTF:
-		ret = print_vm_event("vm_added", tb);
-		break;
 	case STW_CMD_VM_GONE_NTF:
-		ret = print_vm_event("vm_gone", tb);
+		printf("%s %" PRIu32 " %s\n", e->cmd == STW_CMD_VM_ADDED_NTF ?
+		       "vm added" : "vm gone", e->vm.id, e->vm.name);
+		break;
+	case STW_CMD_LEASE_EXPIRED_NTF:
+		printf("lease expired hold %" PRIu32 "\n", e->hold_id);
 		break;
 	default:
-		if (opt_json) {
-			json_begin(&j, stdout);
-			json_str(&j, "event", "unknown");
-			json_u64(&j, "cmd", m->cmd);
-			json_end(&j);
-		} else {
-			printf("unknown event %u\n", m->cmd);
-		}
+		printf("unknown event %d\n", e->cmd);
 	}
-	fflush(stdout);
-	return ret;
 }
 
 static void print_lost(void)
@@ -158,16 +147,56 @@ static void print_lost(void)
 		json_str(&j, "event", "lost");
 		json_end(&j);
 	} else {
-		printf("lost events (receive buffer overrun)\n");
+		printf("lost events\n");
 	}
-	fflush(stdout);
 }
 
-static int listen_events(struct stw_nl *nl)
+/*
+ * Prints what is queued. Events are lost when the socket overran or
+ * when STW_A_EVENT_SEQ skips. Returns 0 or an exit code.
+ */
+static int drain(struct stw_sock *s, uint64_t *last_seq)
 {
-	struct pollfd pfd = { .fd = stw_nl_fd(nl), .events = POLLIN };
+	struct stw_event e;
+	int err;
+
+	for (;;) {
+		err = stw_event_wait(s, -1, 0, &e);
+		if (s->lost || (!err && e.seq && *last_seq &&
+				e.seq != *last_seq + 1)) {
+			s->lost = false;
+			print_lost();
+		}
+		if (err == EAGAIN)
+			break;
+		if (err == EBADMSG) {
+			fputs("stwctl: monitor: skipped a malformed event\n",
+			      stderr);
+			continue;
+		}
+		if (err) {
+			fprintf(stderr, "stwctl: monitor: receiving events: %s\n",
+				strerror(err));
+			return EXIT_FAILED;
+		}
+		if (e.seq)
+			*last_seq = e.seq;
+		if (opt_json)
+			print_json(&e);
+		else
+			print_text(&e);
+		stw_event_free(&e);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int listen_events(struct stw_sock *s)
+{
+	struct pollfd pfd = { .fd = stw_fd(s), .events = POLLIN };
 	sigset_t block, oldmask;
 	struct sigaction sa;
+	uint64_t last_seq = 0;
 	int ret = EXIT_OK;
 
 	memset(&sa, 0, sizeof(sa));
@@ -182,29 +211,14 @@ static int listen_events(struct stw_nl *nl)
 
 	/* On stderr, so that a script can wait for it before acting. */
 	fputs("stwctl: monitor: listening for events\n", stderr);
-	while (!got_signal) {
+	while (!got_signal && !ret) {
 		if (ppoll(&pfd, 1, NULL, &oldmask) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("stwctl: monitor: poll");
-			ret = EXIT_FAILED;
-			break;
-		}
-		switch (stw_nl_events(nl, on_event, NULL)) {
-		case 0:
-			break;
-		case -ENOBUFS:
-			print_lost();
-			break;
-		case -EPROTO:
-			fputs("stwctl: monitor: skipped a malformed event\n",
-			      stderr);
-			break;
-		default:
-			fputs("stwctl: monitor: receiving events failed\n",
-			      stderr);
 			return EXIT_FAILED;
 		}
+		ret = drain(s, &last_seq);
 	}
 	return ret;
 }
@@ -212,7 +226,7 @@ static int listen_events(struct stw_nl *nl)
 static int run_monitor(int argc, char **argv)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS, OPT_END };
-	struct stw_nl nl;
+	struct stw_sock *s;
 	int c, ret;
 
 	optind = 0;
@@ -226,13 +240,11 @@ static int run_monitor(int argc, char **argv)
 		return usage_error(&cmd_monitor, "unexpected argument '%s'",
 				   argv[optind]);
 
-	ret = stw_nl_open(&nl, "monitor");
+	ret = ctl_open(&s, "monitor", true);
 	if (ret)
 		return ret;
-	ret = stw_nl_join_events(&nl);
-	if (!ret)
-		ret = listen_events(&nl);
-	stw_nl_close(&nl);
+	ret = listen_events(s);
+	stw_close(s);
 	return ret;
 }
 
@@ -254,13 +266,21 @@ const struct subcommand cmd_monitor = {
 "  timeout generation 13: laggards 4(nopoll-4) 5(nopoll-5)\n"
 "  vm added 7 active-7\n"
 "  vm gone 7 active-7\n"
-"  lost events (receive buffer overrun)\n"
+"  lease expired hold 3\n"
+"  lost events\n"
+"(a timeout line ends with '(N of M shown)' when the kernel named only\n"
+"some laggards, and '; stacks in the kernel log (dmesg)' when it logged\n"
+"their stacks; 'lost events' when the receive buffer overran or the\n"
+"events' sequence numbers skipped)\n"
 "\n"
-"With -j, one JSON object per line:\n"
+"With -j, one JSON object per line, each with \"version\" and \"seq\":\n"
 "  {\"event\": \"stopped\", \"generation\": 12, \"tts_ns\": 85000, \"step_vm\": null}\n"
 "  {\"event\": \"resumed\", \"generation\": 12}\n"
-"  {\"event\": \"timeout\", \"generation\": 13, \"laggards\": [{VM}, ...]}\n"
+"  {\"event\": \"timeout\", \"generation\": 13, \"hold_id\": null,\n"
+"   \"laggards\": [{VM}, ...], \"laggards_total\", \"laggards_truncated\",\n"
+"   \"stacks_logged\"}\n"
 "  {\"event\": \"vm_added\", \"vm\": {VM}}   {\"event\": \"vm_gone\", \"vm\": {VM}}\n"
-"  {\"event\": \"lost\"}\n"
+"  {\"event\": \"lease_expired\", \"hold_id\": 3}\n"
+"  {\"event\": \"lost\"} (no \"seq\")\n"
 "where {VM} is as in 'stwctl status -j'.\n",
 };

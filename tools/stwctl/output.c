@@ -8,62 +8,6 @@
 #include "output.h"
 #include "stwctl.h"
 
-static const char *name_of(const char *const *names, size_t n, uint32_t v)
-{
-	return v < n && names[v] ? names[v] : "unknown";
-}
-
-#define NAME_OF(names, v) name_of(names, ARRAY_SIZE(names), v)
-
-const char *mode_name(uint32_t mode)
-{
-	static const char *const names[] = {
-		[STW_RUN_ALL] = "run_all",
-		[STW_STOPPING] = "stopping",
-		[STW_STOPPED] = "stopped",
-		[STW_RUN_ONE] = "run_one",
-	};
-
-	return NAME_OF(names, mode);
-}
-
-const char *kind_name(uint32_t kind)
-{
-	static const char *const names[] = {
-		[STW_VM_KIND_EXTERNAL] = "external",
-		[STW_VM_KIND_ACTIVE] = "active",
-		[STW_VM_KIND_IDLE] = "idle",
-		[STW_VM_KIND_BURSTY] = "bursty",
-		[STW_VM_KIND_NOPOLL] = "nopoll",
-	};
-
-	return NAME_OF(names, kind);
-}
-
-const char *state_name(uint32_t state)
-{
-	static const char *const names[] = {
-		[STW_VM_STARTING] = "starting",
-		[STW_VM_RUNNING] = "running",
-		[STW_VM_STOPPED] = "stopped",
-	};
-
-	return NAME_OF(names, state);
-}
-
-const char *doing_name(uint32_t doing)
-{
-	static const char *const names[] = {
-		[STW_VM_DOING_IDLE] = "idle",
-		[STW_VM_DOING_IDLE_DISPATCHED] = "idle_dispatched",
-		[STW_VM_DOING_RUNNING] = "running",
-		[STW_VM_DOING_BLOCKED] = "blocked",
-		[STW_VM_DOING_PARKED] = "parked",
-	};
-
-	return NAME_OF(names, doing);
-}
-
 const char *fmt_ns(char buf[NS_BUF], uint64_t ns)
 {
 	static const struct {
@@ -93,13 +37,24 @@ const char *fmt_ns(char buf[NS_BUF], uint64_t ns)
 
 /* ---- JSON ---- */
 
+static void json_indent(struct json *j)
+{
+	int i;
+
+	fputc('\n', j->f);
+	for (i = 0; i < j->depth; i++)
+		fputs("    ", j->f);
+}
+
 static void json_key(struct json *j, const char *key)
 {
 	if (!j->first[j->depth])
 		fputc(',', j->f);
 	j->first[j->depth] = false;
+	if (opt_pretty)
+		json_indent(j);
 	if (key)
-		fprintf(j->f, "\"%s\":", key);
+		fprintf(j->f, opt_pretty ? "\"%s\": " : "\"%s\":", key);
 }
 
 static void json_push(struct json *j, char c)
@@ -112,9 +67,13 @@ static void json_push(struct json *j, char c)
 
 static void json_pop(struct json *j, char c)
 {
-	fputc(c, j->f);
+	bool empty = j->first[j->depth];
+
 	if (j->depth > 0)
 		j->depth--;
+	if (opt_pretty && !empty)
+		json_indent(j);
+	fputc(c, j->f);
 }
 
 void json_begin(struct json *j, FILE *f)
@@ -123,10 +82,13 @@ void json_begin(struct json *j, FILE *f)
 	j->f = f;
 	fputc('{', f);
 	j->first[0] = true;
+	json_str(j, "version", stwctl_version);
 }
 
 void json_end(struct json *j)
 {
+	if (opt_pretty)
+		fputc('\n', j->f);
 	fputs("}\n", j->f);
 	fflush(j->f);
 }
@@ -188,15 +150,15 @@ void json_null(struct json *j, const char *key)
 	fputs("null", j->f);
 }
 
-void json_vm(struct json *j, const char *key, const struct stw_vm_info *vm)
+void json_vm(struct json *j, const char *key, const struct stw_vm *vm)
 {
 	json_obj(j, key);
 	json_u64(j, "id", vm->id);
 	json_str(j, "name", vm->name);
 	json_u64(j, "pid", vm->pid);
-	json_str(j, "kind", kind_name(vm->kind));
-	json_str(j, "state", state_name(vm->state));
-	json_str(j, "doing", doing_name(vm->doing));
+	json_str(j, "kind", stw_kind_name(vm->kind));
+	json_str(j, "state", stw_state_name(vm->state));
+	json_str(j, "doing", stw_doing_name(vm->doing));
 	json_u64(j, "stops", vm->stops);
 	json_u64(j, "last_tts_ns", vm->last_tts_ns);
 	json_u64(j, "polls", vm->polls);
@@ -204,19 +166,19 @@ void json_vm(struct json *j, const char *key, const struct stw_vm_info *vm)
 	json_obj_end(j);
 }
 
-void json_world(struct json *j, const char *key,
-		const struct stw_world_info *w)
+void json_world(struct json *j, const char *key, const struct stw_world *w)
 {
 	char name[8];
 	int i;
 
 	json_obj(j, key);
-	json_str(j, "mode", mode_name(w->mode));
+	json_str(j, "mode", stw_mode_name(w->mode));
 	json_u64(j, "generation", w->generation);
 	json_u64(j, "vms", w->nr_vms);
 	json_u64(j, "active", w->active);
 	json_u64(j, "stopped", w->stopped);
 	json_u64(j, "holds", w->holds);
+	json_u64(j, "kernel_holds", w->kernel_holds);
 	if (w->has_step_vm)
 		json_u64(j, "step_vm", w->step_vm);
 	else
@@ -225,6 +187,7 @@ void json_world(struct json *j, const char *key,
 	json_u64(j, "timeouts", w->timeouts);
 	json_u64(j, "last_tts_ns", w->last_tts_ns);
 	json_u64(j, "max_tts_ns", w->max_tts_ns);
+	json_u64(j, "event_seq", w->event_seq);
 	json_arr(j, "tts_hist");
 	for (i = 0; i < STW_TTS_HIST_BUCKETS; i++)
 		json_u64(j, NULL, w->tts_hist[i]);
@@ -246,4 +209,17 @@ void json_ids(struct json *j, const char *key, const struct stw_ids *ids)
 	for (i = 0; i < ids->n; i++)
 		json_u64(j, NULL, ids->v[i]);
 	json_arr_end(j);
+}
+
+void json_laggards(struct json *j, const struct stw_laggards *l)
+{
+	size_t i;
+
+	json_arr(j, "laggards");
+	for (i = 0; i < l->list.n; i++)
+		json_vm(j, NULL, &l->list.vms[i]);
+	json_arr_end(j);
+	json_u64(j, "laggards_total", l->total);
+	json_bool(j, "laggards_truncated", l->truncated);
+	json_bool(j, "stacks_logged", l->stacks_logged);
 }

@@ -11,20 +11,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "attrs.h"
-
-/* Lower-case names, as in the JSON and tab-separated output. */
-const char *mode_name(uint32_t mode);	/* run_all stopping stopped run_one */
-const char *kind_name(uint32_t kind);	/* active idle bursty nopoll external */
-const char *state_name(uint32_t state);	/* starting running stopped */
-const char *doing_name(uint32_t doing);	/* idle idle_dispatched running ... */
+#include "stw_decode.h"
 
 #define NS_BUF	24
 
 /* "850ns", "85us", "1.2ms", "3.0s": three significant digits at most. */
 const char *fmt_ns(char buf[NS_BUF], uint64_t ns);
 
-/* A streaming JSON writer: one line, no pretty printing. */
+/*
+ * A streaming JSON writer: one line, or indented with -p. Every object
+ * stwctl prints begins with "version" (see Documentation/stwctl-json.md).
+ */
 #define JSON_MAX_DEPTH	8
 
 struct json {
@@ -33,7 +30,7 @@ struct json {
 	bool first[JSON_MAX_DEPTH];
 };
 
-void json_begin(struct json *j, FILE *f);	/* opens the top object */
+void json_begin(struct json *j, FILE *f);	/* opens it, "version" */
 void json_end(struct json *j);			/* closes it, '\n', flush */
 void json_obj(struct json *j, const char *key);	/* key NULL in an array */
 void json_obj_end(struct json *j);
@@ -44,9 +41,10 @@ void json_str(struct json *j, const char *key, const char *s);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
 
-void json_vm(struct json *j, const char *key, const struct stw_vm_info *vm);
-void json_world(struct json *j, const char *key,
-		const struct stw_world_info *w);
+void json_vm(struct json *j, const char *key, const struct stw_vm *vm);
+void json_world(struct json *j, const char *key, const struct stw_world *w);
+/* "laggards": [...], "laggards_total", "laggards_truncated", ... */
+void json_laggards(struct json *j, const struct stw_laggards *l);
 void json_ids(struct json *j, const char *key, const struct stw_ids *ids);
 
 #endif /* STWCTL_OUTPUT_H */

@@ -18,11 +18,10 @@ static int run_resume(int argc, char **argv)
 		COMMON_LONGOPTS,
 		OPT_END
 	};
-	struct resume_result r;
+	bool force = false, resumed;
+	struct stw_cycle cycle;
 	uint32_t hold_id = 0;
-	bool force = false;
-	struct stw_err e;
-	struct stw_nl nl;
+	struct stw_sock *s;
 	int c, ret;
 
 	optind = 0;
@@ -51,22 +50,22 @@ static int run_resume(int argc, char **argv)
 		return usage_error(&cmd_resume,
 				   "give --force or --hold, not both");
 
-	ret = stw_nl_open(&nl, "resume");
+	ret = ctl_open(&s, "resume", false);
 	if (ret)
 		return ret;
-	if (!resume_request(&nl, hold_id, force, &r, &e)) {
-		resume_print(&r);
+	if (!stw_resume_ex(s, force, hold_id, &resumed, &cycle)) {
+		resume_print(resumed, &cycle);
 		ret = EXIT_OK;
-	} else if (!e.local && e.err == EALREADY) {
+	} else if (!s->local && s->err == EALREADY) {
 		fputs("stwctl: resume: nothing to resume", stderr);
-		if (e.msg[0] && !strstr(e.msg, "nothing to resume"))
-			fprintf(stderr, ": %s", e.msg);
+		if (s->extack[0] && !strstr(s->extack, "nothing to resume"))
+			fprintf(stderr, ": %s", s->extack);
 		fputc('\n', stderr);
 		ret = EXIT_FAILED;
 	} else {
-		ret = stw_nl_fail(&nl, &e);
+		ret = ctl_fail(s, "resume");
 	}
-	stw_nl_close(&nl);
+	stw_close(s);
 	return ret;
 }
 
@@ -85,6 +84,6 @@ const struct subcommand cmd_resume = {
 "  -j, --json   JSON output\n"
 "\n"
 "Prints 'resumed' if the world runs again, else 'released, N holds remain'.\n"
-"With -j: {\"resumed\": true|false, \"generation\": N, \"holds\": N}\n"
+"With -j: {\"version\", \"resumed\": true|false, \"generation\": N, \"holds\": N}\n"
 "If there was nothing to release: 'nothing to resume' on stderr, exit 1.\n",
 };

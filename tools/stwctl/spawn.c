@@ -2,10 +2,10 @@
 /*
  * stwctl spawn: create demo VMs running the built-in workload.
  */
+#include <stdio.h>
+
 #include "args.h"
 #include "requests.h"
-
-#define MAX_SPAWN	STW_MAX_SPAWN	/* per request, all counts */
 
 static int run_spawn(int argc, char **argv)
 {
@@ -24,10 +24,9 @@ static int run_spawn(int argc, char **argv)
 		OPT_END
 	};
 	uint32_t count[STW_SPAWN_A_MAX + 1] = {};
+	struct stw_ids ids = {};
+	struct stw_sock *s;
 	uint64_t total = 0;
-	struct nlattr *nest;
-	struct nl_msg *msg;
-	struct stw_nl nl;
 	int c, i, ret;
 
 	optind = 0;
@@ -35,7 +34,7 @@ static int run_spawn(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
 		if (c >= STW_SPAWN_A_ACTIVE && c <= STW_SPAWN_A_MAX) {
 			ret = opt_u32(&cmd_spawn, names[c], optarg, 0,
-				      MAX_SPAWN, &count[c]);
+				      STW_MAX_VMS, &count[c]);
 			if (ret)
 				return ret;
 			continue;
@@ -53,26 +52,27 @@ static int run_spawn(int argc, char **argv)
 		return usage_error(&cmd_spawn,
 				   "give at least one of --active, --idle, --bursty, --nopoll");
 
-	ret = stw_nl_open(&nl, "spawn");
+	if (total > STW_MAX_VMS)
+		return usage_error(&cmd_spawn, "at most %d VMs in all",
+				   STW_MAX_VMS);
+
+	ret = ctl_open(&s, "spawn", false);
 	if (ret)
 		return ret;
-	msg = stw_nl_msg(&nl, STW_CMD_SPAWN, 0, 64);
-	nest = msg ? nla_nest_start(msg, STW_A_SPAWN) : NULL;
-	if (!nest)
-		goto err_nomem;
+	/* Counts not given are not sent: zero is not a count to ask for. */
 	for (i = STW_SPAWN_A_ACTIVE; i <= STW_SPAWN_A_MAX; i++)
-		if (count[i] && nla_put_u32(msg, i, count[i]))
-			goto err_nomem;
-	if (nla_nest_end(msg, nest))
-		goto err_nomem;
-	ret = ids_request(&nl, msg);
-	stw_nl_close(&nl);
-	return ret;
-
-err_nomem:
-	nlmsg_free(msg);
-	ret = stw_nl_nomem(&nl);
-	stw_nl_close(&nl);
+		if (!count[i])
+			count[i] = STW_UNSET;
+	if (stw_spawn_split(s, count, &ids)) {
+		ret = ctl_fail(s, "spawn");
+		if (ids.n)
+			fprintf(stderr, "stwctl: spawn: %zu VMs were created before the failure\n",
+				ids.n);
+	}
+	if (!ret || ids.n)
+		print_ids(&ids);
+	stw_ids_free(&ids);
+	stw_close(s);
 	return ret;
 }
 
@@ -90,8 +90,10 @@ const struct subcommand cmd_spawn = {
 "  --nopoll N   VMs that run without ever polling: any stop times out\n"
 "  -j, --json   JSON output\n"
 "\n"
-"Each N is 0..8000, 8000 in all; at least one non-zero. All or none are\n"
-"created. Prints the new ids on one line, space-separated:\n"
+"At least one N is non-zero; at most " STR(STW_MAX_VMS) " VMs live at once.\n"
+"The kernel creates at most " STR(STW_SPAWN_MAX) " per request, all or none:\n"
+"more are asked for in several requests. Prints the new ids on one line,\n"
+"space-separated (on a failure, those created before it):\n"
 "  4 5 6\n"
-"With -j: {\"ids\": [4, 5, 6]}\n",
+"With -j: {\"version\": \"...\", \"ids\": [4, 5, 6]}\n",
 };

@@ -13,36 +13,10 @@
 #include "output.h"
 #include "table.h"
 
-static int vm_reply(const struct stw_msg *m, void *arg)
-{
-	struct nlattr **tb = m->tb;
-	struct stw_vm_info vm;
-
-	if (!tb[STW_A_VM] || stw_parse_vm(tb[STW_A_VM], &vm))
-		return -1;
-	return stw_vms_add(arg, &vm);
-}
-
-static int fetch(struct stw_nl *nl, struct stw_world_info *w,
-		 struct stw_vms *vms)
-{
-	struct nl_msg *msg;
-	struct stw_err e;
-
-	if (world_fetch(nl, w, &e))
-		return stw_nl_fail(nl, &e);
-	msg = stw_nl_msg(nl, STW_CMD_STATUS, NLM_F_DUMP, 0);
-	if (!msg)
-		return stw_nl_nomem(nl);
-	if (stw_nl_call(nl, msg, vm_reply, vms, &e))
-		return stw_nl_fail(nl, &e);
-	return EXIT_OK;
-}
-
 /* ---- JSON ---- */
 
-static void print_json(const struct stw_world_info *w,
-		       const struct stw_vms *vms)
+static void print_json(const struct stw_world *w,
+		       const struct stw_vm_list *vms)
 {
 	struct json j;
 	size_t i;
@@ -51,31 +25,33 @@ static void print_json(const struct stw_world_info *w,
 	json_world(&j, "world", w);
 	json_arr(&j, "vms");
 	for (i = 0; i < vms->n; i++)
-		json_vm(&j, NULL, &vms->v[i]);
+		json_vm(&j, NULL, &vms->vms[i]);
 	json_arr_end(&j);
 	json_end(&j);
 }
 
 /* ---- tab-separated ---- */
 
-static void print_tab(const struct stw_world_info *w,
-		      const struct stw_vms *vms)
+static void print_tab(const struct stw_world *w,
+		      const struct stw_vm_list *vms)
 {
 	size_t i;
 	int k;
 
-	printf("world\tmode\t%s\n", mode_name(w->mode));
+	printf("world\tmode\t%s\n", stw_mode_name(w->mode));
 	printf("world\tgeneration\t%" PRIu64 "\n", w->generation);
 	printf("world\tvms\t%" PRIu32 "\n", w->nr_vms);
 	printf("world\tactive\t%" PRIu32 "\n", w->active);
 	printf("world\tstopped\t%" PRIu32 "\n", w->stopped);
 	printf("world\tholds\t%" PRIu32 "\n", w->holds);
+	printf("world\tkernel_holds\t%" PRIu32 "\n", w->kernel_holds);
 	printf("world\tstep_vm\t%" PRIu32 "\n",
 	       w->has_step_vm ? w->step_vm : 0);
 	printf("world\tcycles\t%" PRIu64 "\n", w->cycles);
 	printf("world\ttimeouts\t%" PRIu64 "\n", w->timeouts);
 	printf("world\tlast_tts_ns\t%" PRIu64 "\n", w->last_tts_ns);
 	printf("world\tmax_tts_ns\t%" PRIu64 "\n", w->max_tts_ns);
+	printf("world\tevent_seq\t%" PRIu64 "\n", w->event_seq);
 	printf("world\ttts_hist\t");
 	for (k = 0; k < STW_TTS_HIST_BUCKETS; k++)
 		printf("%s%" PRIu64, k ? " " : "", w->tts_hist[k]);
@@ -84,19 +60,19 @@ static void print_tab(const struct stw_world_info *w,
 		printf("%s%" PRIu64, k ? " " : "", w->violations[k]);
 	putchar('\n');
 	for (i = 0; i < vms->n; i++) {
-		const struct stw_vm_info *vm = &vms->v[i];
+		const struct stw_vm *vm = &vms->vms[i];
 
 		printf("vm\t%" PRIu32 "\t%s\t%" PRIu32 "\t%s\t%s\t%s\t%" PRIu64
 		       "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
-		       vm->id, vm->name, vm->pid, kind_name(vm->kind),
-		       state_name(vm->state), doing_name(vm->doing),
+		       vm->id, vm->name, vm->pid, stw_kind_name(vm->kind),
+		       stw_state_name(vm->state), stw_doing_name(vm->doing),
 		       vm->stops, vm->last_tts_ns, vm->polls, vm->jobs);
 	}
 }
 
 /* ---- human ---- */
 
-static void print_hist(const struct stw_world_info *w)
+static void print_hist(const struct stw_world *w)
 {
 	char lo[NS_BUF], hi[NS_BUF];
 	const char *sep = "";
@@ -117,7 +93,7 @@ static void print_hist(const struct stw_world_info *w)
 	putchar('\n');
 }
 
-static void print_world(const struct stw_world_info *w)
+static void print_world(const struct stw_world *w)
 {
 	char last[NS_BUF], max[NS_BUF];
 	bool clean = true;
@@ -125,8 +101,10 @@ static void print_world(const struct stw_world_info *w)
 
 	printf("world: %s  generation %" PRIu64 "  vms %" PRIu32
 	       " (active %" PRIu32 ", stopped %" PRIu32 ")  holds %" PRIu32,
-	       mode_name(w->mode), w->generation, w->nr_vms, w->active,
+	       stw_mode_name(w->mode), w->generation, w->nr_vms, w->active,
 	       w->stopped, w->holds);
+	if (w->kernel_holds)
+		printf(" (%" PRIu32 " by other modules)", w->kernel_holds);
 	if (w->has_step_vm)
 		printf("  step vm %" PRIu32, w->step_vm);
 	printf("\nstats: cycles %" PRIu64 "  timeouts %" PRIu64
@@ -146,7 +124,7 @@ static void print_world(const struct stw_world_info *w)
 	printf(clean ? " none\n" : "  (invariants broken)\n");
 }
 
-static int print_vms(const struct stw_vms *vms)
+static int print_vms(const struct stw_vm_list *vms)
 {
 	static const char *const headers[] = {
 		"ID", "NAME", "PID", "KIND", "STATE", "DOING", "STOPS",
@@ -165,14 +143,14 @@ static int print_vms(const struct stw_vms *vms)
 	}
 	table_init(&t, 10, headers, "rlrlllrrrr");
 	for (i = 0; i < vms->n; i++) {
-		const struct stw_vm_info *vm = &vms->v[i];
+		const struct stw_vm *vm = &vms->vms[i];
 
 		snprintf(id, sizeof(id), "%" PRIu32, vm->id);
 		row[1] = vm->name;
 		snprintf(pid, sizeof(pid), "%" PRIu32, vm->pid);
-		row[3] = kind_name(vm->kind);
-		row[4] = state_name(vm->state);
-		row[5] = doing_name(vm->doing);
+		row[3] = stw_kind_name(vm->kind);
+		row[4] = stw_state_name(vm->state);
+		row[5] = stw_doing_name(vm->doing);
 		snprintf(stops, sizeof(stops), "%" PRIu64, vm->stops);
 		if (vm->stops)
 			fmt_ns(tts, vm->last_tts_ns);
@@ -195,9 +173,9 @@ static int print_vms(const struct stw_vms *vms)
 static int run_status(int argc, char **argv)
 {
 	static const struct option longopts[] = { COMMON_LONGOPTS, OPT_END };
-	struct stw_world_info w;
-	struct stw_vms vms = {};
-	struct stw_nl nl;
+	struct stw_vm_list vms = {};
+	struct stw_world w;
+	struct stw_sock *s;
 	int c, ret;
 
 	optind = 0;
@@ -211,11 +189,11 @@ static int run_status(int argc, char **argv)
 		return usage_error(&cmd_status, "unexpected argument '%s'",
 				   argv[optind]);
 
-	ret = stw_nl_open(&nl, "status");
+	ret = ctl_open(&s, "status", false);
 	if (ret)
 		return ret;
-	ret = fetch(&nl, &w, &vms);
-	stw_nl_close(&nl);
+	ret = stw_dump(s, &w, &vms) ? ctl_fail(s, "status") : EXIT_OK;
+	stw_close(s);
 	if (ret)
 		goto out;
 
@@ -229,7 +207,7 @@ static int run_status(int argc, char **argv)
 	}
 	fflush(stdout);
 out:
-	stw_vms_free(&vms);
+	stw_vm_list_free(&vms);
 	return ret;
 }
 
@@ -239,7 +217,8 @@ const struct subcommand cmd_status = {
 	.synopsis = "[-j]",
 	.summary = "show the world and every VM (the default command)",
 	.help =
-"Shows the world (STATUS) and every VM (a STATUS dump). Needs no privilege.\n"
+"Shows the world and every VM, from one STATUS dump (asked again if the\n"
+"world changed while it was read). Needs no privilege.\n"
 "\n"
 "On a terminal: a header, then one row per VM:\n"
 "  world: stopped  generation 12  vms 5 (active 5, stopped 5)  holds 1\n"
@@ -253,7 +232,8 @@ const struct subcommand cmd_status = {
 "Not on a terminal: tab-separated lines, one value each, times in ns:\n"
 "  world<TAB>mode<TAB>run_all|stopping|stopped|run_one\n"
 "  world<TAB>KEY<TAB>NUMBER, KEY one of generation vms active stopped\n"
-"      holds step_vm (0: none) cycles timeouts last_tts_ns max_tts_ns\n"
+"      holds kernel_holds step_vm (0: none) cycles timeouts last_tts_ns\n"
+"      max_tts_ns event_seq\n"
 "  world<TAB>tts_hist<TAB>40 space-separated counts; count i has\n"
 "      2^i <= tts_ns < 2^(i+1) (count 0 also tts_ns < 1)\n"
 "  world<TAB>violations<TAB>5 space-separated counts, I1..I5\n"
@@ -261,9 +241,10 @@ const struct subcommand cmd_status = {
 "      LAST_TTS_NS<TAB>POLLS<TAB>JOBS   (one line per VM, in id order)\n"
 "\n"
 "With -j, one JSON object:\n"
-"  {\"world\": {\"mode\", \"generation\", \"vms\", \"active\", \"stopped\", \"holds\",\n"
-"    \"step_vm\" (null unless run_one), \"cycles\", \"timeouts\", \"last_tts_ns\",\n"
-"    \"max_tts_ns\", \"tts_hist\": [40 counts], \"violations\": {\"I1\": 0, ...}},\n"
+"  {\"version\", \"world\": {\"mode\", \"generation\", \"vms\", \"active\",\n"
+"    \"stopped\", \"holds\", \"kernel_holds\", \"step_vm\" (null unless run_one),\n"
+"    \"cycles\", \"timeouts\", \"last_tts_ns\", \"max_tts_ns\", \"event_seq\",\n"
+"    \"tts_hist\": [40 counts], \"violations\": {\"I1\": 0, ...}},\n"
 "   \"vms\": [{\"id\", \"name\", \"pid\", \"kind\", \"state\", \"doing\", \"stops\",\n"
 "    \"last_tts_ns\", \"polls\", \"jobs\"}, ...]}\n"
 "\n"

@@ -11,33 +11,9 @@
 #include "nl.h"
 #include "output.h"
 
-#define MAX_POLLS	1000000		/* STW_A_POLLS */
-#define MAX_TIMEOUT_MS	600000		/* STW_A_TIMEOUT_MS */
-
-struct step_result {
-	struct stw_cycle_info cycle;
-	bool has_vm;
-	struct stw_vm_info vm;
-};
-
-static int step_reply(const struct stw_msg *m, void *arg)
+static void print_step(uint32_t id, const struct stw_done *r)
 {
-	struct nlattr **tb = m->tb;
-	struct step_result *r = arg;
-
-	if (tb[STW_A_CYCLE] && stw_parse_cycle(tb[STW_A_CYCLE], &r->cycle))
-		return -1;
-	if (tb[STW_A_VM]) {
-		if (stw_parse_vm(tb[STW_A_VM], &r->vm))
-			return -1;
-		r->has_vm = true;
-	}
-	return 0;
-}
-
-static void print_step(uint32_t id, const struct step_result *r)
-{
-	const struct stw_vm_info *vm = &r->vm;
+	const struct stw_vm *vm = &r->vm;
 	struct json j;
 
 	if (opt_json) {
@@ -57,7 +33,8 @@ static void print_step(uint32_t id, const struct step_result *r)
 	}
 	printf("stepped vm %" PRIu32 " (%s): polls %" PRIu64 ", jobs %" PRIu64
 	       ", state %s, doing %s\n", vm->id, vm->name, vm->polls,
-	       vm->jobs, state_name(vm->state), doing_name(vm->doing));
+	       vm->jobs, stw_state_name(vm->state),
+	       stw_doing_name(vm->doing));
 }
 
 static int run_step(int argc, char **argv)
@@ -68,11 +45,9 @@ static int run_step(int argc, char **argv)
 		COMMON_LONGOPTS,
 		OPT_END
 	};
-	uint32_t id, polls = 0, timeout_ms = 0;
-	struct step_result r = {};
-	struct nl_msg *msg;
-	struct stw_err e;
-	struct stw_nl nl;
+	uint32_t id, polls = STW_UNSET, timeout_ms = STW_UNSET;
+	struct stw_sock *s;
+	struct stw_done r;
 	int c, ret;
 
 	optind = 0;
@@ -81,13 +56,13 @@ static int run_step(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			ret = opt_u32(&cmd_step, "--polls", optarg, 1,
-				      MAX_POLLS, &polls);
+				      STW_COUNT_MAX, &polls);
 			if (ret)
 				return ret;
 			break;
 		case 't':
 			ret = opt_u32(&cmd_step, "--timeout", optarg, 1,
-				      MAX_TIMEOUT_MS, &timeout_ms);
+				      STW_TIMEOUT_MAX_MS, &timeout_ms);
 			if (ret)
 				return ret;
 			break;
@@ -106,22 +81,17 @@ static int run_step(int argc, char **argv)
 		return usage_error(&cmd_step, "'%s' is not a VM id",
 				   argv[optind]);
 
-	ret = stw_nl_open(&nl, "step");
+	ret = ctl_open(&s, "step", false);
 	if (ret)
 		return ret;
-	msg = stw_nl_msg(&nl, STW_CMD_RUN_ONE, 0, 64);
-	if (!msg || nla_put_u32(msg, STW_A_VM_ID, id) ||
-	    (polls && nla_put_u32(msg, STW_A_POLLS, polls)) ||
-	    (timeout_ms && nla_put_u32(msg, STW_A_TIMEOUT_MS, timeout_ms))) {
-		nlmsg_free(msg);
-		ret = stw_nl_nomem(&nl);
-	} else if (stw_nl_call(&nl, msg, step_reply, &r, &e)) {
-		ret = stw_nl_fail(&nl, &e);
+	if (stw_run_one_ex(s, id, polls, timeout_ms, &r)) {
+		ret = ctl_fail(s, "step");
 	} else {
 		print_step(id, &r);
 		ret = EXIT_OK;
 	}
-	stw_nl_close(&nl);
+	stw_done_free(&r);
+	stw_close(s);
 	return ret;
 }
 
@@ -136,8 +106,10 @@ const struct subcommand cmd_step = {
 "then the world is stopped again. Waits for that.\n"
 "\n"
 "  VM             the VM's id (see 'stwctl status')\n"
-"  --polls N      polls it may pass, 1..1000000 (default 1)\n"
-"  --timeout MS   how long to wait, 1..600000 (default 5000); on a\n"
+"  --polls N      polls it may pass, 1.." STR(STW_COUNT_MAX) " (default "
+STR(STW_POLLS_DEFAULT) ")\n"
+"  --timeout MS   how long to wait, 1.." STR(STW_TIMEOUT_MAX_MS) " (default "
+STR(STW_TIMEOUT_DEFAULT_MS) "); on a\n"
 "                 timeout the world stays run_one until the VM stops\n"
 "                 or the world is resumed, and stwctl exits with 4\n"
 "  -j, --json     JSON output\n"

@@ -7,8 +7,6 @@
 #include "requests.h"
 
 #define DEFAULT_LEASE_S	60
-#define MAX_LEASE_S	86400		/* STW_A_LEASE_MS <= 86400000 */
-#define MAX_TIMEOUT_MS	600000		/* STW_A_TIMEOUT_MS */
 
 static int run_stop(int argc, char **argv)
 {
@@ -19,11 +17,12 @@ static int run_stop(int argc, char **argv)
 		COMMON_LONGOPTS,
 		OPT_END
 	};
-	struct stop_opts o = { .lease_ms = DEFAULT_LEASE_S * 1000 };
-	struct stop_result r;
+	struct stw_stop_req o = {
+		.timeout_ms = STW_UNSET, .lease_ms = DEFAULT_LEASE_S * 1000,
+	};
+	struct stw_stop_result r;
+	struct stw_sock *s;
 	uint32_t lease_s;
-	struct stw_err e;
-	struct stw_nl nl;
 	int c, ret;
 
 	optind = 0;
@@ -32,7 +31,7 @@ static int run_stop(int argc, char **argv)
 		switch (c) {
 		case 't':
 			ret = opt_u32(&cmd_stop, "--timeout", optarg, 1,
-				      MAX_TIMEOUT_MS, &o.timeout_ms);
+				      STW_TIMEOUT_MAX_MS, &o.timeout_ms);
 			if (ret)
 				return ret;
 			break;
@@ -41,7 +40,7 @@ static int run_stop(int argc, char **argv)
 			break;
 		case 'l':
 			ret = opt_u32(&cmd_stop, "--lease", optarg, 1,
-				      MAX_LEASE_S, &lease_s);
+				      STW_LEASE_MAX_MS / 1000, &lease_s);
 			if (ret)
 				return ret;
 			o.lease_ms = lease_s * 1000;
@@ -56,17 +55,17 @@ static int run_stop(int argc, char **argv)
 		return usage_error(&cmd_stop, "unexpected argument '%s'",
 				   argv[optind]);
 
-	ret = stw_nl_open(&nl, "stop");
+	ret = ctl_open(&s, "stop", false);
 	if (ret)
 		return ret;
-	if (stop_request(&nl, &o, &r, &e)) {
-		ret = stop_fail(&nl, &o, &r, &e);
+	if (stw_stop_ex(s, &o, &r)) {
+		ret = stop_fail(s, "stop", &o, &r);
 	} else {
 		stop_print(&o, &r);
 		ret = EXIT_OK;
 	}
-	stop_result_free(&r);
-	stw_nl_close(&nl);
+	stw_stop_result_free(&r);
+	stw_close(s);
 	return ret;
 }
 
@@ -83,10 +82,11 @@ const struct subcommand cmd_stop = {
 "A stop while a cycle is in progress joins it. Use 'stwctl hold' for a\n"
 "hold that ends when stwctl does.\n"
 "\n"
-"  --timeout MS     how long to wait, 1..600000 (kernel default 5000)\n"
+"  --timeout MS     how long to wait, 1.." STR(STW_TIMEOUT_MAX_MS)
+" (default " STR(STW_TIMEOUT_DEFAULT_MS) ")\n"
 "  --keep-waiting   on a timeout keep the hold and the world stopping\n"
 "                   instead of rolling back\n"
-"  --lease SEC      the hold's lease, 1..86400 (default 60)\n"
+"  --lease SEC      the hold's lease, at most a day (default " STR(DEFAULT_LEASE_S) ")\n"
 "  -j, --json       JSON output\n"
 "\n"
 "Prints:\n"
@@ -101,6 +101,11 @@ const struct subcommand cmd_stop = {
 "  timed out: generation 13, rolled back; 1 laggard:\n"
 "  ID  NAME      PID  KIND    DOING\n"
 "   4  nopoll-4  815  nopoll  running\n"
+"When the kernel named only some laggards, the count line says\n"
+"'(N of M shown)'; when it wrote their stacks to the kernel log, a last\n"
+"line says 'stacks in the kernel log (dmesg)'.\n"
 "With -j: {\"result\": \"timeout\", ..., \"rolled_back\": true|false,\n"
-"  \"laggards\": [{VM as in 'status -j'}, ...]}\n",
+"  \"laggards\": [{VM as in 'status -j'}, ...], \"laggards_total\": M,\n"
+"  \"laggards_truncated\": false, \"stacks_logged\": false}\n"
+"Every JSON object also has \"version\" (Documentation/stwctl-json.md).\n",
 };

@@ -12,19 +12,42 @@
 #include "uapi/stw.h"
 
 bool opt_json;
+bool opt_pretty;
 
 static const struct subcommand *const subcommands[] = {
 	&cmd_status, &cmd_stop, &cmd_hold, &cmd_resume, &cmd_step,
 	&cmd_spawn, &cmd_kill, &cmd_job, &cmd_monitor,
 };
 
-static const struct subcommand *find_subcommand(const char *name)
+/*
+ * The subcommand NAME names, or the only one it begins (as iproute2 takes
+ * "ip a"). NULL after a usage error, with *RET its exit code.
+ */
+static const struct subcommand *find_subcommand(const char *name, int *ret)
 {
-	size_t i;
+	const struct subcommand *found = NULL;
+	size_t i, len = strlen(name), n = 0;
 
-	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++) {
 		if (!strcmp(subcommands[i]->name, name))
 			return subcommands[i];
+		if (len && !strncmp(subcommands[i]->name, name, len)) {
+			found = subcommands[i];
+			n++;
+		}
+	}
+	if (n == 1)
+		return found;
+	if (!n) {
+		*ret = usage_error(NULL, "no command '%s'", name);
+		return NULL;
+	}
+	fprintf(stderr, "stwctl: '%s' is ambiguous:", name);
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
+		if (!strncmp(subcommands[i]->name, name, len))
+			fprintf(stderr, " %s", subcommands[i]->name);
+	fputs(" (see 'stwctl --help')\n", stderr);
+	*ret = EXIT_USAGE;
 	return NULL;
 }
 
@@ -32,7 +55,7 @@ static void print_usage(FILE *f)
 {
 	size_t i;
 
-	fputs("Usage: stwctl [-j] [COMMAND] [ARGS...]\n"
+	fputs("Usage: stwctl [-j] [-p] [COMMAND] [ARGS...]\n"
 	      "\n"
 	      "Stops, steps and resumes the kernel threads (\"VMs\") registered with\n"
 	      "the stw module, over its generic netlink family \"" STW_GENL_NAME "\".\n"
@@ -42,13 +65,16 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", subcommands[i]->name,
 			subcommands[i]->summary);
 	fputs("\n"
-	      "With no command, stwctl runs 'status'.\n"
+	      "With no command, stwctl runs 'status'. A command may be shortened\n"
+	      "to any prefix that names only it ('stwctl sta' is 'stwctl status').\n"
 	      "\n"
 	      "Options:\n"
-	      "  -j, --json   JSON output (also accepted after the command)\n"
-	      "  -h, --help   this help; 'stwctl help COMMAND' or\n"
-	      "               'stwctl COMMAND --help' describes one command\n"
-	      "  --version    print the version\n"
+	      "  -j, --json     JSON output (also accepted after the command); every\n"
+	      "                 object has \"version\" (Documentation/stwctl-json.md)\n"
+	      "  -p, --pretty   indented JSON ('stwctl -jp status')\n"
+	      "  -h, --help     this help; 'stwctl help COMMAND' or\n"
+	      "                 'stwctl COMMAND --help' describes one command\n"
+	      "  -V, --version  print the version\n"
 	      "\n"
 	      "Exit status:\n"
 	      "  0  success\n"
@@ -71,6 +97,7 @@ void print_help(const struct subcommand *cmd, FILE *f)
 static int do_help(int argc, char **argv)
 {
 	const struct subcommand *cmd;
+	int ret;
 
 	if (argc < 2) {
 		print_usage(stdout);
@@ -78,38 +105,76 @@ static int do_help(int argc, char **argv)
 	}
 	if (argc > 2)
 		return usage_error(NULL, "help takes one command");
-	cmd = find_subcommand(argv[1]);
+	cmd = find_subcommand(argv[1], &ret);
 	if (!cmd)
-		return usage_error(NULL, "no command '%s'", argv[1]);
+		return ret;
 	print_help(cmd, stdout);
 	return EXIT_OK;
+}
+
+static int print_version(void)
+{
+	printf("stwctl %s (generic netlink family \"%s\", version %d)\n",
+	       stwctl_version, STW_GENL_NAME, STW_GENL_VERSION);
+	return EXIT_OK;
+}
+
+/*
+ * One option before the command: "-j", "--json", or short ones together
+ * ("-jp"). Returns -1 to go on, else the exit code to return at once.
+ */
+static int global_option(const char *arg)
+{
+	const char *c;
+
+	if (!strcmp(arg, "--json")) {
+		opt_json = true;
+	} else if (!strcmp(arg, "--pretty")) {
+		opt_pretty = true;
+	} else if (!strcmp(arg, "--help")) {
+		print_usage(stdout);
+		return EXIT_OK;
+	} else if (!strcmp(arg, "--version")) {
+		return print_version();
+	} else if (arg[1] == '-' || !arg[1]) {
+		return usage_error(NULL, "unknown option '%s'", arg);
+	} else {
+		for (c = arg + 1; *c; c++) {
+			switch (*c) {
+			case 'j':
+				opt_json = true;
+				break;
+			case 'p':
+				opt_pretty = true;
+				break;
+			case 'h':
+				print_usage(stdout);
+				return EXIT_OK;
+			case 'V':
+				return print_version();
+			default:
+				return usage_error(NULL, "unknown option '-%c'",
+						   *c);
+			}
+		}
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	static char *status_argv[] = { "status", NULL };
 	const struct subcommand *cmd;
-	int i;
+	int i, ret;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
-			opt_json = true;
-		} else if (!strcmp(argv[i], "-h") ||
-			   !strcmp(argv[i], "--help")) {
-			print_usage(stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("stwctl %s (generic netlink family \"%s\", version %d)\n",
-			       STWCTL_VERSION, STW_GENL_NAME,
-			       STW_GENL_VERSION);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--")) {
+		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
-		} else {
-			return usage_error(NULL, "unknown option '%s'",
-					   argv[i]);
 		}
+		ret = global_option(argv[i]);
+		if (ret >= 0)
+			return ret;
 	}
 	argc -= i;
 	argv += i;
@@ -117,8 +182,8 @@ int main(int argc, char **argv)
 		return cmd_status.run(1, status_argv);
 	if (!strcmp(argv[0], "help"))
 		return do_help(argc, argv);
-	cmd = find_subcommand(argv[0]);
+	cmd = find_subcommand(argv[0], &ret);
 	if (!cmd)
-		return usage_error(NULL, "no command '%s'", argv[0]);
+		return ret;
 	return cmd->run(argc, argv);
 }

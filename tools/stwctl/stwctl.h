@@ -9,9 +9,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define STWCTL_VERSION	"1.0"
+#include "stw_client.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* "0.2.0-<git describe>", from VERSION and the tree (see the Makefile). */
+extern const char stwctl_version[];
 
 /* Exit codes, documented in `stwctl --help`. */
 enum {
@@ -33,8 +34,9 @@ struct subcommand {
 extern const struct subcommand cmd_status, cmd_stop, cmd_hold, cmd_resume,
 	cmd_step, cmd_spawn, cmd_kill, cmd_job, cmd_monitor;
 
-/* -j/--json, given before or after the subcommand. */
+/* -j/--json, given before or after the subcommand; -p/--pretty before. */
 extern bool opt_json;
+extern bool opt_pretty;
 
 void print_help(const struct subcommand *cmd, FILE *f);
 

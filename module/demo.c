@@ -10,7 +10,8 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
-#include "world.h"
+#include "stw.h"
+#include "demo.h"
 
 #define STW_DEMO_UNIT_LOOPS	256	/* about a microsecond of work */
 #define STW_DEMO_ACTIVE_POLLS	1000	/* polls per job of an active VM */
@@ -215,14 +216,15 @@ bool stw_demo_exists(u32 id)
 }
 
 /**
- * stw_demo_kill_all() - destroy every demo VM
+ * stw_demo_kill_all() - destroy demo VMs in id order
  * @ids: filled with the ids destroyed, up to @max of them; may be NULL
- * @max: room in @ids
+ * @max: how many to destroy at most, 0 for every one
  * @n: set to how many were destroyed
  *
  * Context: process context; may sleep.
+ * Return: true if demo VMs are left (@max reached).
  */
-void stw_demo_kill_all(u32 *ids, unsigned int max, unsigned int *n)
+bool stw_demo_kill_all(u32 *ids, unsigned int max, unsigned int *n)
 {
 	struct stw_demo *d;
 	unsigned long id;
@@ -232,12 +234,14 @@ void stw_demo_kill_all(u32 *ids, unsigned int max, unsigned int *n)
 		mutex_lock(&stw_demo_lock);
 		id = 0;
 		d = xa_find(&stw_demos, &id, ULONG_MAX, XA_PRESENT);
-		if (d)
+		if (d && (!max || *n < max))
 			xa_erase(&stw_demos, id);
 		mutex_unlock(&stw_demo_lock);
 		if (!d)
-			break;
-		if (ids && *n < max)
+			return false;
+		if (max && *n == max)
+			return true;
+		if (ids)
 			ids[*n] = id;
 		(*n)++;
 		stw_demo_destroy(d);

@@ -1,0 +1,1014 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The controller. A stop belongs to whoever asked for it: the world stays
+ * stopped while any stop hold is left and resumes when the last one goes.
+ * A hold is bound to the netlink socket that took it, and dropped when that
+ * socket is released (its process died or closed it); or detached with a
+ * lease, and dropped when the lease expires; or taken by another module
+ * with stw_stop_world(), and dropped only by its stw_resume_world(). A
+ * controller in user space that goes away cannot leave the VMs frozen for
+ * ever, and a module that holds the world can rely on it staying stopped.
+ *
+ * Netlink requests never wait here. A STOP that has to wait for VMs, and
+ * every RUN_ONE, get a ticket; its outcome (STOPPED, a timeout with its
+ * laggards, a cancelled hold, the end of a step) is posted as STW_EV_DONE
+ * for the requester's socket when the world gets there, from the event
+ * worker (the world's STOPPED and RESUMED events settle tickets) or from
+ * the ticket's own timeout work.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <linux/ratelimit.h>
+#include <linux/sched/debug.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <net/net_namespace.h>
+
+#include "world.h"
+#include "control.h"
+#include "mutant.h"
+#include "trace.h"
+
+/* Tests start hold ids near INT_MAX, to see them wrap to 1. */
+static uint first_hold_id;
+module_param(first_hold_id, uint, 0444);
+MODULE_PARM_DESC(first_hold_id, "where hold ids start (for tests; 0: at 1)");
+
+/* Laggards whose stacks one timeout writes to the kernel log. */
+#define STW_LAGGARD_STACKS	8
+
+enum stw_hold_kind {
+	STW_HOLD_SOCKET,	/* dropped when its netlink socket goes */
+	STW_HOLD_LEASE,		/* detached, dropped when its lease expires */
+	STW_HOLD_KERNEL,	/* taken with stw_stop_world() */
+};
+
+struct stw_hold {
+	u32 id;
+	enum stw_hold_kind kind;
+	u32 portid;		/* STW_HOLD_SOCKET: the owning socket */
+	unsigned long expires;	/* STW_HOLD_LEASE: jiffies */
+};
+
+enum stw_ticket_kind {
+	STW_TICKET_STOP,
+	STW_TICKET_STEP,
+};
+
+/*
+ * A request whose outcome its requester awaits. Listed (and its timeout
+ * queued) once the request's reply went out, so that the outcome never
+ * overtakes the reply.
+ */
+struct stw_ticket {
+	struct list_head node;
+	enum stw_ticket_kind kind;
+	struct stw_requester who;
+	u32 timeout_ms;
+	u64 generation;		/* STOP: the cycle */
+	u32 hold_id;		/* STOP: its hold */
+	bool keep;		/* STOP: no rollback on timeout */
+	bool at_once;		/* STOP: complete in the reply already */
+	u64 step_seq;		/* STEP */
+	u32 vm_id;		/* STEP: the target */
+	bool removed;		/* unlisted while its timeout work ran */
+	struct delayed_work timeout;
+};
+
+/**
+ * struct stw_control - the controller's state
+ * @lock: protects every field below but @nr_socket_holds and @wq. Taken
+ *	before the world lock, never under it; VMs never take it, so it may
+ *	be held while allocating and while logging stacks.
+ * @holds: id -> struct stw_hold; ids cyclic in [1, INT_MAX], so that
+ *	stw_stop_world() can return them as a positive int
+ * @next_hold_id: where the cyclic allocation goes on
+ * @nr_holds: holds in @holds; read without the lock by STATUS
+ * @nr_kernel_holds: of them, STW_HOLD_KERNEL; read without the lock too
+ * @nr_socket_holds: of them, STW_HOLD_SOCKET: the socket-release fast path
+ *	reads it without the lock
+ * @tickets: struct stw_ticket awaiting their outcome
+ * @lease_work: drops holds whose lease expired
+ * @wq: stw's own workqueue for @lease_work and the tickets' timeouts
+ * @shutting_down: the module is going away; requests fail
+ */
+static struct stw_control {
+	struct mutex lock;
+	struct xarray holds;
+	u32 next_hold_id;
+	u32 nr_holds;
+	u32 nr_kernel_holds;
+	atomic_t nr_socket_holds;
+	struct list_head tickets;
+	struct delayed_work lease_work;
+	struct workqueue_struct *wq;
+	bool shutting_down;
+} stw_ctl;
+
+static void stw_hold_arm_lease(struct stw_hold *hold, u32 lease_ms)
+{
+	unsigned long delay = msecs_to_jiffies(lease_ms);
+
+	lockdep_assert_held(&stw_ctl.lock);
+	hold->expires = jiffies + delay;
+	/* The lease work wakes for the earliest expiry. */
+	if (!delayed_work_pending(&stw_ctl.lease_work) ||
+	    time_before(hold->expires, stw_ctl.lease_work.timer.expires))
+		mod_delayed_work(stw_ctl.wq, &stw_ctl.lease_work, delay);
+}
+
+static void stw_hold_count(struct stw_hold *hold, int delta)
+{
+	WRITE_ONCE(stw_ctl.nr_holds, stw_ctl.nr_holds + delta);
+	if (hold->kind == STW_HOLD_KERNEL)
+		WRITE_ONCE(stw_ctl.nr_kernel_holds,
+			   stw_ctl.nr_kernel_holds + delta);
+	else if (hold->kind == STW_HOLD_SOCKET)
+		atomic_add(delta, &stw_ctl.nr_socket_holds);
+}
+
+/* Take a stop hold. */
+static struct stw_hold *stw_hold_take(enum stw_hold_kind kind, u32 portid,
+				      u32 lease_ms,
+				      struct netlink_ext_ack *extack)
+{
+	struct stw_hold *hold;
+	int ret;
+
+	lockdep_assert_held(&stw_ctl.lock);
+	if (stw_ctl.shutting_down) {
+		NL_SET_ERR_MSG_MOD(extack, "stw is unloading");
+		return ERR_PTR(-ESHUTDOWN);
+	}
+	if (stw_ctl.nr_holds >= STW_MAX_HOLDS) {
+		NL_SET_ERR_MSG_MOD(extack, "too many stop holds");
+		return ERR_PTR(-ENOSPC);
+	}
+	hold = kzalloc(sizeof(*hold), GFP_KERNEL);
+	if (!hold)
+		goto err_nomem;
+	ret = xa_alloc_cyclic(&stw_ctl.holds, &hold->id, hold,
+			      XA_LIMIT(1, INT_MAX), &stw_ctl.next_hold_id,
+			      GFP_KERNEL);
+	if (ret < 0)
+		goto err_free_hold;
+	hold->kind = kind;
+	hold->portid = portid;
+	if (kind == STW_HOLD_LEASE)
+		stw_hold_arm_lease(hold, lease_ms);
+	stw_hold_count(hold, 1);
+	trace_stw_hold_take(hold->id, kind, stw_ctl.nr_holds);
+	return hold;
+
+err_free_hold:
+	kfree(hold);
+err_nomem:
+	NL_SET_ERR_MSG_MOD(extack, "no memory for a stop hold");
+	return ERR_PTR(-ENOMEM);
+}
+
+/* Drop a hold; the world resumes with the last one. */
+static void stw_hold_drop(struct stw_hold *hold)
+{
+	lockdep_assert_held(&stw_ctl.lock);
+	xa_erase(&stw_ctl.holds, hold->id);
+	stw_hold_count(hold, -1);
+	trace_stw_hold_release(hold->id, hold->kind, stw_ctl.nr_holds);
+	kfree(hold);
+	if (stw_ctl.nr_holds)
+		return;
+	mutex_lock(&stw_world.lock);
+	stw_world_resume();
+	mutex_unlock(&stw_world.lock);
+}
+
+static struct stw_hold *stw_hold_find(u32 id)
+{
+	lockdep_assert_held(&stw_ctl.lock);
+	return xa_load(&stw_ctl.holds, id);
+}
+
+/* Take a hold of @kind and begin or join a stop cycle. */
+static struct stw_hold *stw_control_begin_stop(enum stw_hold_kind kind,
+					       u32 portid, u32 lease_ms,
+					       struct stw_cycle_res *res,
+					       struct netlink_ext_ack *extack)
+{
+	struct stw_hold *hold;
+
+	lockdep_assert_held(&stw_ctl.lock);
+	hold = stw_hold_take(kind, portid, lease_ms, extack);
+	if (IS_ERR(hold))
+		return hold;
+	mutex_lock(&stw_world.lock);
+	res->generation = stw_world_begin_stop(&res->joined);
+	res->has_tts = stw_world_reached(res->generation);
+	res->tts_ns = stw_world.last_tts_ns;
+	mutex_unlock(&stw_world.lock);
+	res->hold_id = hold->id;
+	res->holds = stw_ctl.nr_holds;
+	return hold;
+}
+
+static void stw_ticket_unlist(struct stw_ticket *t, bool from_timeout)
+{
+	lockdep_assert_held(&stw_ctl.lock);
+	list_del(&t->node);
+	/* A timeout work that is running frees the ticket itself. */
+	if (from_timeout || cancel_delayed_work(&t->timeout))
+		kfree(t);
+	else
+		t->removed = true;
+}
+
+/* Post the outcome of @t for its requester, and forget @t. */
+static void stw_ticket_done(struct stw_ticket *t, struct stw_event *ev,
+			    int err, const char *msg, bool from_timeout)
+{
+	lockdep_assert_held(&stw_ctl.lock);
+	if (!ev)
+		ev = stw_event_new(STW_EV_DONE);
+	if (!ev) {
+		stw_event_lost();
+		goto out_unlist;
+	}
+	ev->type = STW_EV_DONE;
+	ev->portid = t->who.portid;
+	ev->nlseq = t->who.nlseq;
+	ev->err = err;
+	ev->msg = msg;
+	if (t->kind == STW_TICKET_STOP && stw_hold_find(t->hold_id))
+		ev->hold_id = t->hold_id;
+	ev->holds = stw_ctl.nr_holds;
+	mutex_lock(&stw_world.lock);
+	ev->generation = t->kind == STW_TICKET_STOP ? t->generation :
+			 stw_world.generation;
+	if (!err && t->kind == STW_TICKET_STOP) {
+		ev->tts_ns = stw_world.last_tts_ns;
+		ev->has_tts = true;
+	}
+	if (t->kind == STW_TICKET_STEP) {
+		unsigned long id = t->vm_id;
+
+		ev->has_vm = stw_world_vm_next(&id, &ev->vm) &&
+			     id == t->vm_id;
+	}
+	stw_event_post(ev);
+	mutex_unlock(&stw_world.lock);
+out_unlist:
+	stw_ticket_unlist(t, from_timeout);
+}
+
+/* Complete @t if its outcome is known; false if it still waits. */
+static bool stw_ticket_settle(struct stw_ticket *t, bool from_timeout)
+{
+	lockdep_assert_held(&stw_ctl.lock);
+	if (stw_ctl.shutting_down) {
+		stw_ticket_done(t, NULL, -ESHUTDOWN, "stw is unloading",
+				from_timeout);
+		return true;
+	}
+	if (t->kind == STW_TICKET_STOP) {
+		if (!stw_hold_find(t->hold_id)) {
+			stw_ticket_done(t, NULL, -ECANCELED,
+					"the hold was released before the world stopped",
+					from_timeout);
+			return true;
+		}
+		if (!stw_world_reached(t->generation))
+			return false;
+	} else if (!stw_world_step_ended(t->step_seq)) {
+		return false;
+	}
+	stw_ticket_done(t, NULL, 0, NULL, from_timeout);
+	return true;
+}
+
+/* Complete every ticket whose outcome is known. */
+static void stw_control_settle(void)
+{
+	struct stw_ticket *t, *tmp;
+
+	lockdep_assert_held(&stw_ctl.lock);
+	list_for_each_entry_safe(t, tmp, &stw_ctl.tickets, node)
+		stw_ticket_settle(t, false);
+}
+
+/* Log the laggards' stacks, like the freezer's "refusing to freeze". */
+static void stw_log_stacks(struct task_struct **tasks, u32 n, bool log,
+			   u32 timeout_ms)
+{
+	u32 i;
+
+	for (i = 0; i < n && tasks[i]; i++) {
+		if (log) {
+			pr_info("%s (pid %d) did not stop within %u ms:\n",
+				tasks[i]->comm, task_pid_nr(tasks[i]),
+				timeout_ms);
+			sched_show_task(tasks[i]);
+		}
+		put_task_struct(tasks[i]);
+	}
+}
+
+/*
+ * A stop timed out: name its laggards (TIMEOUT event), log their stacks,
+ * roll it back unless @keep. @done, if not NULL, gets a copy of the
+ * laggards for the requester. Returns false if the cycle stopped after
+ * all. The arrays are allocated here, before the world lock is taken.
+ */
+static bool stw_control_time_out(u64 generation, u32 hold_id, bool keep,
+				 u32 timeout_ms, struct stw_event *done)
+{
+	static DEFINE_RATELIMIT_STATE(stacks_rs, 10 * HZ, 4);
+	struct task_struct *tasks[STW_LAGGARD_STACKS] = {};
+	u32 room = min_t(u32, READ_ONCE(stw_world.nr_vms),
+			 STW_LAGGARDS_LISTED);
+	struct stw_laggards *lag;
+	struct stw_hold *hold;
+	struct stw_event *ev;
+	bool timed_out, log;
+
+	lockdep_assert_held(&stw_ctl.lock);
+	ev = stw_event_new(STW_EV_TIMEOUT);
+	if (!ev)
+		return false;	/* tried again at the next timeout */
+	ev->laggards.vms = kvcalloc(max(room, 1U), sizeof(*ev->laggards.vms),
+				    GFP_KERNEL);
+	if (done)
+		done->laggards.vms = kvcalloc(max(room, 1U),
+					      sizeof(*done->laggards.vms),
+					      GFP_KERNEL);
+	if (!ev->laggards.vms)
+		room = 0;
+	hold = stw_hold_find(hold_id);
+	if (keep && hold)
+		ev->hold_id = hold_id;
+	log = __ratelimit(&stacks_rs);
+	ev->laggards.stacks_logged = log;
+
+	mutex_lock(&stw_world.lock);
+	timed_out = stw_world_time_out(generation, ev, room, tasks,
+				       ARRAY_SIZE(tasks));
+	mutex_unlock(&stw_world.lock);
+	if (!timed_out) {
+		kvfree(ev->laggards.vms);
+		kfree(ev);
+		return false;
+	}
+	lag = &ev->laggards;	/* posted, but ours until delivered later */
+	trace_stw_timeout(generation, lag->total, keep);
+	if (done && done->laggards.vms) {
+		memcpy(done->laggards.vms, lag->vms,
+		       lag->listed * sizeof(*lag->vms));
+		done->laggards.listed = lag->listed;
+	}
+	if (done) {
+		done->laggards.total = lag->total;
+		done->laggards.stacks_logged = log && lag->total;
+	}
+	stw_log_stacks(tasks, ARRAY_SIZE(tasks), log, timeout_ms);
+	if (!keep && hold)
+		stw_hold_drop(hold);
+	return true;
+}
+
+static void stw_ticket_timeout(struct work_struct *work)
+{
+	struct stw_ticket *t = container_of(to_delayed_work(work),
+					    struct stw_ticket, timeout);
+	struct stw_event *done;
+
+	mutex_lock(&stw_ctl.lock);
+	if (t->removed) {
+		kfree(t);
+		goto out_unlock;
+	}
+	if (stw_ticket_settle(t, true))
+		goto out_unlock;
+	if (t->kind == STW_TICKET_STEP) {
+		stw_ticket_done(t, NULL, -ETIMEDOUT,
+				"the step did not end in time; the world stays RUN_ONE",
+				true);
+		goto out_unlock;
+	}
+	done = stw_event_new(STW_EV_DONE);
+	if (!stw_control_time_out(t->generation, t->hold_id, t->keep,
+				  t->timeout_ms, done)) {
+		/* Stopped after all, or no memory: look again soon. */
+		if (done) {
+			kvfree(done->laggards.vms);
+			kfree(done);
+		}
+		if (!stw_ticket_settle(t, true))
+			queue_delayed_work(stw_ctl.wq, &t->timeout, HZ / 10);
+		goto out_unlock;
+	}
+	stw_ticket_done(t, done, -ETIMEDOUT,
+			t->keep ? "stop timed out, still stopping; see laggards" :
+				  "stop timed out and was rolled back; see laggards",
+			true);
+out_unlock:
+	mutex_unlock(&stw_ctl.lock);
+}
+
+static struct stw_ticket *stw_ticket_new(enum stw_ticket_kind kind,
+					 const struct stw_requester *who,
+					 u32 timeout_ms)
+{
+	struct stw_ticket *t = kzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return NULL;
+	t->kind = kind;
+	t->who = *who;
+	t->timeout_ms = timeout_ms;
+	INIT_DELAYED_WORK(&t->timeout, stw_ticket_timeout);
+	return t;
+}
+
+/**
+ * stw_control_stop() - take a stop hold for a netlink requester
+ * @req: timeout, lease, keep
+ * @who: the requesting socket: the hold's owner unless leased, and where
+ *	the outcome goes
+ * @res: what the reply says
+ * @ticket: set to the request's ticket, for stw_control_commit()
+ * @extack: why it failed
+ *
+ * Returns at once: if the world has not stopped yet (@res->pending), the
+ * outcome is posted as STW_EV_DONE once the reply went out.
+ *
+ * Context: process context; may sleep on the control and world locks.
+ * Return: 0, -ESHUTDOWN, -ENOSPC (STW_MAX_HOLDS holds) or -ENOMEM.
+ */
+int stw_control_stop(const struct stw_stop_req *req,
+		     const struct stw_requester *who,
+		     struct stw_cycle_res *res, struct stw_ticket **ticket,
+		     struct netlink_ext_ack *extack)
+{
+	enum stw_hold_kind kind = req->lease_ms ? STW_HOLD_LEASE :
+				  STW_HOLD_SOCKET;
+	struct stw_hold *hold;
+	struct stw_ticket *t;
+
+	memset(res, 0, sizeof(*res));
+	t = stw_ticket_new(STW_TICKET_STOP, who, req->timeout_ms);
+	if (!t) {
+		NL_SET_ERR_MSG_MOD(extack, "no memory for a stop request");
+		return -ENOMEM;
+	}
+	mutex_lock(&stw_ctl.lock);
+	hold = stw_control_begin_stop(kind, who->portid, req->lease_ms, res,
+				      extack);
+	mutex_unlock(&stw_ctl.lock);
+	if (IS_ERR(hold)) {
+		kfree(t);
+		return PTR_ERR(hold);
+	}
+	t->generation = res->generation;
+	t->hold_id = res->hold_id;
+	t->keep = req->keep;
+	t->at_once = res->has_tts;
+	res->pending = !res->has_tts;
+	*ticket = t;
+	return 0;
+}
+
+/**
+ * stw_control_step() - let one parked VM run a step, for netlink
+ * @vm_id: the target
+ * @polls: polls it may pass
+ * @timeout_ms: when to tell the requester the step did not end
+ * @who: where the outcome goes
+ * @res: what the reply says
+ * @ticket: set to the request's ticket, for stw_control_commit()
+ * @extack: why it failed
+ *
+ * Refused while another module holds the world: it was promised that every
+ * VM stays parked until it resumes.
+ *
+ * Context: process context; may sleep on the control and world locks.
+ * Return: 0, -EBUSY, -ENOENT, -ESHUTDOWN or -ENOMEM.
+ */
+int stw_control_step(u32 vm_id, u32 polls, u32 timeout_ms,
+		     const struct stw_requester *who,
+		     struct stw_cycle_res *res, struct stw_ticket **ticket,
+		     struct netlink_ext_ack *extack)
+{
+	struct stw_ticket *t;
+	struct stw_vm *vm;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	t = stw_ticket_new(STW_TICKET_STEP, who, timeout_ms);
+	if (!t) {
+		NL_SET_ERR_MSG_MOD(extack, "no memory for a step request");
+		return -ENOMEM;
+	}
+	t->vm_id = vm_id;
+	mutex_lock(&stw_ctl.lock);
+	ret = -ESHUTDOWN;
+	if (stw_ctl.shutting_down) {
+		NL_SET_ERR_MSG_MOD(extack, "stw is unloading");
+		goto err_unlock_ctl;
+	}
+	ret = -EBUSY;
+	if (stw_ctl.nr_kernel_holds) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "a kernel module holds the world stopped; no step until it resumes");
+		goto err_unlock_ctl;
+	}
+	mutex_lock(&stw_world.lock);
+	vm = xa_load(&stw_world.vms, vm_id);
+	if (stw_world.mode != STW_STOPPED) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the world is not stopped; stop it first");
+		goto err_unlock_world;
+	}
+	ret = -ENOENT;
+	if (!vm) {
+		NL_SET_ERR_MSG_MOD(extack, "no such VM");
+		goto err_unlock_world;
+	}
+	ret = -EBUSY;
+	if (!vm->parked) {
+		NL_SET_ERR_MSG_MOD(extack, "the VM has not parked yet");
+		goto err_unlock_world;
+	}
+	t->step_seq = stw_world_step(vm, polls);
+	res->generation = stw_world.generation;
+	mutex_unlock(&stw_world.lock);
+	res->holds = stw_ctl.nr_holds;
+	res->pending = true;
+	mutex_unlock(&stw_ctl.lock);
+	*ticket = t;
+	return 0;
+
+err_unlock_world:
+	mutex_unlock(&stw_world.lock);
+err_unlock_ctl:
+	mutex_unlock(&stw_ctl.lock);
+	kfree(t);
+	return ret;
+}
+
+/**
+ * stw_control_commit() - the reply of a STOP or RUN_ONE went out, or not
+ * @t: the request's ticket
+ * @delivered: the reply reached the requester
+ *
+ * Delivered, an outcome still to come is awaited from now on (the timeout
+ * runs from here). Not delivered, a STOP's hold is dropped: nobody knows of
+ * it; a step goes on, as nothing can be undone of it.
+ *
+ * Context: process context; may sleep.
+ */
+void stw_control_commit(struct stw_ticket *t, bool delivered)
+{
+	struct stw_hold *hold;
+
+	mutex_lock(&stw_ctl.lock);
+	if (t->kind == STW_TICKET_STOP && (!delivered || t->at_once)) {
+		hold = stw_hold_find(t->hold_id);
+		if (!delivered && hold)
+			stw_hold_drop(hold);
+		stw_control_settle();
+		kfree(t);
+	} else if (!delivered) {
+		kfree(t);
+	} else {
+		list_add_tail(&t->node, &stw_ctl.tickets);
+		queue_delayed_work(stw_ctl.wq, &t->timeout,
+				   msecs_to_jiffies(t->timeout_ms));
+		stw_ticket_settle(t, false);
+	}
+	mutex_unlock(&stw_ctl.lock);
+}
+
+/* Drop the holds of a socket, and the leased ones if @leased_too. */
+static unsigned int stw_hold_drop_owned(u32 portid, bool leased_too)
+{
+	struct stw_hold *hold;
+	unsigned long id;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&stw_ctl.lock);
+	xa_for_each(&stw_ctl.holds, id, hold) {
+		if ((hold->kind == STW_HOLD_SOCKET && hold->portid == portid) ||
+		    (hold->kind == STW_HOLD_LEASE && leased_too)) {
+			stw_hold_drop(hold);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Every hold but the kernel's: they are promised until they resume. */
+static unsigned int stw_hold_drop_users(void)
+{
+	struct stw_hold *hold;
+	unsigned long id;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&stw_ctl.lock);
+	xa_for_each(&stw_ctl.holds, id, hold) {
+		if (hold->kind != STW_HOLD_KERNEL) {
+			stw_hold_drop(hold);
+			n++;
+		}
+	}
+	return n;
+}
+
+/**
+ * stw_control_resume() - release stop holds for a netlink requester
+ * @hold_id: release this one only, if not 0
+ * @force: release every hold but those of kernel modules
+ * @portid: else, release this socket's holds and the leased ones
+ * @res: generation, holds left, resumed
+ * @extack: why it failed
+ *
+ * Context: process context; may sleep on the control and world locks.
+ * Return: 0; -ENOENT (no such hold, or one of a kernel module) or
+ * -EALREADY (nothing to release).
+ */
+int stw_control_resume(u32 hold_id, bool force, u32 portid,
+		       struct stw_cycle_res *res,
+		       struct netlink_ext_ack *extack)
+{
+	struct stw_hold *hold;
+	unsigned int n = 0;
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	mutex_lock(&stw_ctl.lock);
+	if (hold_id) {
+		hold = stw_hold_find(hold_id);
+		if (!hold) {
+			NL_SET_ERR_MSG_MOD(extack, "no such hold");
+			ret = -ENOENT;
+		} else if (hold->kind == STW_HOLD_KERNEL) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "that hold belongs to a kernel module");
+			ret = -ENOENT;
+		} else {
+			stw_hold_drop(hold);
+			n = 1;
+		}
+	} else if (force) {
+		n = stw_hold_drop_users();
+	} else {
+		n = stw_hold_drop_owned(portid, true);
+	}
+	if (!ret && !n) {
+		if (stw_ctl.nr_kernel_holds)
+			NL_SET_ERR_MSG_MOD(extack,
+					   "the holds left belong to kernel modules");
+		else if (stw_ctl.nr_holds)
+			NL_SET_ERR_MSG_MOD(extack,
+					   "the holds left belong to other controllers; use force");
+		else
+			NL_SET_ERR_MSG_MOD(extack,
+					   "nothing to resume: no stop hold");
+		ret = -EALREADY;
+	}
+	stw_control_settle();
+	res->holds = stw_ctl.nr_holds;
+	res->generation = READ_ONCE(stw_world.generation);
+	res->resumed = READ_ONCE(stw_world.mode) == STW_RUN_ALL;
+	mutex_unlock(&stw_ctl.lock);
+	return ret;
+}
+
+/**
+ * stw_control_status() - the world as STATUS shows it
+ * @st: filled in
+ *
+ * Context: process context; takes the world lock for a copy, O(1).
+ */
+void stw_control_status(struct stw_status *st)
+{
+	struct stw_world_snap w;
+
+	mutex_lock(&stw_world.lock);
+	stw_world_snapshot(&w);
+	mutex_unlock(&stw_world.lock);
+	st->mode = w.mode;
+	st->generation = w.generation;
+	st->nr_vms = w.nr_vms;
+	st->active = w.active;
+	st->stopped = w.stopped;
+	st->step_vm = w.step_vm;
+	st->cycles = w.cycles;
+	st->timeouts = w.timeouts;
+	st->last_tts_ns = w.last_tts_ns;
+	st->max_tts_ns = w.max_tts_ns;
+	memcpy(st->tts_hist, w.tts_hist, sizeof(st->tts_hist));
+	memcpy(st->violations, w.violations, sizeof(st->violations));
+	st->change_seq = w.change_seq;
+	/* Written under the control lock, read as samples. */
+	st->holds = READ_ONCE(stw_ctl.nr_holds);
+	st->kernel_holds = READ_ONCE(stw_ctl.nr_kernel_holds);
+	st->event_seq = stw_event_last_seq();
+}
+
+/**
+ * stw_control_change_seq() - what a STATUS dump checks for consistency
+ *
+ * Context: any.
+ * Return: a number that moves with every mode change and VM added or gone.
+ */
+u64 stw_control_change_seq(void)
+{
+	return READ_ONCE(stw_world.change_seq);
+}
+
+/**
+ * stw_control_vm_next() - the next VM from an id on, for a STATUS dump
+ * @id: where to look from; set to the VM's id
+ * @snap: filled in
+ *
+ * Context: any; takes no lock: a dump never slows the VMs' stop points.
+ * Return: false if there is none.
+ */
+bool stw_control_vm_next(unsigned long *id, struct stw_vm_snap *snap)
+{
+	return stw_world_vm_next(id, snap);
+}
+
+/**
+ * stw_stop_world() - stop the world from the kernel and hold it stopped
+ * @timeout_ms: how long to wait for every VM to park
+ * @info: filled with the cycle's generation and time to stop
+ *
+ * Once it returns a hold, every VM stays parked until stw_resume_world():
+ * no step runs (RUN_ONE requests are refused while a kernel hold exists;
+ * one that ran already is waited for), RESUME --force leaves the hold, and
+ * a world whose VMs all go stays stopped (new VMs park at birth).
+ *
+ * Context: process context; sleeps until the world stops.
+ * Return: the hold's id (> 0), to give to stw_resume_world(); or
+ * -ETIMEDOUT (the stop was rolled back), -ESHUTDOWN, -ENOSPC, -ENOMEM.
+ */
+int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info)
+{
+	struct stw_cycle_res res;
+	struct stw_hold *hold;
+	u32 id;
+
+	mutex_lock(&stw_ctl.lock);
+	hold = stw_control_begin_stop(STW_HOLD_KERNEL, 0, 0, &res, NULL);
+	mutex_unlock(&stw_ctl.lock);
+	if (IS_ERR(hold))
+		return PTR_ERR(hold);
+	id = res.hold_id;
+
+	wait_event_timeout(stw_world.wq,
+			   stw_world_stopped(res.generation) ||
+			   READ_ONCE(stw_world.shutting_down),
+			   msecs_to_jiffies(timeout_ms));
+
+	mutex_lock(&stw_ctl.lock);
+	if (!stw_world_stopped(res.generation)) {
+		/*
+		 * Not stopped in time: roll back (the TIMEOUT names the
+		 * laggards); or it stopped, but a step that began before our
+		 * hold is still running, and we promised a parked world.
+		 */
+		if (!stw_control_time_out(res.generation, id, false, timeout_ms,
+					  NULL)) {
+			hold = stw_hold_find(id);
+			if (hold && !stw_world_stopped(res.generation))
+				stw_hold_drop(hold);
+		}
+		if (!stw_world_stopped(res.generation) || !stw_hold_find(id)) {
+			stw_control_settle();
+			mutex_unlock(&stw_ctl.lock);
+			return -ETIMEDOUT;
+		}
+	}
+	mutex_unlock(&stw_ctl.lock);
+	info->generation = res.generation;
+	info->tts_ns = READ_ONCE(stw_world.last_tts_ns);
+	info->step_vm = 0;
+	return id;
+}
+EXPORT_SYMBOL_GPL(stw_stop_world);
+
+/**
+ * stw_step_vm() - let one VM run a step while the caller holds the world
+ * @hold_id: the caller's hold, from stw_stop_world(); the only kernel hold
+ * @vm: a VM of the caller's, parked
+ * @polls: polls it may pass before it parks again
+ * @timeout_ms: how long to wait for the step to end
+ *
+ * Context: process context; sleeps until the step ends.
+ * Return: 0 with @vm parked again; -ETIMEDOUT (the step goes on: the world
+ * stays RUN_ONE until it ends), -ENOENT (no such kernel hold), -EBUSY
+ * (another kernel hold, the world not STOPPED or @vm not parked).
+ */
+int stw_step_vm(int hold_id, struct stw_vm *vm, u32 polls,
+		unsigned int timeout_ms)
+{
+	struct stw_hold *hold;
+	u64 seq;
+
+	if (polls < 1 || hold_id <= 0)
+		return -EINVAL;
+	mutex_lock(&stw_ctl.lock);
+	hold = stw_hold_find(hold_id);
+	if (!hold || hold->kind != STW_HOLD_KERNEL) {
+		mutex_unlock(&stw_ctl.lock);
+		return -ENOENT;
+	}
+	mutex_lock(&stw_world.lock);
+	if (stw_ctl.nr_kernel_holds != 1 || stw_world.mode != STW_STOPPED ||
+	    vm->dying || !vm->parked) {
+		mutex_unlock(&stw_world.lock);
+		mutex_unlock(&stw_ctl.lock);
+		return -EBUSY;
+	}
+	seq = stw_world_step(vm, polls);
+	mutex_unlock(&stw_world.lock);
+	mutex_unlock(&stw_ctl.lock);
+
+	if (!wait_event_timeout(stw_world.wq, stw_world_step_ended(seq),
+				msecs_to_jiffies(timeout_ms)))
+		return -ETIMEDOUT;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(stw_step_vm);
+
+/**
+ * stw_resume_world() - drop a hold taken with stw_stop_world()
+ * @hold_id: what stw_stop_world() returned
+ *
+ * The world resumes if that was the last hold.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or -ENOENT if there is no such kernel hold.
+ */
+int stw_resume_world(int hold_id)
+{
+	struct stw_hold *hold;
+	int ret = -ENOENT;
+
+	if (hold_id <= 0)
+		return -ENOENT;
+	mutex_lock(&stw_ctl.lock);
+	hold = stw_hold_find(hold_id);
+	if (hold && hold->kind == STW_HOLD_KERNEL) {
+		stw_hold_drop(hold);
+		stw_control_settle();
+		ret = 0;
+	}
+	mutex_unlock(&stw_ctl.lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(stw_resume_world);
+
+static void stw_hold_lease_work(struct work_struct *work)
+{
+	unsigned long next = 0;
+	struct stw_hold *hold;
+	struct stw_event *ev;
+	bool rearm = false;
+	unsigned long id;
+
+	mutex_lock(&stw_ctl.lock);
+	xa_for_each(&stw_ctl.holds, id, hold) {
+		if (hold->kind != STW_HOLD_LEASE)
+			continue;
+		if (time_after_eq(jiffies, hold->expires)) {
+			pr_info("hold %u: lease expired, released\n", hold->id);
+			trace_stw_lease_expired(hold->id, hold->kind,
+						stw_ctl.nr_holds - 1);
+			ev = stw_event_new(STW_EV_LEASE_EXPIRED);
+			if (ev) {
+				ev->hold_id = hold->id;
+				ev->generation = READ_ONCE(stw_world.generation);
+				stw_event_post(ev);
+			} else {
+				stw_event_lost();
+			}
+			stw_hold_drop(hold);
+		} else if (!rearm || time_before(hold->expires, next)) {
+			next = hold->expires;
+			rearm = true;
+		}
+	}
+	if (rearm)
+		mod_delayed_work(stw_ctl.wq, &stw_ctl.lease_work,
+				 time_after(next, jiffies) ? next - jiffies : 0);
+	stw_control_settle();
+	mutex_unlock(&stw_ctl.lock);
+}
+
+/*
+ * A controller's socket is gone: so are its holds (race 8). Every generic
+ * netlink socket closed on the machine comes here: with no socket-bound
+ * hold, it returns without a lock.
+ */
+static int stw_control_netlink_event(struct notifier_block *nb,
+				     unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !net_eq(n->net, &init_net) || !n->portid ||
+	    !atomic_read(&stw_ctl.nr_socket_holds) || stw_mutant(8))
+		return NOTIFY_DONE;
+	mutex_lock(&stw_ctl.lock);
+	if (stw_hold_drop_owned(n->portid, false))
+		stw_control_settle();
+	mutex_unlock(&stw_ctl.lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block stw_control_netlink_nb = {
+	.notifier_call = stw_control_netlink_event,
+};
+
+/* The world stopped or resumed: some tickets may know their outcome. */
+static int stw_control_world_event(struct notifier_block *nb,
+				   unsigned long type, void *data)
+{
+	if (type != STW_EV_STOPPED && type != STW_EV_RESUMED)
+		return NOTIFY_DONE;
+	mutex_lock(&stw_ctl.lock);
+	stw_control_settle();
+	mutex_unlock(&stw_ctl.lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block stw_control_event_nb = {
+	.notifier_call = stw_control_world_event,
+};
+
+int __init stw_control_init(void)
+{
+	int ret;
+
+	mutex_init(&stw_ctl.lock);
+	xa_init_flags(&stw_ctl.holds, XA_FLAGS_ALLOC1);
+	INIT_LIST_HEAD(&stw_ctl.tickets);
+	stw_ctl.next_hold_id = min_t(uint, first_hold_id, INT_MAX);
+	INIT_DELAYED_WORK(&stw_ctl.lease_work, stw_hold_lease_work);
+	stw_ctl.wq = alloc_workqueue("stw_control", WQ_UNBOUND, 0);
+	if (!stw_ctl.wq)
+		return -ENOMEM;
+	ret = stw_event_listen(&stw_control_event_nb);
+	if (ret)
+		goto err_destroy_wq;
+	ret = netlink_register_notifier(&stw_control_netlink_nb);
+	if (ret)
+		goto err_unlisten;
+	return 0;
+
+err_unlisten:
+	stw_event_unlisten(&stw_control_event_nb);
+err_destroy_wq:
+	destroy_workqueue(stw_ctl.wq);
+	return ret;
+}
+
+/*
+ * The module is going: requests fail from now on, waiting kernel callers
+ * give up, and every ticket gets its ESHUTDOWN.
+ */
+void stw_control_shutdown(void)
+{
+	mutex_lock(&stw_ctl.lock);
+	stw_ctl.shutting_down = true;
+	mutex_lock(&stw_world.lock);
+	WRITE_ONCE(stw_world.shutting_down, true);
+	mutex_unlock(&stw_world.lock);
+	stw_control_settle();
+	mutex_unlock(&stw_ctl.lock);
+	wake_up_all(&stw_world.wq);
+}
+
+/* Every VM and every request is gone. */
+void stw_control_exit(void)
+{
+	struct stw_hold *hold;
+	unsigned long id;
+
+	netlink_unregister_notifier(&stw_control_netlink_nb);
+	stw_event_unlisten(&stw_control_event_nb);
+	cancel_delayed_work_sync(&stw_ctl.lease_work);
+	/* Timeout works of tickets settled above free their tickets. */
+	drain_workqueue(stw_ctl.wq);
+	destroy_workqueue(stw_ctl.wq);
+	mutex_lock(&stw_ctl.lock);
+	xa_for_each(&stw_ctl.holds, id, hold)
+		stw_hold_drop(hold);
+	mutex_unlock(&stw_ctl.lock);
+	xa_destroy(&stw_ctl.holds);
+	mutex_destroy(&stw_ctl.lock);
+}

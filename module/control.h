@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The controller (control.c): the one layer that takes the world lock on
+ * someone's behalf. Stops, steps and resumes for netlink and for the
+ * in-kernel API; stop holds, their leases and their owners' sockets;
+ * completions of STOP and RUN_ONE; snapshots of the world and its VMs.
+ * Nothing here waits for VMs on behalf of a netlink request: a request
+ * that has to wait gets a ticket, and its outcome is posted as an
+ * STW_EV_DONE event when it comes.
+ */
+#ifndef _STW_CONTROL_H
+#define _STW_CONTROL_H
+
+#include <linux/netlink.h>
+#include <linux/types.h>
+
+#include "event.h"
+
+/* Laggards named in a TIMEOUT; the rest are counted. */
+#define STW_LAGGARDS_LISTED	256
+
+/* Who asked, for the completion: the netlink socket and request. */
+struct stw_requester {
+	u32 portid;
+	u32 nlseq;
+};
+
+struct stw_stop_req {
+	u32 timeout_ms;
+	u32 lease_ms;		/* 0: the hold belongs to the socket */
+	bool keep;		/* on timeout keep the hold: no rollback */
+};
+
+/* What a STOP, RUN_ONE or RESUME tells its requester at once. */
+struct stw_cycle_res {
+	u64 generation;
+	u64 tts_ns;
+	bool has_tts;		/* the world is stopped: @tts_ns is valid */
+	bool joined;
+	bool pending;		/* an STW_EV_DONE follows */
+	bool resumed;		/* RESUME: the world is RUN_ALL now */
+	u32 hold_id;
+	u32 holds;
+};
+
+/* The world as STATUS shows it. */
+struct stw_status {
+	enum stw_world_mode mode;
+	u64 generation;
+	u32 nr_vms;
+	u32 active;
+	u32 stopped;
+	u32 holds;
+	u32 kernel_holds;
+	u32 step_vm;
+	u64 cycles;
+	u64 timeouts;
+	u64 last_tts_ns;
+	u64 max_tts_ns;
+	u64 tts_hist[STW_TTS_HIST_BUCKETS];
+	u64 violations[STW_INV_COUNT];
+	u64 event_seq;
+	u64 change_seq;
+};
+
+struct stw_ticket;
+
+int stw_control_stop(const struct stw_stop_req *req,
+		     const struct stw_requester *who,
+		     struct stw_cycle_res *res, struct stw_ticket **ticket,
+		     struct netlink_ext_ack *extack);
+int stw_control_step(u32 vm_id, u32 polls, u32 timeout_ms,
+		     const struct stw_requester *who,
+		     struct stw_cycle_res *res, struct stw_ticket **ticket,
+		     struct netlink_ext_ack *extack);
+void stw_control_commit(struct stw_ticket *ticket, bool delivered);
+
+/* RESUME: @hold_id 0 and !@force: the socket's holds and the leased ones. */
+int stw_control_resume(u32 hold_id, bool force, u32 portid,
+		       struct stw_cycle_res *res,
+		       struct netlink_ext_ack *extack);
+
+void stw_control_status(struct stw_status *st);
+u64 stw_control_change_seq(void);
+bool stw_control_vm_next(unsigned long *id, struct stw_vm_snap *snap);
+
+int stw_control_init(void);
+void stw_control_shutdown(void);
+void stw_control_exit(void);
+
+#endif /* _STW_CONTROL_H */

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bugs the mutant builds put back (make check-mutants). Each mirrors
+ * what JavaScriptCore's VMManager did before its fix, in stw's terms. Built
+ * only with STW_MUTANT set; the bugs that are a changed condition (races 4,
+ * 5, 7 and 8) stay in place, as stw_mutant(N) tests.
+ */
+#include <linux/slab.h>
+
+#include "world.h"
+#include "mutant.h"
+
+struct stw_mutant_work {
+	struct kthread_work work;
+	struct stw_vm *vm;
+};
+
+static void stw_mutant_stop_work(struct kthread_work *work)
+{
+	struct stw_mutant_work *mw = container_of(work, struct stw_mutant_work,
+						  work);
+
+	stw_world_probe(STW_PROBE_STOP_WORK_ENTER, mw->vm);
+	stw_vm_enter(mw->vm);
+	stw_vm_exit(mw->vm);
+	kfree(mw);
+}
+
+/* Mutant 6: a fresh work item per dispatch, no "already dispatched" flag. */
+bool stw_mutant_dispatch(struct stw_vm *vm)
+{
+	struct stw_mutant_work *mw;
+
+	if (!stw_mutant(6))
+		return false;
+	lockdep_assert_held(&stw_world.lock);
+	mw = kzalloc(sizeof(*mw), GFP_KERNEL);
+	if (!mw)
+		return true;
+	if (vm->dispatch_epoch == stw_world.epoch)
+		stw_violation(STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
+			      vm->id, vm->name, stw_world.epoch);
+	vm->dispatch_epoch = stw_world.epoch;
+	mw->vm = vm;
+	kthread_init_work(&mw->work, stw_mutant_stop_work);
+	kthread_queue_work(vm->worker, &mw->work);
+	stw_world_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
+	return true;
+}
+
+/* Mutant 1: like JSC before its fix, count entered VMs only. */
+bool stw_mutant_skip_idle(struct stw_vm *vm)
+{
+	return stw_mutant(1) && !READ_ONCE(vm->entered);
+}
+
+/* Mutant 1: the last VM marks every VM stopped. */
+void stw_mutant_mark_all_stopped(void)
+{
+	struct stw_vm *vm;
+	unsigned long id;
+
+	if (!stw_mutant(1))
+		return;
+	lockdep_assert_held(&stw_world.lock);
+	xa_for_each(&stw_world.vms, id, vm)
+		WRITE_ONCE(vm->state, STW_VM_STOPPED);
+}
+
+/* Mutant 3: count at the entry service, with no RUN_ALL guard. */
+void stw_mutant_count_at_entry(struct stw_vm *vm)
+{
+	if (!stw_mutant(3))
+		return;
+	mutex_lock(&stw_world.lock);
+	if (!vm->counted) {
+		vm->counted = true;
+		stw_world.active++;
+	}
+	mutex_unlock(&stw_world.lock);
+}
+
+/*
+ * Mutant 2: JSC's handleStopViaDispatch(): clear the trap, count by hand,
+ * enter the stop point and uncount, instead of entering the VM.
+ */
+bool stw_mutant_stop_by_hand(struct stw_vm *vm)
+{
+	if (!stw_mutant(2))
+		return false;
+	if (!test_and_clear_bit(STW_TRAP_ENTRY, &vm->trap))
+		return true;
+	mutex_lock(&stw_world.lock);
+	stw_world.active++;
+	mutex_unlock(&stw_world.lock);
+	/* The stop point itself, reached the way a poll reaches it. */
+	stw_vm_trap(vm);
+	mutex_lock(&stw_world.lock);
+	if (stw_world.mode != STW_RUN_ALL)
+		stw_world.active--;
+	mutex_unlock(&stw_world.lock);
+	return true;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Mutants (make check-mutants): a build with -DSTW_MUTANT=N puts back the
+ * bug of race N of the design document, so that race's test can show it
+ * catches it. In the default build every hook below is a constant that the
+ * compiler folds away, and mutant.c is not built.
+ */
+#ifndef _STW_MUTANT_H
+#define _STW_MUTANT_H
+
+#include <linux/types.h>
+
+struct stw_vm;
+
+#ifndef STW_MUTANT
+#define STW_MUTANT 0
+#endif
+
+/* The condition that puts race @race's bug back in place. */
+static __always_inline bool stw_mutant(int race)
+{
+	return race == STW_MUTANT;
+}
+
+#if STW_MUTANT
+bool stw_mutant_dispatch(struct stw_vm *vm);
+bool stw_mutant_skip_idle(struct stw_vm *vm);
+void stw_mutant_mark_all_stopped(void);
+void stw_mutant_count_at_entry(struct stw_vm *vm);
+bool stw_mutant_stop_by_hand(struct stw_vm *vm);
+#else
+static inline bool stw_mutant_dispatch(struct stw_vm *vm) { return false; }
+static inline bool stw_mutant_skip_idle(struct stw_vm *vm) { return false; }
+static inline void stw_mutant_mark_all_stopped(void) { }
+static inline void stw_mutant_count_at_entry(struct stw_vm *vm) { }
+static inline bool stw_mutant_stop_by_hand(struct stw_vm *vm) { return false; }
+#endif
+
+#endif /* _STW_MUTANT_H */
