@@ -188,12 +188,12 @@ ASAN_DIR := $(BUILD)/asan
 ASAN_CC  := gcc -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 asan:
-	@scripts/kernels/copy-src.sh $(ASAN_DIR) $(BUILD)
-	@cp -p selftests/Makefile selftests/*.sh $(ASAN_DIR)/selftests/
-	@cp -p tools/stwctl/Makefile $(ASAN_DIR)/tools/stwctl/
+	@scripts/copy-tree.sh $(ASAN_DIR)
 	@echo '$(ASAN_CC)' | cmp -s - $(ASAN_DIR)/cc || { \
 		$(MAKE) -s -C $(ASAN_DIR)/selftests clean; \
 		$(MAKE) -s -C $(ASAN_DIR)/tools/stwctl clean; \
+		[ ! -f $(ASAN_DIR)/lib/Makefile ] || \
+			$(MAKE) -s -C $(ASAN_DIR)/lib clean; \
 		echo '$(ASAN_CC)' > $(ASAN_DIR)/cc; }
 	$(MAKE) -C $(ASAN_DIR)/selftests KSFT_DIR=$(KSFT_DIR) CC='$(ASAN_CC)'
 	$(MAKE) -C $(ASAN_DIR)/tools/stwctl CC='$(ASAN_CC)'

@@ -34,14 +34,17 @@ asan)
 	;;
 valgrind)
 	# run_tests.sh runs every *_test of STW_TEST_DIR: wrappers there.
+	# Memory errors only, no leak check: the tests' children _exit()
+	# with their sockets open on purpose (stress_test's deserters: the
+	# hold must go with the process), which memcheck calls a definite
+	# leak, and --error-exitcode would turn into a failed child.
 	wrap=/tmp/valgrind-tests
 	mkdir -p $wrap
 	for t in fuzz_test stress_test; do
 		cat > $wrap/$t <<-EOF
 		#!/bin/sh
 		exec valgrind --tool=memcheck --error-exitcode=99 \\
-			--leak-check=full --errors-for-leak-kinds=definite \\
-			--show-leak-kinds=definite --track-origins=yes \\
+			--leak-check=no --track-origins=yes \\
 			--vgdb=no --log-file=$logs/valgrind.%p \\
 			/stw/selftests/$t "\$@"
 		EOF
