@@ -244,3 +244,78 @@ help:
 	@echo 'variables: KDIR (kernel build dir), TIMEOUT (s), ACCEL (tcg|kvm),'
 	@echo '  KERNEL (guest kernel: 6.1 (default), 6.12, 6.12-rt, debug),'
 	@echo '  STW_WERROR=1 (warnings are errors), DESTDIR, PREFIX (/usr/local)'
+
+# ---------------------------------------------------------------------------
+# CI stages and checkers (.ci/run runs check-mutants, check, check-asan, the
+# 6.12 and 6.12-rt checks, check-debug and check-kcsan; valgrind and soak
+# are run by hand).
+
+.PHONY: check-kcsan check-asan asan valgrind soak
+
+# KERNEL=kcsan: 6.1 with KCSAN (scripts/kernels/kcsan.config), booted as a
+# bzImage like the debug kernel; stw.ko gets debug info so that
+# scripts/qemu/kcsan.sh can give its reports' file:line.
+ifeq ($(KERNEL),kcsan)
+export STW_VM_BZIMAGE := 1
+export KCFLAGS += -g
+endif
+
+# The suite, then `make stress COUNT=2000`, on the KCSAN kernel (built the
+# first time, ~8 min on two cores).  A KCSAN report whose stack names stw
+# fails either run; one only in other kernel code is listed (see
+# scripts/qemu/kcsan.sh; KCSAN_STW_FAIL=0 to list stw's without failing).
+check-kcsan:
+	@start=$$(date +%s); rc=0; \
+	$(MAKE) --no-print-directory check KERNEL=kcsan \
+		$(if $(filter command,$(origin TIMEOUT)),,TIMEOUT=3600) || rc=1; \
+	$(MAKE) --no-print-directory stress KERNEL=kcsan \
+		STW_VM_DIR=$(BUILD)/guest-kcsan-stress \
+		COUNT=$(or $(COUNT),2000) || rc=1; \
+	echo "check-kcsan: $$(($$(date +%s) - start)) s; kernel build:" \
+		"$$(tail -n 1 $(CACHE)/kernel-kcsan/build.log)"; exit $$rc
+
+# The selftests and stwctl built with AddressSanitizer and UBSan, in a copy
+# of the sources ($(ASAN_DIR): module/ and tools/ keep the plain build), and
+# the suite run with them on the default kernel.  Any sanitizer report, in
+# a test or in an stwctl a test runs, fails the run
+# (scripts/guest-sanitizers.sh).
+ASAN_DIR := $(BUILD)/asan
+ASAN_CC  := gcc -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer
+asan:
+	@scripts/copy-tree.sh $(ASAN_DIR)
+	@echo '$(ASAN_CC)' | cmp -s - $(ASAN_DIR)/cc || { \
+		$(MAKE) -s -C $(ASAN_DIR)/selftests clean; \
+		$(MAKE) -s -C $(ASAN_DIR)/tools/stwctl clean; \
+		[ ! -f $(ASAN_DIR)/lib/Makefile ] || \
+			$(MAKE) -s -C $(ASAN_DIR)/lib clean; \
+		echo '$(ASAN_CC)' > $(ASAN_DIR)/cc; }
+	$(MAKE) -C $(ASAN_DIR)/selftests KSFT_DIR=$(KSFT_DIR) CC='$(ASAN_CC)'
+	$(MAKE) -C $(ASAN_DIR)/tools/stwctl CC='$(ASAN_CC)'
+
+check-asan: guest asan
+	STW_SELFTESTS_DIR=$(ASAN_DIR)/selftests \
+	STW_STWCTL=$(ASAN_DIR)/tools/stwctl/stwctl \
+	STW_VM_DIR=$(BUILD)/guest-asan \
+	$(RUN_VM) --cmd 'sh /stw/scripts/guest-sanitizers.sh asan'
+
+# fuzz_test and stress_test under valgrind's memcheck, in the guest, with
+# fewer messages and stop requests (COUNT=2000 per fuzz test, CYCLES=200:
+# see scripts/guest-sanitizers.sh); not in CI.  Debian's valgrind is copied
+# into the guest's initramfs (scripts/valgrind-files.sh says what).
+valgrind: TIMEOUT = 3600
+valgrind: guest
+	STW_VM_EXTRA="$$(scripts/valgrind-files.sh)" \
+	STW_VM_DIR=$(BUILD)/guest-valgrind \
+	$(RUN_VM) --cmd 'STW_VG_FUZZ_COUNT=$(or $(COUNT),2000) \
+		STW_VG_STRESS_CYCLES=$(or $(CYCLES),200) \
+		sh /stw/scripts/guest-sanitizers.sh valgrind'
+
+# A soak on the debug kernel: make stress COUNT=100000, then make fuzz
+# COUNT=100000 (not in CI: hours of TCG).
+soak:
+	@start=$$(date +%s); rc=0; \
+	$(MAKE) --no-print-directory stress KERNEL=debug COUNT=100000 || rc=1; \
+	echo "soak: stress done after $$(($$(date +%s) - start)) s"; \
+	$(MAKE) --no-print-directory fuzz KERNEL=debug COUNT=100000 || rc=1; \
+	echo "soak: $$(($$(date +%s) - start)) s in all"; exit $$rc

@@ -1,46 +1,52 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the debug test kernel (KASAN, lockdep, kmemleak, debug objects, ...)
-# from Debian's linux-source-6.1: `make tinyconfig`, then the fragment
-# scripts/kernels/debug.config applied with scripts/config, then
-# `make olddefconfig`, then `make`.  The result, in BUILD_DIR/cache:
+# Build the test kernel NAME from Debian's linux-source-6.1: `make
+# tinyconfig`, then the fragments scripts/kernels/base.config (what every
+# such guest needs) and scripts/kernels/NAME.config (the kernel's own: the
+# bug detectors of debug.config, KCSAN in kcsan.config) applied with
+# scripts/config, then `make olddefconfig`, then `make`.  The result, in
+# BUILD_DIR/cache:
 #
-#   kernel-debug/linux/    the source tree, built in place: the KDIR that
-#                          out-of-tree modules build against (has
-#                          Module.symvers and everything modules_prepare
-#                          makes)
-#   kernel-debug/build     -> linux (the name every kernel-NAME/ dir has)
-#   kernel-debug/vmlinuz   its bzImage, which QEMU boots (STW_VM_BZIMAGE=1:
-#                          see debug.config; there is no vmlinux next to it)
-#   kernel-debug/version   its kernel release
-#   kernel-debug/stamp     what it was built from; unchanged fragment and
-#                          source package: nothing is rebuilt
-#   kernel-debug/build.log the last build's output and time
+#   kernel-NAME/linux/    the source tree, built in place: the KDIR that
+#                         out-of-tree modules build against (has
+#                         Module.symvers and everything modules_prepare
+#                         makes)
+#   kernel-NAME/build     -> linux (the name every kernel-NAME/ dir has)
+#   kernel-NAME/vmlinuz   its bzImage, which QEMU boots (STW_VM_BZIMAGE=1:
+#                         see base.config; there is no vmlinux next to it)
+#   kernel-NAME/version   its kernel release
+#   kernel-NAME/stamp     what it was built from; unchanged fragments and
+#                         source package: nothing is rebuilt
+#   kernel-NAME/build.log the last build's output and time
 #
-#   scripts/kernels/build-debug.sh [BUILD_DIR]
+#   scripts/kernels/build.sh NAME [BUILD_DIR]
 #
 # Environment: JOBS (make -j, default 2).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
+name=${1:?usage: build.sh NAME [BUILD_DIR]}
+build=${2:-$top/build}
 mkdir -p "$build/cache"
 cache=$(cd "$build/cache" && pwd)
-dir=$cache/kernel-debug
+dir=$cache/kernel-$name
 src=$dir/linux
-frag=$top/scripts/kernels/debug.config
 jobs=${JOBS:-2}
 
-say() { echo "build-debug: $*" >&2; }
+say() { echo "build($name): $*" >&2; }
 die() { say "$*"; exit 1; }
+
+fragments=("$top/scripts/kernels/base.config"
+	   "$top/scripts/kernels/$name.config")
+[ -f "${fragments[1]}" ] || die "no ${fragments[1]}"
 
 tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n1) ||
 	true
 [ -n "$tarball" ] || die "no /usr/src/linux-source-6.1.tar.* (run: make deps)"
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
 	srcver=$(stat -c %Y "$tarball")
-stamp="linux-source-6.1 $srcver; $(sha256sum < "$frag" | cut -d' ' -f1)"
+stamp="linux-source-6.1 $srcver; $(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)"
 
 if [ -s "$dir/vmlinuz" ] && [ -s "$src/Module.symvers" ] &&
    [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -60,7 +66,7 @@ if [ "$(cat "$dir/source" 2>/dev/null)" != "$srcver" ] ||
 	echo "$srcver" > "$dir/source"
 fi
 
-# apply_fragment: every CONFIG_ line of the fragment, through scripts/config.
+# apply_fragment: every CONFIG_ line of the fragments, through scripts/config.
 apply_fragment() {
 	local line sym val
 	local -a args=()
@@ -80,7 +86,7 @@ apply_fragment() {
 			sym=${line#"# CONFIG_"}
 			args+=(--disable "${sym%" is not set"}") ;;
 		esac
-	done < "$frag"
+	done < <(cat "${fragments[@]}")
 	"$src/scripts/config" --file "$src/.config" "${args[@]}"
 }
 
@@ -98,12 +104,12 @@ check_fragment() {
 			sym=${line#"# "}; sym=${sym%" is not set"}
 			! grep -q "^$sym=" "$src/.config" || { say "$sym is set"; bad=1; } ;;
 		esac
-	done < "$frag"
+	done < <(cat "${fragments[@]}")
 	[ "$bad" = 0 ] || die "the fragment does not hold after olddefconfig (see above)"
 }
 
 start=$(date +%s)
-say "configuring (tinyconfig + $frag)"
+say "configuring (tinyconfig + ${fragments[*]##*/})"
 make -s -C "$src" tinyconfig >/dev/null
 apply_fragment
 make -s -C "$src" olddefconfig
