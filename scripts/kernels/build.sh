@@ -22,7 +22,13 @@
 #
 #   scripts/kernels/build.sh NAME [BUILD_DIR]
 #
-# Environment: JOBS (make -j, default 2).
+# kernel-NAME/ itself lives in a per-user store outside any clone, and
+# BUILD_DIR/cache/kernel-NAME points there: like ccache, a fresh clone of
+# the same sources reuses a kernel whose stamp matches instead of spending
+# ten minutes of two cores on it again; anything else is rebuilt.
+#
+# Environment: JOBS (make -j, default 2); STW_KERNEL_CACHE, the store
+# (default ~/.cache/stw-kernels; "none": keep the kernel in BUILD_DIR).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,7 +36,15 @@ name=${1:?usage: build.sh NAME [BUILD_DIR]}
 build=${2:-$top/build}
 mkdir -p "$build/cache"
 cache=$(cd "$build/cache" && pwd)
-dir=$cache/kernel-$name
+store=${STW_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stw-kernels}
+if [ "$store" = none ]; then
+	dir=$cache/kernel-$name
+else
+	mkdir -p "$store"
+	dir=$(cd "$store" && pwd)/kernel-$name
+	[ -L "$cache/kernel-$name" ] || rm -rf "$cache/kernel-$name"
+	ln -sfn "$dir" "$cache/kernel-$name"
+fi
 src=$dir/linux
 jobs=${JOBS:-2}
 
