@@ -58,7 +58,7 @@ check() {
 }
 
 finish() {
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed, 0 skipped"
 	[ "$failed" -eq 0 ]
 	exit
 }
