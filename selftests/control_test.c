@@ -112,19 +112,27 @@ FIXTURE(control) {
 	struct stw_sock *s;
 };
 
+/* Both fixtures: stw loaded, no stw_testmod; at the end, the same. */
+#define TESTMOD_SETUP(sock) do { \
+	STW_SETUP_LOADED(sock); \
+	ASSERT_EQ(0, testmod_unload()); \
+} while (0)
+
+#define TESTMOD_TEARDOWN(sock) do { \
+	int __err = testmod_unload(); \
+	if (__err) \
+		STW_TEARDOWN_FAIL("unloading stw_testmod: %s", strerror(__err)); \
+	STW_TEARDOWN_LOADED(sock); \
+} while (0)
+
 FIXTURE_SETUP(control)
 {
-	STW_SETUP_LOADED(self->s);
-	ASSERT_EQ(0, testmod_unload());
+	TESTMOD_SETUP(self->s);
 }
 
 FIXTURE_TEARDOWN(control)
 {
-	int err = testmod_unload();
-
-	if (err)
-		STW_TEARDOWN_FAIL("unloading stw_testmod: %s", strerror(err));
-	STW_TEARDOWN_LOADED(self->s);
+	TESTMOD_TEARDOWN(self->s);
 }
 
 /*
@@ -490,17 +498,12 @@ FIXTURE_VARIANT_ADD(laggards, three_hundred) {
 
 FIXTURE_SETUP(laggards)
 {
-	STW_SETUP(self->s);
-	ASSERT_EQ(0, testmod_unload());
+	TESTMOD_SETUP(self->s);
 }
 
 FIXTURE_TEARDOWN(laggards)
 {
-	int err = testmod_unload();
-
-	if (err)
-		STW_TEARDOWN_FAIL("unloading stw_testmod: %s", strerror(err));
-	STW_TEARDOWN(self->s);
+	TESTMOD_TEARDOWN(self->s);
 }
 
 static bool all_entered(const struct stw_vm *vms, size_t n, void *arg)
