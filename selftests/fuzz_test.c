@@ -893,6 +893,13 @@ static void learn_ack(struct fuzzer *f, struct nlmsghdr *nlh)
 }
 
 /* Read whatever came back, without waiting; dumps go on as we read. */
+/* NLMSG_OK() without its signed/unsigned comparison (clang warns). */
+static bool nlmsg_fits(const struct nlmsghdr *nlh, int rem)
+{
+	return rem >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)rem;
+}
+
 static void drain(struct fuzzer *f, int wait_ms)
 {
 	for (;;) {
@@ -913,7 +920,7 @@ static void drain(struct fuzzer *f, int wait_ms)
 			return;		/* EAGAIN: all read */
 		}
 		rem = n;
-		for (nlh = (struct nlmsghdr *)f->rbuf; NLMSG_OK(nlh, rem);
+		for (nlh = (struct nlmsghdr *)f->rbuf; nlmsg_fits(nlh, rem);
 		     nlh = NLMSG_NEXT(nlh, rem)) {
 			if (nlh->nlmsg_type == NLMSG_ERROR)
 				learn_ack(f, nlh);
