@@ -149,3 +149,25 @@ help:
 	@echo 'make check-debug run them on a 6.1 kernel with KASAN, lockdep, kmemleak...'
 	@echo 'variables: KDIR (kernel build dir), TIMEOUT (s), ACCEL (tcg|kvm),'
 	@echo '  KERNEL (guest kernel: 6.1 (default), 6.12, 6.12-rt, debug)'
+
+# The YNL spec, Documentation/netlink/specs/stw.yaml (~3 min): validated
+# against the genetlink-legacy schema of linux-source-6.12's ynl, the uapi
+# header ynl-gen-c.py makes of it compared with uapi/stw.h constant by
+# constant, then the module driven by ynl's cli.py in a guest that has
+# Python (scripts/ynl/guest-ynl.sh).
+YNL_DIR   := $(BUILD)/ynl
+YNL_GUEST := $(BUILD)/ynl-guest
+.PHONY: ynl check-ynl
+ynl:
+	@scripts/ynl/get-ynl.sh $(YNL_DIR)
+
+check-ynl: TIMEOUT = 300
+check-ynl: ynl guest
+	/usr/bin/python3 scripts/ynl/check-spec.py --ynl $(YNL_DIR)
+	rm -rf $(YNL_GUEST) && mkdir -p $(YNL_GUEST)/lib
+	cp $(YNL_DIR)/tools/net/ynl/cli.py $(YNL_GUEST)/
+	cp $(YNL_DIR)/tools/net/ynl/lib/*.py $(YNL_GUEST)/lib/
+	cp Documentation/netlink/specs/stw.yaml scripts/ynl/ynl-wait.py \
+		$(YNL_GUEST)/
+	STW_VM_PYTHON=1 STW_VM_YNL=$(YNL_GUEST) \
+		$(RUN_VM) --script scripts/ynl/guest-ynl.sh

@@ -24,7 +24,7 @@ if [ ! -s "$tarball" ]; then
 		python3-jsonschema >/dev/null; }
 fi
 for mod in yaml jsonschema; do
-	python3 -c "import $mod" 2>/dev/null ||
+	/usr/bin/python3 -c "import $mod" 2>/dev/null ||
 		apt-get install -y -qq "python3-$mod" >/dev/null
 done
 
