@@ -169,5 +169,6 @@ check-ynl: ynl guest
 	cp $(YNL_DIR)/tools/net/ynl/lib/*.py $(YNL_GUEST)/lib/
 	cp Documentation/netlink/specs/stw.yaml scripts/ynl/ynl-wait.py \
 		$(YNL_GUEST)/
+	/usr/bin/python3 -m compileall -q $(YNL_GUEST)
 	STW_VM_PYTHON=1 STW_VM_YNL=$(YNL_GUEST) \
 		$(RUN_VM) --script scripts/ynl/guest-ynl.sh

@@ -198,16 +198,19 @@ stage_python() {
 	if [ -n "${STW_VM_YNL:-}" ]; then
 		[ -f "$STW_VM_YNL/cli.py" ] || die "STW_VM_YNL: no cli.py in $STW_VM_YNL"
 		mkdir -p "$root/stw/ynl"
-		cp -RL "$STW_VM_YNL/." "$root/stw/ynl/"
+		cp -RLp "$STW_VM_YNL/." "$root/stw/ynl/"
 	fi
 	[ "${STW_VM_PYTHON:-0}" = 1 ] || return 0
 	[ -x $py ] || die "STW_VM_PYTHON=1: no $py (apt install python3)"
 	[ -n "${STW_VM_YNL:-}" ] || die "STW_VM_PYTHON=1 needs STW_VM_YNL"
 	list=$($py "$top/scripts/ynl/python-files.py" "$STW_VM_YNL") ||
 		die "scripts/ynl/python-files.py failed"
+	# One tar for the ~400 files, keeping their times (else every .pyc
+	# is stale and recompiled); ldd for the ELF ones only.
+	printf '%s\n' "$list" | sed 's,^/,,' | tar -C / -chf - -T - |
+		tar -C "$root" -xf -
 	for f in $list; do
-		install_file "$f" "$f"
-		install_libs "$f"
+		case $f in *.so|/usr/bin/*) install_libs "$f" ;; esac
 	done
 	[ -e "$root$py" ] || ln -s "$(basename "$(readlink -f $py)")" "$root$py"
 }

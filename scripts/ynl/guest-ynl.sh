@@ -61,7 +61,7 @@ echo "TAP version 13"
 t0=$(date +%s)
 
 # Events, all along: cli.py subscribes, sleeps, then prints what came.
-ynl --subscribe events --sleep 100 > $T/events 2>&1 &
+ynl --subscribe events --sleep 120 > $T/events 2>&1 &
 sub=$!
 i=0
 until subscribed || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
@@ -123,7 +123,7 @@ check after "--do status: runs again" '"mode": "run-all"' '"cycles": 1'
 run kill --do kill --json '{"kill-all": true}'
 check kill "--do kill kill-all: 5 destroyed" '"count": 5'
 
-# Everything above was within the subscriber's 100 s (or it missed events).
+# Everything above was within the subscriber's 120 s (or it missed events).
 t1=$(date +%s)
 echo "# requests took $((t1 - t0)) s"
 wait $sub
