@@ -150,7 +150,7 @@ help:
 	@echo 'variables: KDIR (kernel build dir), TIMEOUT (s), ACCEL (tcg|kvm),'
 	@echo '  KERNEL (guest kernel: 6.1 (default), 6.12, 6.12-rt, debug)'
 
-# The YNL spec, Documentation/netlink/specs/stw.yaml (~3 min): validated
+# The YNL spec, Documentation/netlink/specs/stw.yaml (~4 min): validated
 # against the genetlink-legacy schema of linux-source-6.12's ynl, the uapi
 # header ynl-gen-c.py makes of it compared with uapi/stw.h constant by
 # constant, then the module driven by ynl's cli.py in a guest that has

@@ -34,7 +34,7 @@
 #                      from it (see boot_image)
 #   STW_VM_PYTHON      1: the guest gets /usr/bin/python3 and the modules of
 #                      it that scripts/ynl/python-files.py lists (make
-#                      check-ynl; ~13 MB more initramfs), else no Python
+#                      check-ynl): the initramfs grows from 14 to 29 MB
 #   STW_VM_YNL         a directory copied to /stw/ynl (make check-ynl: ynl's
 #                      cli.py, its lib/ and the spec)
 set -euo pipefail
