@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# stw: build the module and the tools, and run them in a QEMU guest.
-# See README.md; `make help` lists the targets.
+# stw: build the module and the tools, install them, and run them in a QEMU
+# guest. See README.md; `make help` lists the targets.
 
+VERSION    := $(shell cat $(CURDIR)/VERSION)
 BUILD      ?= $(CURDIR)/build
 CACHE      := $(BUILD)/cache
 # The guest kernel.  KERNEL=6.1 (the default) is the one linux-headers-amd64
@@ -14,10 +15,14 @@ CACHE      := $(BUILD)/cache
 # directory.
 KERNEL     ?= 6.1
 ifeq ($(KERNEL),6.1)
-GUEST_KVER := $(shell cat $(CACHE)/kernel/version 2>/dev/null || \
-		dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
-		sed -n 's/.*linux-headers-\([0-9][^ ,]*-amd64\).*/\1/p')
-GUEST_KDIR := /usr/src/linux-headers-$(GUEST_KVER)
+# Looked up when first used, not when this file is read: `make demo` on a
+# machine without kernel headers installs them (make deps) before any
+# recipe asks for GUEST_KDIR.
+GUEST_KVER  = $(eval GUEST_KVER := $(shell cat $(CACHE)/kernel/version \
+		2>/dev/null || dpkg-query -W -f='$${Depends}' \
+		linux-headers-amd64 2>/dev/null | \
+		sed -n 's/.*linux-headers-\([0-9][^ ,]*-amd64\).*/\1/p'))$(GUEST_KVER)
+GUEST_KDIR  = $(if $(GUEST_KVER),/usr/src/linux-headers-$(GUEST_KVER))
 MODDIR     := $(CURDIR)
 else
 GUEST_KDIR := $(CACHE)/kernel-$(KERNEL)/build
@@ -30,7 +35,17 @@ endif
 # On a real machine build for the running kernel; else for the guest's.
 KDIR       ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build/Makefile),\
 		/lib/modules/$(shell uname -r)/build,$(GUEST_KDIR))
+# The release of the kernel in KDIR (its `uname -r`): where `make install`
+# puts the module.  Debian's headers have their own version in
+# include/config/kernel.release; utsrelease.h has the kernel's.
+KVER        = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 KSFT_DIR   := $(CACHE)/kselftest
+# The project's own builds (the guest's, CI's) treat warnings as errors;
+# `make` for an install and DKMS builds do not, so that a newer compiler's
+# new warning does not stop a user's build.  STW_WERROR=1 turns it on.
+STW_WERROR ?= 0
+KBUILD_ARGS = STW_WERROR=$(STW_WERROR)
 # Guest time limit in seconds, and QEMU accelerator (tcg; kvm on request).
 ifeq ($(KERNEL),debug)
 TIMEOUT    ?= 5400
@@ -42,21 +57,53 @@ ACCEL      ?= tcg
 RUN_VM      = scripts/qemu/run.sh --build $(BUILD) --accel $(ACCEL) \
 		--timeout $(TIMEOUT)
 
-.PHONY: all module stwctl selftests deps guest vm demo check bench clean help \
-	checkpatch check-mutants mutants-unarmed check-debug stress fuzz
+# Installation (make install; DESTDIR for a staged install).
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/share,$(PREFIX)/share)/bash-completion/completions
+# updates/ wins over a module of the same name shipped with the kernel.
+INSTALL_MOD_DIR ?= updates
+MODULE_DEST = $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)
+DKMS_SRC    = $(DESTDIR)/usr/src/stw-$(VERSION)
+MANPAGES   := Documentation/stwctl.8 Documentation/stw.4
 
-all: module stwctl selftests
+.PHONY: all module examples stwctl selftests deps guest vm demo check bench \
+	clean help checkpatch check-mutants mutants-unarmed check-debug stress \
+	fuzz install install-module install-tools uninstall install-dkms-src \
+	check-host check-kdir
 
-module:
+# `make`: the module (with the example client module) and stwctl; nothing
+# but a compiler, kernel headers and libnl needed.  The selftests are their
+# own target.
+all: module examples stwctl
+
+check-kdir:
+	@if [ ! -f "$(KDIR)/Makefile" ]; then \
+		echo "stw: no kernel headers at '$(KDIR)'." >&2; \
+		echo "  Install them (apt-get install linux-headers-$$(uname -r)," \
+		     "or linux-headers-amd64), run 'make deps', or set KDIR=." >&2; \
+		exit 1; \
+	fi
+
+module: check-kdir
 ifneq ($(MODDIR),$(CURDIR))
 	scripts/kernels/copy-src.sh $(MODDIR) $(BUILD)
 endif
-	$(MAKE) -C $(KDIR) M=$(MODDIR) modules
+	$(MAKE) -C $(KDIR) M=$(MODDIR) $(KBUILD_ARGS) modules
+
+# The example client module, built the way an outside module is: against
+# stw's Module.symvers (KBUILD_EXTRA_SYMBOLS) and its tree (include path).
+examples: module
+	$(MAKE) -C examples KDIR=$(KDIR) STW_DIR=$(MODDIR) \
+		OUT=$(MODDIR)/examples $(KBUILD_ARGS)
 
 stwctl:
 	$(MAKE) -C tools/stwctl
 
+# The kselftest harness headers come from the kernel source (make deps).
 selftests:
+	@[ -s $(KSFT_DIR)/kselftest_harness.h ] || scripts/deps.sh $(BUILD)
 	$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR)
 
 deps:
@@ -65,9 +112,10 @@ ifneq ($(KERNEL),6.1)
 	@scripts/kernels/get.sh $(KERNEL) $(BUILD)
 endif
 
-# Everything the guest needs, built for the guest's kernel.
+# Everything the guest needs, built for the guest's kernel, warnings as
+# errors.  GUEST_KDIR is expanded here, after deps installed the headers.
 guest: deps
-	$(MAKE) KDIR=$(GUEST_KDIR) all
+	$(MAKE) KDIR=$(GUEST_KDIR) STW_WERROR=1 all selftests
 
 vm: guest
 ifneq ($(SCRIPT),)
@@ -85,6 +133,47 @@ ifeq ($(KERNEL),debug)
 else
 	$(RUN_VM) --script selftests/run_tests.sh
 endif
+
+# Host-side checks: install, DKMS, Debian packages, man pages, completion,
+# the selftests in a kernel tree (scripts/check-host.sh; as root).
+check-host:
+	scripts/check-host.sh $(BUILD)
+
+install: install-module install-tools
+
+install-module: module
+	install -d $(MODULE_DEST)
+	install -m 644 $(MODDIR)/module/stw.ko $(MODULE_DEST)/stw.ko
+ifeq ($(DESTDIR),)
+	depmod -a $(KVER)
+endif
+
+# stwctl, its man pages, stw(4) and the bash completion.
+install-tools: stwctl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 tools/stwctl/stwctl $(DESTDIR)$(SBINDIR)/stwctl
+	install -m 644 Documentation/stwctl.8 $(DESTDIR)$(MANDIR)/man8/stwctl.8
+	install -m 644 Documentation/stw.4 $(DESTDIR)$(MANDIR)/man4/stw.4
+	install -m 644 completion/stwctl.bash $(DESTDIR)$(BASHCOMPDIR)/stwctl
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/stwctl $(DESTDIR)$(MANDIR)/man8/stwctl.8 \
+		$(DESTDIR)$(MANDIR)/man4/stw.4 $(DESTDIR)$(BASHCOMPDIR)/stwctl
+	@if [ -n "$(KVER)" ]; then \
+		echo rm -f $(MODULE_DEST)/stw.ko; rm -f $(MODULE_DEST)/stw.ko; \
+		if [ -z "$(DESTDIR)" ]; then echo depmod -a $(KVER); \
+			depmod -a $(KVER); fi; \
+	fi
+
+# The sources DKMS builds from: /usr/src/stw-VERSION (debian/rules, and
+# scripts/check-host.sh's dkms test).
+install-dkms-src:
+	install -d $(DKMS_SRC)/module $(DKMS_SRC)/uapi
+	install -m 644 dkms.conf LICENSE $(DKMS_SRC)/
+	install -m 644 module/Kbuild $(filter-out %.mod.c,$(wildcard module/*.c)) \
+		module/*.h $(DKMS_SRC)/module/
+	install -m 644 uapi/*.h $(DKMS_SRC)/uapi/
 
 # stw against a raw barrier and kthread_park(), in the guest (~10 min of
 # TCG): a table, build/bench/bench.csv and build/bench/bench.png.
@@ -132,23 +221,104 @@ checkpatch: deps
 	$(CHECKPATCH) -f module/trace.h
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-[ ! -f "$(KDIR)/Makefile" ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-[ ! -f "$(KDIR)/Makefile" ] || $(MAKE) -C examples KDIR=$(KDIR) clean
 	$(MAKE) -C tools/stwctl clean
 	$(MAKE) -C selftests clean
 	$(MAKE) -C lib clean
 
 help:
-	@echo 'make             build module/stw.ko, tools/stwctl/stwctl, selftests'
+	@echo 'make             build module/stw.ko, examples/stw_bank.ko, tools/stwctl/stwctl'
+	@echo 'make selftests   build the selftests (fetches the kselftest headers)'
+	@echo 'make install     install stw.ko (+ depmod), stwctl, man pages, completion'
+	@echo 'make uninstall   remove them'
 	@echo 'make deps        install build and test dependencies (Debian 12)'
 	@echo 'make demo        boot the guest and show a stop, a step and a resume'
 	@echo 'make check       run the selftests in the guest'
+	@echo 'make check-host  host-side checks: install, DKMS, .debs, docs (as root)'
 	@echo "make vm CMD='stwctl status'   run a command in the guest"
 	@echo 'make vm SCRIPT=path/to/script run a script in the guest'
 	@echo 'make check-mutants  show each race test fails on its mutant (RACES=)'
 	@echo 'make checkpatch  run the kernel style checker on module/ and uapi/'
 	@echo 'make check-debug run them on a 6.1 kernel with KASAN, lockdep, kmemleak...'
 	@echo 'variables: KDIR (kernel build dir), TIMEOUT (s), ACCEL (tcg|kvm),'
-	@echo '  KERNEL (guest kernel: 6.1 (default), 6.12, 6.12-rt, debug)'
+	@echo '  KERNEL (guest kernel: 6.1 (default), 6.12, 6.12-rt, debug),'
+	@echo '  STW_WERROR=1 (warnings are errors), DESTDIR, PREFIX (/usr/local)'
+
+# ---------------------------------------------------------------------------
+# CI stages and checkers (.ci/run runs check-mutants, check, check-asan, the
+# 6.12 and 6.12-rt checks, check-debug and check-kcsan; valgrind and soak
+# are run by hand).
+
+.PHONY: check-kcsan check-asan asan valgrind soak
+
+# KERNEL=kcsan: 6.1 with KCSAN (scripts/kernels/kcsan.config), booted as a
+# bzImage like the debug kernel; stw.ko gets debug info so that
+# scripts/qemu/kcsan.sh can give its reports' file:line.
+ifeq ($(KERNEL),kcsan)
+export STW_VM_BZIMAGE := 1
+export KCFLAGS += -g
+endif
+
+# The suite, then `make stress COUNT=2000`, on the KCSAN kernel (built the
+# first time, ~8 min on two cores).  A KCSAN report whose stack names stw
+# fails either run; one only in other kernel code is listed (see
+# scripts/qemu/kcsan.sh; KCSAN_STW_FAIL=0 to list stw's without failing).
+check-kcsan:
+	@start=$$(date +%s); rc=0; \
+	$(MAKE) --no-print-directory check KERNEL=kcsan \
+		$(if $(filter command,$(origin TIMEOUT)),,TIMEOUT=3600) || rc=1; \
+	$(MAKE) --no-print-directory stress KERNEL=kcsan \
+		STW_VM_DIR=$(BUILD)/guest-kcsan-stress \
+		COUNT=$(or $(COUNT),2000) || rc=1; \
+	echo "check-kcsan: $$(($$(date +%s) - start)) s; kernel build:" \
+		"$$(tail -n 1 $(CACHE)/kernel-kcsan/build.log)"; exit $$rc
+
+# The selftests and stwctl built with AddressSanitizer and UBSan, in a copy
+# of the sources ($(ASAN_DIR): module/ and tools/ keep the plain build), and
+# the suite run with them on the default kernel.  Any sanitizer report, in
+# a test or in an stwctl a test runs, fails the run
+# (scripts/guest-sanitizers.sh).
+ASAN_DIR := $(BUILD)/asan
+ASAN_CC  := gcc -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer
+asan:
+	@scripts/copy-tree.sh $(ASAN_DIR)
+	@echo '$(ASAN_CC)' | cmp -s - $(ASAN_DIR)/cc || { \
+		$(MAKE) -s -C $(ASAN_DIR)/selftests clean; \
+		$(MAKE) -s -C $(ASAN_DIR)/tools/stwctl clean; \
+		[ ! -f $(ASAN_DIR)/lib/Makefile ] || \
+			$(MAKE) -s -C $(ASAN_DIR)/lib clean; \
+		echo '$(ASAN_CC)' > $(ASAN_DIR)/cc; }
+	$(MAKE) -C $(ASAN_DIR)/selftests KSFT_DIR=$(KSFT_DIR) CC='$(ASAN_CC)'
+	$(MAKE) -C $(ASAN_DIR)/tools/stwctl CC='$(ASAN_CC)'
+
+check-asan: guest asan
+	STW_SELFTESTS_DIR=$(ASAN_DIR)/selftests \
+	STW_STWCTL=$(ASAN_DIR)/tools/stwctl/stwctl \
+	STW_VM_DIR=$(BUILD)/guest-asan \
+	$(RUN_VM) --cmd 'sh /stw/scripts/guest-sanitizers.sh asan'
+
+# fuzz_test and stress_test under valgrind's memcheck, in the guest, with
+# fewer messages and stop requests (COUNT=2000 per fuzz test, CYCLES=200:
+# see scripts/guest-sanitizers.sh); not in CI.  Debian's valgrind is copied
+# into the guest's initramfs (scripts/valgrind-files.sh says what).
+valgrind: TIMEOUT = 3600
+valgrind: guest
+	STW_VM_EXTRA="$$(scripts/valgrind-files.sh)" \
+	STW_VM_DIR=$(BUILD)/guest-valgrind \
+	$(RUN_VM) --cmd 'STW_VG_FUZZ_COUNT=$(or $(COUNT),2000) \
+		STW_VG_STRESS_CYCLES=$(or $(CYCLES),200) \
+		sh /stw/scripts/guest-sanitizers.sh valgrind'
+
+# A soak on the debug kernel: make stress COUNT=100000, then make fuzz
+# COUNT=100000 (not in CI: hours of TCG).
+soak:
+	@start=$$(date +%s); rc=0; \
+	$(MAKE) --no-print-directory stress KERNEL=debug COUNT=100000 || rc=1; \
+	echo "soak: stress done after $$(($$(date +%s) - start)) s"; \
+	$(MAKE) --no-print-directory fuzz KERNEL=debug COUNT=100000 || rc=1; \
+	echo "soak: $$(($$(date +%s) - start)) s in all"; exit $$rc
 
 # The YNL spec, Documentation/netlink/specs/stw.yaml (~4 min): validated
 # against the genetlink-legacy schema of linux-source-6.12's ynl, the uapi

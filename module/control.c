@@ -693,24 +693,9 @@ int stw_control_resume(u32 hold_id, bool force, u32 portid,
  */
 void stw_control_status(struct stw_status *st)
 {
-	struct stw_world_snap w;
-
 	mutex_lock(&stw_world.lock);
-	stw_world_snapshot(&w);
+	stw_world_snapshot(&st->w);
 	mutex_unlock(&stw_world.lock);
-	st->mode = w.mode;
-	st->generation = w.generation;
-	st->nr_vms = w.nr_vms;
-	st->active = w.active;
-	st->stopped = w.stopped;
-	st->step_vm = w.step_vm;
-	st->cycles = w.cycles;
-	st->timeouts = w.timeouts;
-	st->last_tts_ns = w.last_tts_ns;
-	st->max_tts_ns = w.max_tts_ns;
-	memcpy(st->tts_hist, w.tts_hist, sizeof(st->tts_hist));
-	memcpy(st->violations, w.violations, sizeof(st->violations));
-	st->change_seq = w.change_seq;
 	/* Written under the control lock, read as samples. */
 	st->holds = READ_ONCE(stw_ctl.nr_holds);
 	st->kernel_holds = READ_ONCE(stw_ctl.nr_kernel_holds);

@@ -15,6 +15,7 @@
 #include <linux/types.h>
 
 #include "event.h"
+#include "world.h"
 
 /* Laggards named in a TIMEOUT; the rest are counted. */
 #define STW_LAGGARDS_LISTED	256
@@ -43,24 +44,12 @@ struct stw_cycle_res {
 	u32 holds;
 };
 
-/* The world as STATUS shows it. */
+/* The world as STATUS shows it: its snapshot, and the controller's. */
 struct stw_status {
-	enum stw_world_mode mode;
-	u64 generation;
-	u32 nr_vms;
-	u32 active;
-	u32 stopped;
+	struct stw_world_snap w;
 	u32 holds;
 	u32 kernel_holds;
-	u32 step_vm;
-	u64 cycles;
-	u64 timeouts;
-	u64 last_tts_ns;
-	u64 max_tts_ns;
-	u64 tts_hist[STW_TTS_HIST_BUCKETS];
-	u64 violations[STW_INV_COUNT];
 	u64 event_seq;
-	u64 change_seq;
 };
 
 struct stw_ticket;

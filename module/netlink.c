@@ -144,29 +144,29 @@ static int stw_nl_put_world(struct sk_buff *skb, const struct stw_status *st)
 
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u32(skb, STW_WORLD_A_MODE, st->mode) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_GENERATION, st->generation,
+	if (nla_put_u32(skb, STW_WORLD_A_MODE, st->w.mode) ||
+	    nla_put_u64_64bit(skb, STW_WORLD_A_GENERATION, st->w.generation,
 			      STW_WORLD_A_PAD) ||
-	    nla_put_u32(skb, STW_WORLD_A_NR_VMS, st->nr_vms) ||
-	    nla_put_u32(skb, STW_WORLD_A_ACTIVE, st->active) ||
-	    nla_put_u32(skb, STW_WORLD_A_STOPPED, st->stopped) ||
+	    nla_put_u32(skb, STW_WORLD_A_NR_VMS, st->w.nr_vms) ||
+	    nla_put_u32(skb, STW_WORLD_A_ACTIVE, st->w.active) ||
+	    nla_put_u32(skb, STW_WORLD_A_STOPPED, st->w.stopped) ||
 	    nla_put_u32(skb, STW_WORLD_A_HOLDS, st->holds) ||
 	    nla_put_u32(skb, STW_WORLD_A_KERNEL_HOLDS, st->kernel_holds) ||
-	    (st->step_vm &&
-	     nla_put_u32(skb, STW_WORLD_A_STEP_VM, st->step_vm)) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_CYCLES, st->cycles,
+	    (st->w.step_vm &&
+	     nla_put_u32(skb, STW_WORLD_A_STEP_VM, st->w.step_vm)) ||
+	    nla_put_u64_64bit(skb, STW_WORLD_A_CYCLES, st->w.cycles,
 			      STW_WORLD_A_PAD) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_TIMEOUTS, st->timeouts,
+	    nla_put_u64_64bit(skb, STW_WORLD_A_TIMEOUTS, st->w.timeouts,
 			      STW_WORLD_A_PAD) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_LAST_TTS_NS, st->last_tts_ns,
+	    nla_put_u64_64bit(skb, STW_WORLD_A_LAST_TTS_NS, st->w.last_tts_ns,
 			      STW_WORLD_A_PAD) ||
-	    nla_put_u64_64bit(skb, STW_WORLD_A_MAX_TTS_NS, st->max_tts_ns,
+	    nla_put_u64_64bit(skb, STW_WORLD_A_MAX_TTS_NS, st->w.max_tts_ns,
 			      STW_WORLD_A_PAD) ||
 	    nla_put_u64_64bit(skb, STW_WORLD_A_EVENT_SEQ, st->event_seq,
 			      STW_WORLD_A_PAD) ||
-	    stw_nl_put_u64_array(skb, STW_WORLD_A_TTS_HIST, st->tts_hist,
+	    stw_nl_put_u64_array(skb, STW_WORLD_A_TTS_HIST, st->w.tts_hist,
 				 STW_TTS_HIST_BUCKETS, STW_WORLD_A_PAD) ||
-	    stw_nl_put_u64_array(skb, STW_WORLD_A_VIOLATIONS, st->violations,
+	    stw_nl_put_u64_array(skb, STW_WORLD_A_VIOLATIONS, st->w.violations,
 				 STW_INV_COUNT, STW_WORLD_A_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
@@ -342,7 +342,7 @@ static int stw_nl_status_dumpit(struct sk_buff *skb,
 		if (!hdr)
 			return -EMSGSIZE;
 		stw_control_status(&st);
-		cb->seq = st.change_seq;
+		cb->seq = st.w.change_seq;
 		genl_dump_check_consistent(cb, hdr);
 		if (stw_nl_put_world(skb, &st)) {
 			genlmsg_cancel(skb, hdr);
@@ -545,7 +545,7 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ERANGE;
 	}
 	stw_control_status(&st);
-	if (st.nr_vms + total > STW_MAX_VMS) {
+	if (st.w.nr_vms + total > STW_MAX_VMS) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_A_SPAWN],
 				    "that many VMs would pass STW_MAX_VMS");
 		return -ENOSPC;

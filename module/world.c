@@ -107,7 +107,8 @@ static void stw_world_account_tts(u64 tts_ns)
 
 	lockdep_assert_held(&stw_world.lock);
 	stw_world.cycles++;
-	stw_world.last_tts_ns = tts_ns;
+	/* stw_stop_world() reads it without the lock, once STOPPED. */
+	WRITE_ONCE(stw_world.last_tts_ns, tts_ns);
 	stw_world.max_tts_ns = max(stw_world.max_tts_ns, tts_ns);
 	stw_world.tts_hist[min_t(unsigned int, bucket,
 				 STW_TTS_HIST_BUCKETS - 1)]++;

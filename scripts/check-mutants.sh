@@ -98,9 +98,9 @@ if [ -n "${UNARMED:-}" ]; then
 	for r in "${races[@]}"; do
 		build_module "$r" "$out/stw-mutant$r.ko"
 	done
-	printf '%-5s %-38s %s\n' race script "bug shown, unarmed"
+	printf '%-5s %-40s %s\n' race script "bug shown, unarmed"
 	for r in "${races[@]}"; do
-		printf '%-5s %-38s %s/%s runs\n' "$r" "${script[$r]}" \
+		printf '%-5s %-40s %s/%s runs\n' "$r" "${script[$r]}" \
 			"$(unarmed "$r" "$UNARMED")" "$UNARMED"
 	done
 	exit 0
@@ -112,7 +112,7 @@ for r in "${races[@]}"; do
 	build_module "$r" "$out/stw-mutant$r.ko"
 done
 
-printf '%-5s %-38s %-10s %s\n' race script "real" mutant
+printf '%-5s %-40s %-10s %s\n' race script "real" mutant
 for r in "${races[@]}"; do
 	start=$(date +%s)
 	run_race "$out/stw-real.ko" "$r" "$out/real$r.log"
@@ -120,7 +120,7 @@ for r in "${races[@]}"; do
 		STW_VM_ALLOW_WARN=1
 	real=$(verdict_real "$r" "$out/real$r.log")
 	mutant=$(verdict_mutant "$r" "$out/mutant$r.log")
-	printf '%-5s %-38s %-10s %s (%ss)\n' "$r" "${script[$r]}" "$real" \
+	printf '%-5s %-40s %-10s %s (%ss)\n' "$r" "${script[$r]}" "$real" \
 		"$mutant" "$(($(date +%s) - start))"
 	if [ "$real" != pass ] || [ "$mutant" != caught ]; then
 		status=1

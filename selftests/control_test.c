@@ -16,10 +16,12 @@
  * generic netlink family of its own.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -97,6 +99,8 @@ static long long testmod_wait_change(const char *name, long long from,
 	return v;
 }
 
+static bool all_entered(const struct stw_vm *vms, size_t n, void *arg);
+
 static bool mode_is(struct stw_sock *s, int mode)
 {
 	struct stw_world w;
@@ -108,19 +112,27 @@ FIXTURE(control) {
 	struct stw_sock *s;
 };
 
+/* Both fixtures: stw loaded, no stw_testmod; at the end, the same. */
+#define TESTMOD_SETUP(sock) do { \
+	STW_SETUP_LOADED(sock); \
+	ASSERT_EQ(0, testmod_unload()); \
+} while (0)
+
+#define TESTMOD_TEARDOWN(sock) do { \
+	int __err = testmod_unload(); \
+	if (__err) \
+		STW_TEARDOWN_FAIL("unloading stw_testmod: %s", strerror(__err)); \
+	STW_TEARDOWN_LOADED(sock); \
+} while (0)
+
 FIXTURE_SETUP(control)
 {
-	STW_SETUP_LOADED(self->s);
-	ASSERT_EQ(0, testmod_unload());
+	TESTMOD_SETUP(self->s);
 }
 
 FIXTURE_TEARDOWN(control)
 {
-	int err = testmod_unload();
-
-	if (err)
-		STW_TEARDOWN_FAIL("unloading stw_testmod: %s", strerror(err));
-	STW_TEARDOWN_LOADED(self->s);
+	TESTMOD_TEARDOWN(self->s);
 }
 
 /*
@@ -185,7 +197,7 @@ TEST_F(control, kernel_hold_means_every_vm_parked)
 	ASSERT_OK(s, stw_stop(s, STW_T_STOP, 0, NULL, NULL));
 
 	/* A long step of the demo VM, then the module asks for a hold. */
-	step = stw_bg_run_one(id, STW_COUNT_MAX);
+	step = stw_bg_run_one(id, 200000);
 	ASSERT_TRUE(step != NULL);
 	ASSERT_OK(s, stw_wait_mode(s, STW_RUN_ONE, STW_T_WAIT));
 	ASSERT_EQ(0, testmod_action("stop"));
@@ -486,17 +498,12 @@ FIXTURE_VARIANT_ADD(laggards, three_hundred) {
 
 FIXTURE_SETUP(laggards)
 {
-	STW_SETUP(self->s);
-	ASSERT_EQ(0, testmod_unload());
+	TESTMOD_SETUP(self->s);
 }
 
 FIXTURE_TEARDOWN(laggards)
 {
-	int err = testmod_unload();
-
-	if (err)
-		STW_TEARDOWN_FAIL("unloading stw_testmod: %s", strerror(err));
-	STW_TEARDOWN(self->s);
+	TESTMOD_TEARDOWN(self->s);
 }
 
 static bool all_entered(const struct stw_vm *vms, size_t n, void *arg)
@@ -647,6 +654,56 @@ TEST_F(control, kill_checks_every_id_attribute)
 	len = stw_attr_put(buf, sizeof(buf), 0, STW_A_VM_IDS, NULL, 0);
 	ASSERT_ERRNO(s, EINVAL, stw_raw(s, STW_CMD_KILL, 0, buf, len, NULL));
 	ASSERT_EXTACK(s);
+}
+
+/* Whether the kernel log, from @fd on, has a line with @a and one with @b. */
+static bool kmsg_has(int fd, const char *a, const char *b)
+{
+	bool has_a = false, has_b = false;
+	char rec[1024];
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+		if (n <= 0)
+			continue;	/* overwritten records: read on */
+		rec[n] = '\0';
+		has_a |= strstr(rec, a) != NULL;
+		has_b |= strstr(rec, b) != NULL;
+	}
+	return has_a && has_b;
+}
+
+/*
+ * Like the freezer's "refusing to freeze": a stop that times out writes
+ * each laggard's stack to the kernel log, by thread name, and says so.
+ */
+TEST_F(control, laggards_stacks_go_to_the_kernel_log)
+{
+	struct stw_stop_req req = {
+		.timeout_ms = 300,
+		.lease_ms = STW_UNSET,
+	};
+	struct stw_sock *s = self->s;
+	struct stw_stop_result r = {};
+	char who[64];
+	uint32_t one = 1;
+	int fd;
+
+	ASSERT_EQ(0, load_module(TESTMOD_KO, "sleepers=1"));
+	ASSERT_OK(s, stw_wait_vms(s, all_entered, &one, STW_T_WAIT));
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, lseek(fd, 0, SEEK_END));
+	ASSERT_ERRNO(s, ETIMEDOUT, stw_stop_ex(s, &req, &r));
+	ASSERT_EQ(1U, r.laggards.list.n);
+	ASSERT_TRUE(r.laggards.stacks_logged)
+		TH_LOG("no stacks logged: rate-limited by earlier timeouts?");
+	snprintf(who, sizeof(who), "stw/%s (pid %u) did not stop within",
+		 r.laggards.list.vms[0].name, r.laggards.list.vms[0].pid);
+	ASSERT_TRUE(kmsg_has(fd, who, "testmod_sleep_job"))
+		TH_LOG("no '%s' with its stack in the kernel log", who);
+	close(fd);
+	stw_stop_result_free(&r);
 }
 
 TEST_HARNESS_MAIN

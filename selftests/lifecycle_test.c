@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Lifecycle during a stop (DESIGN.md race 7): VMs born, destroyed and
+ * Lifecycle during a stop (Documentation/design.md, race 7): VMs born, destroyed and
  * stepped while the world is stopping or stopped.
  */
 #include <errno.h>

@@ -4,7 +4,8 @@
 # kselftest-style runner for the stw selftests, run in the guest (busybox sh)
 # by `make check`:
 #
-#   run_tests.sh [NAME...]     default: every executable *_test, sorted
+#   run_tests.sh [NAME...]     default: every executable *_test, sorted,
+#                              then every *_test.sh (example_test.sh)
 #
 # Prints TAP: a plan with one entry per binary, each binary's own TAP output
 # indented with '# ', then 'ok K NAME' or 'not ok K NAME'.  The last line
@@ -105,7 +106,7 @@ list_tests() {
 		for t; do echo "$dir/${t##*/}"; done
 		return
 	fi
-	for t in "$dir"/*_test; do
+	for t in "$dir"/*_test "$dir"/*_test.sh; do
 		[ -f "$t" ] && [ -x "$t" ] && echo "$t"
 	done
 }

@@ -18,12 +18,15 @@ case $name in
 # headers are installed on the host and scripts/deps.sh fetches its image.
 6.1)	;;
 # Debian 12's 6.1 with the kernel's bug detectors on (KASAN, lockdep,
-# kmemleak, ...), built from linux-source-6.1 with debug.config.
-debug)	exec "$here/build-debug.sh" "$build" ;;
+# kmemleak, ...), built from linux-source-6.1 with base.config and debug.config.
+debug)	exec "$here/build.sh" debug "$build" ;;
+# 6.1 with KCSAN, the data-race detector (which excludes KASAN), built from
+# linux-source-6.1 with kcsan.config.
+kcsan)	exec "$here/build.sh" kcsan "$build" ;;
 # Debian 12's 6.12 (bookworm-security / bookworm-backports) and its
 # PREEMPT_RT flavour:        NAME    SERIES FLAVOUR  COMMON
 6.12)	exec "$here/debian.sh" "$build" 6.12    6.12   amd64    common ;;
 6.12-rt) exec "$here/debian.sh" "$build" 6.12-rt 6.12  rt-amd64 common-rt ;;
-*)	echo "get.sh: unknown kernel '$name' (6.1, debug, 6.12, 6.12-rt)" >&2
+*)	echo "get.sh: unknown kernel '$name' (6.1, debug, kcsan, 6.12, 6.12-rt)" >&2
 	exit 2 ;;
 esac

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What `make check-debug` runs in the guest (busybox sh) on the debug kernel
-# (scripts/kernels/build-debug.sh): the whole selftest suite, then unload
+# (scripts/kernels/build.sh): the whole selftest suite, then unload
 # stw and ask kmemleak for what leaked.  KASAN, lockdep & co. report on the
 # console, which scripts/qemu/run.sh checks; a kmemleak report is printed
 # here and copied into the kernel log (prefixed 'stw-kmemleak: '), where

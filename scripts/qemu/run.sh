@@ -19,17 +19,25 @@
 # The exit status is the guest command's, unless the guest timed out, QEMU
 # failed, no verdict came back, or the kernel log shows a warning, BUG, oops,
 # lockup, hung task or RCU stall: then it is non-zero and the reason is
-# printed on stderr.
+# printed on stderr.  KCSAN reports (KERNEL=kcsan) are sorted by
+# scripts/qemu/kcsan.sh: one whose stack names stw fails the run, one only
+# in other kernel code is listed (see there; KCSAN_STW_FAIL=0 lists stw's
+# too without failing).
 #
 # Environment:
 #   STW_KO             module to load as stw.ko (default module/stw.ko)
 #   STW_SELFTESTS_DIR  where the selftests come from (default selftests/)
+#   STW_STWCTL         the stwctl to install (default tools/stwctl/stwctl)
+#   STW_VM_EXTRA       host files or directories to copy into the guest at
+#                      the same paths, with the shared libraries of the
+#                      ELF files among them (space-separated; make valgrind)
 #   STW_VM_ALLOW_WARN  1: 'WARNING:' and 'Call Trace' in the kernel log are
 #                      not fatal (mutant builds whose WARN_ONCE is expected)
 #   STW_VM_DIR         work directory (default BUILD_DIR/guest), to run
 #                      several guests at once
 #   STW_VM_MEM         guest memory (default 2G)
 #   STW_VM_KERNEL      the guest kernel, as --kernel
+#   STW_VM_APPEND      more kernel parameters (KERNEL=kcsan: its sampling)
 #   STW_VM_BZIMAGE     1: boot vmlinuz itself, not the vmlinux decompressed
 #                      from it (see boot_image)
 #   STW_VM_PYTHON      1: the guest gets /usr/bin/python3 and the modules of
@@ -101,7 +109,7 @@ set_paths() {
 	verdict=$work/verdict
 	ko=${STW_KO:-$top/module/stw.ko}
 	tests_dir=${STW_SELFTESTS_DIR:-$top/selftests}
-	stwctl=$top/tools/stwctl/stwctl
+	stwctl=${STW_STWCTL:-$top/tools/stwctl/stwctl}
 	[ -s "$kernel" ] || die "no guest kernel at $kernel (run: make deps)"
 	[ -f "$ko" ] || die "no module at $ko (run: make guest)"
 }
@@ -191,6 +199,26 @@ stage_bench() {
 	done
 }
 
+# The example client module (examples/stw_bank.ko, built with stw.ko), at
+# /stw/examples/, for selftests/example_test.sh.
+stage_examples() {
+	local bank_ko
+	bank_ko=$(dirname "$ko")/../examples/stw_bank.ko
+	[ ! -f "$bank_ko" ] || install_file "$bank_ko" /stw/examples/stw_bank.ko
+}
+
+# STW_VM_EXTRA: host paths copied at the same paths, with their libraries.
+stage_extra() {
+	local p f
+	for p in ${STW_VM_EXTRA:-}; do
+		[ -e "$p" ] || die "STW_VM_EXTRA: no $p on the host"
+		while read -r f; do
+			install_file "$f" "$f"
+			install_libs "$f"
+		done < <(find "$p" -type f -o -type l)
+	done
+}
+
 # Opt-in (STW_VM_PYTHON=1, STW_VM_YNL=DIR): Python, at the host's paths,
 # with only the modules ynl's cli.py loads, and ynl itself at /stw/ynl.
 stage_python() {
@@ -222,7 +250,7 @@ stage_command() {
 	mkdir -p "$root/stw"
 	if [ -n "$script" ]; then
 		name=${script##*/}
-		case $name in stw.ko|cmd|selftests|scripts|bench)
+		case $name in stw.ko|cmd|selftests|scripts|bench|examples)
 			die "--script: rename $name, it clashes with a file in /stw" ;;
 		esac
 		install_file "$script" "/stw/$name"
@@ -281,6 +309,8 @@ build_initramfs() {
 	stage_stw
 	stage_tests
 	stage_bench
+	stage_examples
+	stage_extra
 	stage_python
 	stage_command
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
@@ -295,7 +325,7 @@ qemu_args() {
 	args=(-nodefaults -no-user-config -machine pc -smp 2 -m "$mem"
 	      -display none -no-reboot
 	      -kernel "$image" -initrd "$initrd"
-	      -append "console=ttyS0 preempt=full panic=-1 rdinit=/init printk.devkmsg=on"
+	      -append "console=ttyS0 preempt=full panic=-1 rdinit=/init printk.devkmsg=on${STW_VM_APPEND:+ $STW_VM_APPEND}"
 	      -chardev "file,id=console,path=$(qemu_path "$console")"
 	      -serial chardev:console
 	      -chardev stdio,id=output -serial chardev:output
@@ -339,18 +369,26 @@ run_qemu() {
 console_reports() {
 	awk '/stw: .* did not stop within [0-9]+ ms:/ { skip = 1 }
 	     skip && /<\/TASK>/ { skip = 0; next }
-	     !skip' "$console" | grep -vE "$benign_re"
+	     !skip' "${1:-$console}" | grep -vE "$benign_re"
 }
 
 # Print the kernel log's problem reports with context; return 1 if any.
+# KCSAN's reports go to scripts/qemu/kcsan.sh, the rest of the log to the
+# rules above.
 check_console() {
-	local re=$fatal_re
+	local re=$fatal_re log=$console kcsan_rc=0
 	[ -f "$console" ] || return 0
 	[ "${STW_VM_ALLOW_WARN:-0}" = 1 ] || re="$re|$warn_re"
+	if grep -q 'BUG: KCSAN: ' "$console"; then
+		log=$work/console-no-kcsan.log
+		STW_VM_FATAL_RE=$re "$top/scripts/qemu/kcsan.sh" "$console" \
+			"$log" "$work/kcsan.log" "$ko" "${kernel%/*}/build" ||
+			kcsan_rc=1
+	fi
 	# Not grep -q: under pipefail, its early exit would fail the pipe.
-	console_reports | grep -E "$re" >/dev/null || return 0
+	console_reports "$log" | grep -E "$re" >/dev/null || return $kcsan_rc
 	say "kernel reported problems:"
-	grep -nE -B 3 -A 20 "$re" "$console" | head -n 400 >&2 || true
+	grep -nE -B 3 -A 20 "$re" "$log" | head -n 400 >&2 || true
 	return 1
 }
 

@@ -1,0 +1,114 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# example_test: the example client module (examples/stw_bank.ko) under
+# stwctl. Its worker VMs move units between accounts and its stop notifier
+# checks, at every stop, that none is in flight and none was lost. Loads it,
+# stops, looks, steps one of its VMs and resumes a few times, and checks
+# the module's counters: every stop checked, no check failed. Prints TAP;
+# exits 0 if every step passed, 1 if one failed, 4 (skip) if there is no
+# stw_bank module or stw is not loaded.
+#
+# Environment: STW_BANK_KO (default /stw/examples/stw_bank.ko, else
+# `modprobe stw_bank`), STW_BANK_CYCLES (default 5).
+
+ko=${STW_BANK_KO:-/stw/examples/stw_bank.ko}
+cycles=${STW_BANK_CYCLES:-5}
+params=/sys/module/stw_bank/parameters
+n=0 failed=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n $*"
+}
+
+not_ok() {
+	n=$((n + 1)) failed=$((failed + 1))
+	echo "not ok $n $*"
+}
+
+# check DESCRIPTION COMMAND...: one TAP line for COMMAND's status.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+param() {
+	local v
+	read -r v < "$params/$1" || v=
+	echo "${v:-0}"
+}
+
+# wait_param NAME MIN: until the parameter is at least MIN (the notifier
+# runs on the thread that completed the stop, maybe after stwctl returned).
+wait_param() {
+	local i=0
+	while [ "$(param "$1")" -lt "$2" ]; do
+		i=$((i + 1))
+		[ $i -lt 20000 ] || return 1
+	done
+}
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 4
+}
+
+cleanup() {
+	[ -d /sys/module/stw_bank ] || return 0
+	stwctl resume --force >/dev/null 2>&1
+	rmmod stw_bank
+}
+
+echo "TAP version 13"
+[ -d /sys/module/stw ] || skip_all "stw is not loaded"
+command -v stwctl >/dev/null || skip_all "no stwctl"
+if [ -f "$ko" ]; then
+	load="insmod $ko workers=4"
+elif modinfo stw_bank >/dev/null 2>&1; then
+	load="modprobe stw_bank workers=4"
+else
+	skip_all "no stw_bank module ($ko)"
+fi
+echo "1..$((cycles * 4 + 6))"
+trap cleanup EXIT
+
+check "load stw_bank ($load)" $load
+checks0=$(param checks)
+
+for c in $(seq "$cycles"); do
+	out=$(stwctl -j stop --timeout 10000)
+	gen=$(echo "$out" | sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
+	check "cycle $c: stop (generation ${gen:-?})" [ -n "$gen" ]
+	check "cycle $c: the notifier checked generation ${gen:-?}" \
+		wait_param last_generation "${gen:-1}"
+	status=$(stwctl -j status)
+	check "cycle $c: status shows the world stopped with the bank VMs" \
+		sh -c 'echo "$1" | grep -q "\"mode\": *\"stopped\"" &&
+		       echo "$1" | grep -q "\"name\": *\"bank-"' sh "$status"
+	before=$(param transfers)
+	stwctl resume >/dev/null
+	check "cycle $c: resume, then the workers move again" \
+		wait_param transfers $((before + 1))
+done
+
+# A step of one bank VM ends in a stop the notifier checks too.
+stwctl stop >/dev/null
+vm=$(stwctl -j status | tr '{' '\n' | grep '"name": *"bank-' | head -n1 |
+	sed 's/.*"id": *\([0-9]*\).*/\1/')
+done_before=$(param checks)
+check "step bank VM ${vm:-?} by 10 polls" \
+	sh -c 'stwctl step "$1" --polls 10 >/dev/null' sh "${vm:-0}"
+check "the step's end was checked" wait_param checks $((done_before + 1))
+stwctl resume >/dev/null
+
+checks=$(($(param checks) - checks0))
+failures=$(param failures)
+check "checks: $checks (at least $((cycles + 1)))" [ "$checks" -ge $((cycles + 1)) ]
+check "failures: $failures" [ "$failures" -eq 0 ]
+trap - EXIT
+check "unload stw_bank" rmmod stw_bank
+
+echo "$((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
