@@ -319,3 +319,26 @@ soak:
 	echo "soak: stress done after $$(($$(date +%s) - start)) s"; \
 	$(MAKE) --no-print-directory fuzz KERNEL=debug COUNT=100000 || rc=1; \
 	echo "soak: $$(($$(date +%s) - start)) s in all"; exit $$rc
+
+# The YNL spec, Documentation/netlink/specs/stw.yaml (~4 min): validated
+# against the genetlink-legacy schema of linux-source-6.12's ynl, the uapi
+# header ynl-gen-c.py makes of it compared with uapi/stw.h constant by
+# constant, then the module driven by ynl's cli.py in a guest that has
+# Python (scripts/ynl/guest-ynl.sh).
+YNL_DIR   := $(BUILD)/ynl
+YNL_GUEST := $(BUILD)/ynl-guest
+.PHONY: ynl check-ynl
+ynl:
+	@scripts/ynl/get-ynl.sh $(YNL_DIR)
+
+check-ynl: TIMEOUT = 300
+check-ynl: ynl guest
+	/usr/bin/python3 scripts/ynl/check-spec.py --ynl $(YNL_DIR)
+	rm -rf $(YNL_GUEST) && mkdir -p $(YNL_GUEST)/lib
+	cp $(YNL_DIR)/tools/net/ynl/cli.py $(YNL_GUEST)/
+	cp $(YNL_DIR)/tools/net/ynl/lib/*.py $(YNL_GUEST)/lib/
+	cp Documentation/netlink/specs/stw.yaml scripts/ynl/ynl-wait.py \
+		$(YNL_GUEST)/
+	/usr/bin/python3 -m compileall -q $(YNL_GUEST)
+	STW_VM_PYTHON=1 STW_VM_YNL=$(YNL_GUEST) \
+		$(RUN_VM) --script scripts/ynl/guest-ynl.sh

@@ -40,6 +40,11 @@
 #   STW_VM_APPEND      more kernel parameters (KERNEL=kcsan: its sampling)
 #   STW_VM_BZIMAGE     1: boot vmlinuz itself, not the vmlinux decompressed
 #                      from it (see boot_image)
+#   STW_VM_PYTHON      1: the guest gets /usr/bin/python3 and the modules of
+#                      it that scripts/ynl/python-files.py lists (make
+#                      check-ynl): the initramfs grows from 14 to 29 MB
+#   STW_VM_YNL         a directory copied to /stw/ynl (make check-ynl: ynl's
+#                      cli.py, its lib/ and the spec)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -214,6 +219,30 @@ stage_extra() {
 	done
 }
 
+# Opt-in (STW_VM_PYTHON=1, STW_VM_YNL=DIR): Python, at the host's paths,
+# with only the modules ynl's cli.py loads, and ynl itself at /stw/ynl.
+stage_python() {
+	local f list py=/usr/bin/python3
+	if [ -n "${STW_VM_YNL:-}" ]; then
+		[ -f "$STW_VM_YNL/cli.py" ] || die "STW_VM_YNL: no cli.py in $STW_VM_YNL"
+		mkdir -p "$root/stw/ynl"
+		cp -RLp "$STW_VM_YNL/." "$root/stw/ynl/"
+	fi
+	[ "${STW_VM_PYTHON:-0}" = 1 ] || return 0
+	[ -x $py ] || die "STW_VM_PYTHON=1: no $py (apt install python3)"
+	[ -n "${STW_VM_YNL:-}" ] || die "STW_VM_PYTHON=1 needs STW_VM_YNL"
+	list=$($py "$top/scripts/ynl/python-files.py" "$STW_VM_YNL") ||
+		die "scripts/ynl/python-files.py failed"
+	# One tar for the ~400 files, keeping their times (else every .pyc
+	# is stale and recompiled); ldd for the ELF ones only.
+	printf '%s\n' "$list" | sed 's,^/,,' | tar -C / -chf - -T - |
+		tar -C "$root" -xf -
+	for f in $list; do
+		case $f in *.so|/usr/bin/*) install_libs "$f" ;; esac
+	done
+	[ -e "$root$py" ] || ln -s "$(basename "$(readlink -f $py)")" "$root$py"
+}
+
 # The command goes into the initramfs as a file, not on the kernel command
 # line: no quoting or length trouble.
 stage_command() {
@@ -282,6 +311,7 @@ build_initramfs() {
 	stage_bench
 	stage_examples
 	stage_extra
+	stage_python
 	stage_command
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
 		> "$initrd"
