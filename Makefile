@@ -241,8 +241,13 @@ help:
 	@echo 'make check-mutants  show each race test fails on its mutant (RACES=)'
 	@echo 'make checkpatch  run the kernel style checker on module/ and uapi/'
 	@echo 'make check-debug run them on a 6.1 kernel with KASAN, lockdep, kmemleak...'
+	@echo 'make check-kcsan the suite and a stress run on a 6.1 kernel with KCSAN'
+	@echo 'make check-asan  the suite with selftests and stwctl under ASan/UBSan'
+	@echo 'make valgrind    fuzz and stress tests under valgrind, in the guest'
+	@echo 'make soak        stress and fuzz, 100000 each, on the debug kernel'
+	@echo 'make check-ynl   the YNL spec: schema, constants = uapi, cli.py in the guest'
 	@echo 'variables: KDIR (kernel build dir), TIMEOUT (s), ACCEL (tcg|kvm),'
-	@echo '  KERNEL (guest kernel: 6.1 (default), 6.12, 6.12-rt, debug),'
+	@echo '  KERNEL (guest kernel: 6.1 (default), 6.12, 6.12-rt, debug, kcsan),'
 	@echo '  STW_WERROR=1 (warnings are errors), DESTDIR, PREFIX (/usr/local)'
 
 # ---------------------------------------------------------------------------
