@@ -518,6 +518,7 @@ FIXTURE(failslab) {
 	struct stw_sock *chk;		/* never under injection */
 	struct stw_sock *s;		/* the requests under injection */
 	bool skip;
+	const char *why;		/* of the skip */
 	bool nth;			/* fail-nth, not task-filter + space */
 	int mif_fd;			/* /proc/thread-self/make-it-fail */
 	int nth_fd;			/* /proc/thread-self/fail-nth */
@@ -591,6 +592,17 @@ FIXTURE_SETUP(failslab)
 	}
 	if (stat(FAILSLAB, &st)) {
 		self->skip = true;
+		self->why = "no " FAILSLAB ": the kernel lacks CONFIG_FAILSLAB or CONFIG_FAULT_INJECTION_DEBUG_FS";
+		return;
+	}
+	/*
+	 * Walking every allocation of each request under KCSAN's watchpoints
+	 * takes longer than the suite's time limit; the debug kernel (KASAN,
+	 * kmemleak) is where failslab runs.
+	 */
+	if (!stat("/sys/kernel/debug/kcsan", &st)) {
+		self->skip = true;
+		self->why = "under KCSAN: failslab runs on the debug kernel";
 		return;
 	}
 	self->nth = !mode || strcmp(mode, "space");
@@ -655,7 +667,7 @@ FIXTURE_TEARDOWN(failslab)
 
 #define FAILSLAB_SKIP() do { \
 	if (self->skip) \
-		SKIP(return, "no " FAILSLAB ": the kernel lacks CONFIG_FAILSLAB or CONFIG_FAULT_INJECTION_DEBUG_FS"); \
+		SKIP(return, "%s", self->why); \
 } while (0)
 
 /*
