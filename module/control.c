@@ -332,6 +332,7 @@ static bool stw_control_time_out(u64 generation, u32 hold_id, bool keep,
 	struct stw_hold *hold;
 	struct stw_event *ev;
 	bool timed_out, log;
+	u32 total = 0;
 
 	lockdep_assert_held(&stw_ctl.lock);
 	ev = stw_event_new(STW_EV_TIMEOUT);
@@ -349,27 +350,35 @@ static bool stw_control_time_out(u64 generation, u32 hold_id, bool keep,
 	if (keep && hold)
 		ev->hold_id = hold_id;
 	log = __ratelimit(&stacks_rs);
-	ev->laggards.stacks_logged = log;
 
 	mutex_lock(&stw_world.lock);
 	timed_out = stw_world_time_out(generation, ev, room, tasks,
 				       ARRAY_SIZE(tasks));
+	if (timed_out) {
+		lag = &ev->laggards;
+		total = lag->total;
+		lag->stacks_logged = log && total;
+		if (done && done->laggards.vms) {
+			memcpy(done->laggards.vms, lag->vms,
+			       lag->listed * sizeof(*lag->vms));
+			done->laggards.listed = lag->listed;
+		}
+		/*
+		 * Posted under the world lock, in order with the world's own
+		 * events; from here the event worker owns (and frees) it.
+		 */
+		stw_event_post(ev);
+	}
 	mutex_unlock(&stw_world.lock);
 	if (!timed_out) {
 		kvfree(ev->laggards.vms);
 		kfree(ev);
 		return false;
 	}
-	lag = &ev->laggards;	/* posted, but ours until delivered later */
-	trace_stw_timeout(generation, lag->total, keep);
-	if (done && done->laggards.vms) {
-		memcpy(done->laggards.vms, lag->vms,
-		       lag->listed * sizeof(*lag->vms));
-		done->laggards.listed = lag->listed;
-	}
+	trace_stw_timeout(generation, total, keep);
 	if (done) {
-		done->laggards.total = lag->total;
-		done->laggards.stacks_logged = log && lag->total;
+		done->laggards.total = total;
+		done->laggards.stacks_logged = log && total;
 	}
 	stw_log_stacks(tasks, ARRAY_SIZE(tasks), log, timeout_ms);
 	if (!keep && hold)

@@ -768,7 +768,8 @@ void stw_world_snapshot(struct stw_world_snap *snap)
  * stw_world_time_out() - count a stop that timed out and name its laggards
  * @generation: the cycle that timed out
  * @ev: a TIMEOUT event, its laggards array allocated with room for @room;
- *	filled in and posted here unless the cycle is over
+ *	filled in here unless the cycle is over; the caller posts it before
+ *	dropping the world lock
  * @room: room in @ev->laggards.vms
  * @tasks: set to the threads of the first @ntasks laggards, each with a
  *	reference the caller drops, for their stacks
@@ -799,7 +800,6 @@ bool stw_world_time_out(u64 generation, struct stw_event *ev, u32 room,
 	}
 	stw_world.timeouts++;
 	ev->generation = generation;
-	stw_event_post(ev);
 	return true;
 }
 
