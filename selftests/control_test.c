@@ -101,6 +101,16 @@ static long long testmod_wait_change(const char *name, long long from,
 
 static bool all_entered(const struct stw_vm *vms, size_t n, void *arg);
 
+/* stw with probes=1 (reloaded if need be): a new socket @s, probes @p. */
+#define PROBES_ON(fixture_sock, s, p) do { \
+	ASSERT_EQ(0, stw_probe_enable()); \
+	stw_close(fixture_sock); \
+	(fixture_sock) = (s) = stw_open(); \
+	ASSERT_TRUE((s) != NULL); \
+	(p) = stw_probe_open(); \
+	ASSERT_TRUE((p) != NULL); \
+} while (0)
+
 static bool mode_is(struct stw_sock *s, int mode)
 {
 	struct stw_world w;
@@ -405,12 +415,7 @@ TEST_F(control, closing_a_socket_does_not_wait_for_the_world)
 	pid_t pid;
 	int status;
 
-	ASSERT_EQ(0, stw_probe_enable());
-	stw_close(self->s);
-	self->s = s = stw_open();
-	ASSERT_TRUE(s != NULL);
-	p = stw_probe_open();
-	ASSERT_TRUE(p != NULL);
+	PROBES_ON(self->s, s, p);
 	ASSERT_SPAWN(s, 0, 1, 0, 0, &id, &n);
 	ASSERT_OK(p, stw_probe_arm(p, STW_PROBE_BEFORE_COUNT, id, true));
 	stop = stw_bg_stop(STW_T_STOP);
@@ -446,12 +451,7 @@ TEST_F(control, vm_born_during_a_stop_runs_after_the_resume)
 	uint32_t ids[1], id, hit = 0;
 	size_t n;
 
-	ASSERT_EQ(0, stw_probe_enable());
-	stw_close(self->s);
-	self->s = s = stw_open();
-	ASSERT_TRUE(s != NULL);
-	p = stw_probe_open();
-	ASSERT_TRUE(p != NULL);
+	PROBES_ON(self->s, s, p);
 	ASSERT_SPAWN(s, 0, 1, 0, 0, ids, &n);
 	ASSERT_OK(s, stw_stop(s, STW_T_STOP, 0, NULL, NULL));
 
