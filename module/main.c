@@ -34,18 +34,19 @@ static int __init stw_init(void)
 	ret = stw_control_init();
 	if (ret)
 		goto err_event;
-	ret = stw_netlink_init();
-	if (ret)
-		goto err_control;
+	/* Before any VM can exist: it may turn the probe key on. */
 	ret = stw_probe_init();
 	if (ret)
-		goto err_netlink;
+		goto err_control;
+	ret = stw_netlink_init();
+	if (ret)
+		goto err_probe;
 	pr_info("version " STW_VERSION ", generic netlink family \"%s\" v%d\n",
 		STW_GENL_NAME, STW_GENL_VERSION);
 	return 0;
 
-err_netlink:
-	stw_netlink_exit();
+err_probe:
+	stw_probe_exit();
 err_control:
 	stw_control_shutdown();
 	stw_control_exit();

@@ -3,8 +3,15 @@
  * Probe points and their control family "stw_probe" (uapi/stw_probe.h),
  * after libauto's AutoTestScript: a test arms a point, waits until a thread
  * reaches it, does its next step while that thread is parked, releases it.
- * The family exists only with probes=1; without it nothing can enable the
+ * The family exists only with probes=1; without it nothing enables the
  * static key, and every probe point stays a NOP.
+ *
+ * With probes=1 the key is turned on once, at load, before any VM exists,
+ * and stays on: whether a hit is logged is stw_probe_logging's business.
+ * Flipping the key per ARM and RESET had the kernel rewrite, hundreds of
+ * times a suite, text that VMs were running through: a cross-CPU text poke
+ * each, and on Linux 6.12 under QEMU's multi-threaded TCG a stray int3
+ * (an oops) within a few hundred of them.
  */
 #include <linux/module.h>
 #include <linux/sched.h>
@@ -51,7 +58,13 @@ static DEFINE_SPINLOCK(stw_probe_lock);
 static struct stw_probe_slot stw_probe_slots[STW_PROBE_SLOTS];
 static struct stw_probe_hit stw_probe_log[STW_PROBE_LOG_LEN];
 static u64 stw_probe_seq;
-/* Serializes arming and reset, which flip the static key and may sleep. */
+/*
+ * Whether hits are logged: from the first ARM to the next RESET. Written
+ * under stw_probe_lock; read once without it first, so that a probe point
+ * costs one load while nothing is armed (a stale true only takes the lock).
+ */
+static bool stw_probe_logging;
+/* Serializes arming against reset. */
 static DEFINE_MUTEX(stw_probe_ctl_lock);
 static DECLARE_WAIT_QUEUE_HEAD(stw_probe_wq);
 
@@ -94,7 +107,13 @@ void __stw_probe(enum stw_probe_point point, struct stw_vm *vm,
 	u32 armed_vm;
 	int i;
 
+	if (!READ_ONCE(stw_probe_logging))
+		return;
 	spin_lock(&stw_probe_lock);
+	if (!stw_probe_logging) {
+		spin_unlock(&stw_probe_lock);
+		return;
+	}
 	hit = &stw_probe_log[stw_probe_seq % STW_PROBE_LOG_LEN];
 	hit->seq = stw_probe_seq++;
 	hit->generation = generation;
@@ -139,10 +158,9 @@ static void stw_probe_reset(void)
 	spin_lock(&stw_probe_lock);
 	memset(stw_probe_slots, 0, sizeof(stw_probe_slots));
 	stw_probe_seq = 0;
+	WRITE_ONCE(stw_probe_logging, false);
 	spin_unlock(&stw_probe_lock);
 	wake_up_all(&stw_probe_wq);
-	if (static_key_enabled(&stw_probe_key))
-		static_branch_disable(&stw_probe_key);
 }
 
 static struct genl_family stw_probe_family;
@@ -225,6 +243,7 @@ static int stw_probe_arm_doit(struct sk_buff *skb, struct genl_info *info)
 		s->point = point;
 		s->vm = vm;
 		s->park = nla_get_flag(info->attrs[STW_PROBE_A_PARK]);
+		WRITE_ONCE(stw_probe_logging, true);
 		ret = 0;
 		break;
 	}
@@ -232,8 +251,6 @@ static int stw_probe_arm_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_MOD(info->extack, "every probe slot is in use");
 out_unlock:
 	spin_unlock(&stw_probe_lock);
-	if (!ret && !static_key_enabled(&stw_probe_key))
-		static_branch_enable(&stw_probe_key);
 	mutex_unlock(&stw_probe_ctl_lock);
 	return ret;
 }
@@ -409,11 +426,21 @@ static struct genl_family stw_probe_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(stw_probe_mcgrps),
 };
 
+/*
+ * Context: module init, before the "stw" family exists: no VM runs through
+ * a probe point while the key changes.
+ */
 int __init stw_probe_init(void)
 {
+	int ret;
+
 	if (!probes)
 		return 0;
-	return genl_register_family(&stw_probe_family);
+	static_branch_enable(&stw_probe_key);
+	ret = genl_register_family(&stw_probe_family);
+	if (ret)
+		static_branch_disable(&stw_probe_key);
+	return ret;
 }
 
 void stw_probe_exit(void)

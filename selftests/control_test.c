@@ -440,6 +440,43 @@ TEST_F(control, closing_a_socket_does_not_wait_for_the_world)
 }
 
 /*
+ * Defect: every ARM and RESET flipped the probes' static key, so the kernel
+ * rewrote live text under the VMs hundreds of times a suite; on 6.12 under
+ * QEMU's multi-threaded TCG one of those pokes left a VM on a stray int3
+ * (an oops in stw_vm_exit) within a few hundred flips. Now the key is on
+ * from load with probes=1 and arming only starts the log. The VMs keep
+ * running through their probe points meanwhile, and once reset nothing
+ * is logged any more.
+ */
+TEST_F(control, arming_probes_leaves_running_vms_alone)
+{
+	struct stw_sock *s = self->s, *p;
+	struct stw_probe_hit *hits;
+	struct stw_vm *vms;
+	uint32_t ids[4];
+	size_t n, i;
+	uint64_t jobs;
+
+	PROBES_ON(self->s, s, p);
+	ASSERT_SPAWN(s, 2, 0, 2, 0, ids, &n);
+	for (i = 0; i < 300; i++) {
+		/* Armed for a VM that does not exist: it is never reached. */
+		ASSERT_OK(p, stw_probe_arm(p, STW_PROBE_EXIT_IDLE, INT32_MAX,
+					   false));
+		ASSERT_OK(p, stw_probe_reset(p));
+	}
+	ASSERT_OK(s, stw_vms(s, &vms, &n));
+	ASSERT_LT(0U, n);
+	jobs = vms[0].jobs;
+	ASSERT_OK(s, stw_wait_vm_jobs(s, vms[0].id, jobs + 2, STW_T_WAIT));
+	free(vms);
+	ASSERT_OK(p, stw_probe_log(p, &hits, &n));
+	free(hits);
+	ASSERT_EQ(0U, n) TH_LOG("%zu hits logged with nothing armed", n);
+	stw_close(p);
+}
+
+/*
  * Defect: a VM born during a stop had its start work queued only in
  * RUN_ALL; if the resume won against its stop work, nothing ever marked
  * it running. Forced: its stop work is held at its entry until the world
