@@ -73,13 +73,14 @@ install_packages() {
 	      rsync dkms debhelper dpkg-dev fakeroot mandoc bash-completion
 	      graphviz git)
 	# dh_dkms is its own package from dkms 3.0.10-5 on; older releases
-	# ship it in dkms.
-	if apt-cache policy dh-dkms 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-		pkgs+=(dh-dkms)
-	fi
+	# ship it in dkms.  Captured, not piped into grep -q: with pipefail,
+	# apt-cache killed by SIGPIPE when grep stops reading reads as "no".
+	local policy status
+	policy=$(apt-cache policy dh-dkms 2>/dev/null)
+	[[ $policy == *"Candidate: "[0-9]* ]] && pkgs+=(dh-dkms)
 	for p in "${pkgs[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'ok installed' || missing+=("$p")
+		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+		[[ $status == *"ok installed"* ]] || missing+=("$p")
 	done
 	[ ${#missing[@]} -gt 0 ] || return 0
 	say "installing ${missing[*]}"
