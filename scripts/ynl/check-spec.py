@@ -17,7 +17,7 @@ YNL_DIR is the kernel tree part that scripts/ynl/get-ynl.sh extracts
    two outputs must be equal.  Only STW_CMD_UNSPEC (0) may be missing from
    the generated header: YNL numbers operations from 1 and names no 0.
 
-Prints TAP and 'N passed, N failed'; exits 1 if anything failed.
+Prints TAP and 'N passed, N failed, 0 skipped'; exits 1 if anything failed.
 """
 
 import argparse
@@ -189,7 +189,7 @@ def main():
         if header:
             compare(args.uapi, header, out)
     failed = results.count(False)
-    print(f'{len(results) - failed} passed, {failed} failed')
+    print(f'{len(results) - failed} passed, {failed} failed, 0 skipped')
     return 1 if failed or not results else 0
 
 
