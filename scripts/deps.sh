@@ -23,9 +23,11 @@ pkgs=(build-essential make gcc bc bison flex libelf-dev libssl-dev kmod
       cpio xz-utils pkg-config libnl-3-dev libnl-genl-3-dev gnuplot-nox)
 
 missing=()
+# Captured, not piped into grep -q: under pipefail a writer killed by
+# SIGPIPE would read as "not installed" (check-host.sh had that bug).
 for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing+=("$p")
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) || status=
+	[[ $status == *"ok installed"* ]] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps: installing ${missing[*]}"
