@@ -205,7 +205,9 @@ static void stw_world_arm(struct stw_vm *vm)
 	 * Pairs with the smp_mb() in stw_vm_enter() and stw_vm_exit(): either
 	 * we see the VM entered and it meets the trap at its next poll or
 	 * exit, or it sees the trap when it enters or after it left, or we
-	 * see it idle and dispatch. Never none of them.
+	 * see it idle and dispatch. Never none of them: the litmus tests
+	 * Documentation/litmus/enter-vs-arm.litmus and
+	 * Documentation/litmus/exit-vs-arm.litmus state both halves.
 	 */
 	smp_mb__after_atomic();
 	if (!READ_ONCE(vm->entered))

@@ -248,6 +248,18 @@ check "README and Documentation point to Documentation/design.md, not outside th
 	sh -c 'cd "$1" && ! grep -n "\.\./shared\|DESIGN\.md" README.md \
 		Documentation/* CHANGELOG.md && test -s Documentation/design.md &&
 	grep -q "Documentation/design.md" README.md' sh "$top"
+check "litmus tests: each forbids an outcome (Result: Never, exists), is listed in their README, and what module/ cites exists" \
+	sh -c 'cd "$1/Documentation/litmus" && n=0 &&
+	for f in *.litmus; do
+		grep -q "Result: Never" "$f" && grep -q "^exists (" "$f" &&
+		grep -q "^P1(" "$f" && grep -q "\`$f\`" README.md ||
+			{ echo "$f: no Result/exists/P1, or not in README.md"; exit 1; }
+		n=$((n + 1))
+	done && [ "$n" -ge 2 ] &&
+	for f in $(grep -oh "Documentation/litmus/[a-z-]*\.litmus" \
+			"$1"/module/*.c); do
+		[ -f "$1/$f" ] || { echo "module/ cites $f, which is missing"; exit 1; }
+	done' sh "$top"
 check "versions agree: VERSION, stw.ko, stwctl, dkms.conf, debian/changelog, CHANGELOG.md ($version)" \
 	sh -c 'cd "$1" && grep -q "^PACKAGE_VERSION=\"$2\"" dkms.conf &&
 	test "$(modinfo -F version "$3/module/stw.ko")" = "$2" &&
