@@ -29,9 +29,18 @@ struct stw_demo {
 	bool quit;
 };
 
-/* Protects stw_demos: a VM killed is taken out under it, by one killer. */
+/*
+ * Protects stw_demos and stw_demo_closed: a VM killed is taken out under
+ * it, by one killer.
+ */
 static DEFINE_MUTEX(stw_demo_lock);
 static DEFINE_XARRAY(stw_demos);
+/*
+ * Set once by stw_demo_exit(): from then on a VM is never published. A
+ * SPAWN that created its VM before the module began to go publishes it
+ * before the flag (and the final kill finds it) or not at all.
+ */
+static bool stw_demo_closed;
 
 static const char *const stw_demo_names[] = {
 	[STW_VM_KIND_ACTIVE] = "active",
@@ -118,7 +127,8 @@ static void stw_demo_queued(struct kthread_work *work)
  * @id: set to the new VM's id
  *
  * Context: process context; may sleep.
- * Return: 0, or what stw_vm_create() failed with.
+ * Return: 0, -ESHUTDOWN once stw_demo_exit() ran, or what
+ * stw_vm_create() failed with.
  */
 int stw_demo_spawn(enum stw_vm_kind kind, u32 *id)
 {
@@ -146,7 +156,8 @@ int stw_demo_spawn(enum stw_vm_kind kind, u32 *id)
 	 * a KILL may take the VM and free it.
 	 */
 	mutex_lock(&stw_demo_lock);
-	ret = xa_insert(&stw_demos, vm->id, d, GFP_KERNEL);
+	ret = stw_demo_closed ? -ESHUTDOWN :
+	      xa_insert(&stw_demos, vm->id, d, GFP_KERNEL);
 	if (!ret) {
 		*id = vm->id;
 		if (kind == STW_VM_KIND_ACTIVE || kind == STW_VM_KIND_NOPOLL)
@@ -246,6 +257,25 @@ bool stw_demo_kill_all(u32 *ids, unsigned int max, unsigned int *n)
 		(*n)++;
 		stw_demo_destroy(d);
 	}
+}
+
+/**
+ * stw_demo_exit() - destroy every demo VM, for good
+ *
+ * A SPAWN still in its handler when the module began to go may have
+ * created a VM that no kill has seen yet: once this has closed the set,
+ * that VM is destroyed by its own SPAWN instead of outliving the module.
+ *
+ * Context: module exit; process context; may sleep.
+ */
+void stw_demo_exit(void)
+{
+	unsigned int n;
+
+	mutex_lock(&stw_demo_lock);
+	stw_demo_closed = true;
+	mutex_unlock(&stw_demo_lock);
+	stw_demo_kill_all(NULL, 0, &n);
 }
 
 /**

@@ -15,5 +15,6 @@ int stw_demo_kill(u32 id);
 bool stw_demo_kill_all(u32 *ids, unsigned int max, unsigned int *n);
 bool stw_demo_exists(u32 id);
 int stw_demo_queue_jobs(u32 id, u32 jobs, u32 polls);
+void stw_demo_exit(void);
 
 #endif /* _STW_DEMO_H */

@@ -59,13 +59,11 @@ err_world:
 
 static void __exit stw_exit(void)
 {
-	unsigned int n;
-
 	/* Requests fail from now on; tickets get their ESHUTDOWN. */
 	stw_control_shutdown();
 	stw_probe_exit();
 	/* Their VM_GONE events go out while the family still exists. */
-	stw_demo_kill_all(NULL, 0, &n);
+	stw_demo_exit();
 	stw_event_flush();
 	stw_netlink_exit();
 	stw_control_exit();
