@@ -53,7 +53,10 @@ struct stw_probe_hit {
 	u8 point;
 };
 
-/* Protects the slots, the log and stw_probe_seq; taken under the world lock. */
+/*
+ * Protects the slots, the log, stw_probe_seq and stw_probe_logging (arming
+ * and reset change them under it alone); taken under the world lock.
+ */
 static DEFINE_SPINLOCK(stw_probe_lock);
 static struct stw_probe_slot stw_probe_slots[STW_PROBE_SLOTS];
 static struct stw_probe_hit stw_probe_log[STW_PROBE_LOG_LEN];
@@ -64,8 +67,6 @@ static u64 stw_probe_seq;
  * costs one load while nothing is armed (a stale true only takes the lock).
  */
 static bool stw_probe_logging;
-/* Serializes arming against reset. */
-static DEFINE_MUTEX(stw_probe_ctl_lock);
 static DECLARE_WAIT_QUEUE_HEAD(stw_probe_wq);
 
 static void stw_probe_notify_reached(enum stw_probe_point point, u32 vm,
@@ -154,7 +155,6 @@ EXPORT_SYMBOL_GPL(__stw_probe);
 
 static void stw_probe_reset(void)
 {
-	lockdep_assert_held(&stw_probe_ctl_lock);
 	spin_lock(&stw_probe_lock);
 	memset(stw_probe_slots, 0, sizeof(stw_probe_slots));
 	stw_probe_seq = 0;
@@ -226,7 +226,6 @@ static int stw_probe_arm_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	point = nla_get_u32(info->attrs[STW_PROBE_A_POINT]);
 
-	mutex_lock(&stw_probe_ctl_lock);
 	spin_lock(&stw_probe_lock);
 	if (stw_probe_slot_find(point, vm)) {
 		ret = -EBUSY;
@@ -251,7 +250,6 @@ static int stw_probe_arm_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_MOD(info->extack, "every probe slot is in use");
 out_unlock:
 	spin_unlock(&stw_probe_lock);
-	mutex_unlock(&stw_probe_ctl_lock);
 	return ret;
 }
 
@@ -335,9 +333,7 @@ static int stw_probe_release_doit(struct sk_buff *skb, struct genl_info *info)
 
 static int stw_probe_reset_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	mutex_lock(&stw_probe_ctl_lock);
 	stw_probe_reset();
-	mutex_unlock(&stw_probe_ctl_lock);
 	return 0;
 }
 
@@ -448,7 +444,5 @@ void stw_probe_exit(void)
 	if (!probes)
 		return;
 	genl_unregister_family(&stw_probe_family);
-	mutex_lock(&stw_probe_ctl_lock);
 	stw_probe_reset();
-	mutex_unlock(&stw_probe_ctl_lock);
 }
