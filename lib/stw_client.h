@@ -162,6 +162,8 @@ struct stw_stop_result {
 /*
  * STOP, then its completion if the reply says PENDING: returns 0 once
  * the world is stopped, else the errno of the request or the completion.
+ * If no completion comes in time (ETIMEDOUT, s->local), the hold the
+ * reply named is released before returning: a failed stop holds nothing.
  * @r may be NULL.
  */
 int stw_stop_ex(struct stw_sock *s, const struct stw_stop_req *req,

@@ -136,6 +136,23 @@ void stw_cycle_update(struct stw_cycle *c, const struct stw_cycle *done)
 	}
 }
 
+/*
+ * The kernel's completion never came (lost for want of memory, or a
+ * receive buffer that overran): release the hold we were told of, keeping
+ * the error that is being reported.
+ */
+static void release_lost(struct stw_sock *s, uint32_t hold_id)
+{
+	char extack[sizeof(s->extack)];
+	int err = s->err;
+
+	memcpy(extack, s->extack, sizeof(extack));
+	stw_resume_ex(s, false, hold_id, NULL, NULL);
+	s->err = err;
+	s->local = true;
+	memcpy(s->extack, extack, sizeof(extack));
+}
+
 int stw_stop_ex(struct stw_sock *s, const struct stw_stop_req *req,
 		struct stw_stop_result *r)
 {
@@ -150,8 +167,11 @@ int stw_stop_ex(struct stw_sock *s, const struct stw_stop_req *req,
 	if (err || !r->cycle.pending)
 		goto out;
 	err = stw_wait_done(s, req->timeout_ms, &d);
-	if (s->local)
+	if (s->local) {
+		if (err == ETIMEDOUT && r->cycle.has_hold_id)
+			release_lost(s, r->cycle.hold_id);
 		goto out;
+	}
 	stw_cycle_update(&r->cycle, &d.cycle);
 	r->laggards = d.laggards;
 out:

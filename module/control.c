@@ -76,6 +76,12 @@ struct stw_ticket {
 	u64 step_seq;		/* STEP */
 	u32 vm_id;		/* STEP: the target */
 	bool removed;		/* unlisted while its timeout work ran */
+	/*
+	 * The completion, allocated with the ticket: an outcome that could
+	 * not be allocated when it is known would leave the requester
+	 * waiting and its hold standing.
+	 */
+	struct stw_event *done;
 	struct delayed_work timeout;
 };
 
@@ -214,29 +220,34 @@ static struct stw_hold *stw_control_begin_stop(enum stw_hold_kind kind,
 	return hold;
 }
 
+static void stw_ticket_free(struct stw_ticket *t)
+{
+	if (t->done) {
+		kvfree(t->done->laggards.vms);
+		kfree(t->done);
+	}
+	kfree(t);
+}
+
 static void stw_ticket_unlist(struct stw_ticket *t, bool from_timeout)
 {
 	lockdep_assert_held(&stw_ctl.lock);
 	list_del(&t->node);
 	/* A timeout work that is running frees the ticket itself. */
 	if (from_timeout || cancel_delayed_work(&t->timeout))
-		kfree(t);
+		stw_ticket_free(t);
 	else
 		t->removed = true;
 }
 
 /* Post the outcome of @t for its requester, and forget @t. */
-static void stw_ticket_done(struct stw_ticket *t, struct stw_event *ev,
-			    int err, const char *msg, bool from_timeout)
+static void stw_ticket_done(struct stw_ticket *t, int err, const char *msg,
+			    bool from_timeout)
 {
+	struct stw_event *ev = t->done;
+
 	lockdep_assert_held(&stw_ctl.lock);
-	if (!ev)
-		ev = stw_event_new(STW_EV_DONE);
-	if (!ev) {
-		stw_event_lost();
-		goto out_unlist;
-	}
-	ev->type = STW_EV_DONE;
+	t->done = NULL;		/* the event worker's from here on */
 	ev->portid = t->who.portid;
 	ev->nlseq = t->who.nlseq;
 	ev->err = err;
@@ -259,7 +270,6 @@ static void stw_ticket_done(struct stw_ticket *t, struct stw_event *ev,
 	}
 	stw_event_post(ev);
 	mutex_unlock(&stw_world.lock);
-out_unlist:
 	stw_ticket_unlist(t, from_timeout);
 }
 
@@ -268,13 +278,13 @@ static bool stw_ticket_settle(struct stw_ticket *t, bool from_timeout)
 {
 	lockdep_assert_held(&stw_ctl.lock);
 	if (stw_ctl.shutting_down) {
-		stw_ticket_done(t, NULL, -ESHUTDOWN, "stw is unloading",
+		stw_ticket_done(t, -ESHUTDOWN, "stw is unloading",
 				from_timeout);
 		return true;
 	}
 	if (t->kind == STW_TICKET_STOP) {
 		if (!stw_hold_find(t->hold_id)) {
-			stw_ticket_done(t, NULL, -ECANCELED,
+			stw_ticket_done(t, -ECANCELED,
 					"the hold was released before the world stopped",
 					from_timeout);
 			return true;
@@ -284,7 +294,7 @@ static bool stw_ticket_settle(struct stw_ticket *t, bool from_timeout)
 	} else if (!stw_world_step_ended(t->step_seq)) {
 		return false;
 	}
-	stw_ticket_done(t, NULL, 0, NULL, from_timeout);
+	stw_ticket_done(t, 0, NULL, from_timeout);
 	return true;
 }
 
@@ -390,34 +400,30 @@ static void stw_ticket_timeout(struct work_struct *work)
 {
 	struct stw_ticket *t = container_of(to_delayed_work(work),
 					    struct stw_ticket, timeout);
-	struct stw_event *done;
 
 	mutex_lock(&stw_ctl.lock);
 	if (t->removed) {
-		kfree(t);
+		stw_ticket_free(t);
 		goto out_unlock;
 	}
 	if (stw_ticket_settle(t, true))
 		goto out_unlock;
 	if (t->kind == STW_TICKET_STEP) {
-		stw_ticket_done(t, NULL, -ETIMEDOUT,
+		stw_ticket_done(t, -ETIMEDOUT,
 				"the step did not end in time; the world stays RUN_ONE",
 				true);
 		goto out_unlock;
 	}
-	done = stw_event_new(STW_EV_DONE);
 	if (!stw_control_time_out(t->generation, t->hold_id, t->keep,
-				  t->timeout_ms, done)) {
+				  t->timeout_ms, t->done)) {
 		/* Stopped after all, or no memory: look again soon. */
-		if (done) {
-			kvfree(done->laggards.vms);
-			kfree(done);
-		}
+		kvfree(t->done->laggards.vms);
+		t->done->laggards.vms = NULL;
 		if (!stw_ticket_settle(t, true))
 			queue_delayed_work(stw_ctl.wq, &t->timeout, HZ / 10);
 		goto out_unlock;
 	}
-	stw_ticket_done(t, done, -ETIMEDOUT,
+	stw_ticket_done(t, -ETIMEDOUT,
 			t->keep ? "stop timed out, still stopping; see laggards" :
 				  "stop timed out and was rolled back; see laggards",
 			true);
@@ -433,6 +439,11 @@ static struct stw_ticket *stw_ticket_new(enum stw_ticket_kind kind,
 
 	if (!t)
 		return NULL;
+	t->done = stw_event_new(STW_EV_DONE);
+	if (!t->done) {
+		kfree(t);
+		return NULL;
+	}
 	t->kind = kind;
 	t->who = *who;
 	t->timeout_ms = timeout_ms;
@@ -476,7 +487,7 @@ int stw_control_stop(const struct stw_stop_req *req,
 				      extack);
 	mutex_unlock(&stw_ctl.lock);
 	if (IS_ERR(hold)) {
-		kfree(t);
+		stw_ticket_free(t);
 		return PTR_ERR(hold);
 	}
 	t->generation = res->generation;
@@ -562,7 +573,7 @@ err_unlock_world:
 	mutex_unlock(&stw_world.lock);
 err_unlock_ctl:
 	mutex_unlock(&stw_ctl.lock);
-	kfree(t);
+	stw_ticket_free(t);
 	return ret;
 }
 
@@ -587,9 +598,9 @@ void stw_control_commit(struct stw_ticket *t, bool delivered)
 		if (!delivered && hold)
 			stw_hold_drop(hold);
 		stw_control_settle();
-		kfree(t);
+		stw_ticket_free(t);
 	} else if (!delivered) {
-		kfree(t);
+		stw_ticket_free(t);
 	} else {
 		list_add_tail(&t->node, &stw_ctl.tickets);
 		queue_delayed_work(stw_ctl.wq, &t->timeout,

@@ -149,7 +149,7 @@ int stw_demo_spawn(enum stw_vm_kind kind, u32 *id)
 		goto err_free;
 	}
 	d->vm = vm;
-	set_user_nice(vm->worker->task, STW_DEMO_NICE);
+	set_user_nice(vm->task, STW_DEMO_NICE);
 
 	/*
 	 * Start it and read its id before dropping the lock: once published,

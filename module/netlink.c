@@ -280,8 +280,13 @@ static int stw_nl_event(struct notifier_block *nb, unsigned long type,
 		return NOTIFY_DONE;
 	size = NLMSG_DEFAULT_SIZE + ev->laggards.listed * stw_nl_vm_size();
 	skb = genlmsg_new(size, GFP_KERNEL);
-	if (!skb)
+	if (!skb) {
+		/* The requester's library gives up waiting and releases. */
+		if (done)
+			pr_warn_ratelimited("out of memory: the completion for port %u was lost\n",
+					    ev->portid);
 		return NOTIFY_DONE;
+	}
 	hdr = genlmsg_put(skb, done ? ev->portid : 0, done ? ev->nlseq : 0,
 			  &stw_family, 0, stw_nl_event_cmd[type]);
 	if (!hdr || stw_nl_put_event(skb, ev)) {

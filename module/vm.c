@@ -5,6 +5,7 @@
  * in world.c; here is creation and destruction.
  */
 #include <linux/err.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -41,6 +42,7 @@ struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
 			     const char *name)
 {
 	struct kthread_worker *worker;
+	struct task_struct *task;
 	struct stw_vm *vm;
 	int ret;
 
@@ -59,17 +61,32 @@ struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
 	if (ret)
 		goto err_free_vm;
 	snprintf(vm->name, sizeof(vm->name), "%s-%u", name, vm->id);
-	worker = kthread_create_worker(0, "stw/%s", vm->name);
-	if (IS_ERR(worker)) {
-		ret = PTR_ERR(worker);
+	/*
+	 * kthread_create_worker() by hand, so that the task comes from
+	 * kthread_create(): once running, kthread_worker_fn() stores
+	 * worker->task again (the same pointer, plainly), and reading it
+	 * here would race with that store.
+	 */
+	ret = -ENOMEM;
+	worker = kzalloc(sizeof(*worker), GFP_KERNEL);
+	if (!worker)
 		goto err_forget_vm;
+	kthread_init_worker(worker);
+	task = kthread_create(kthread_worker_fn, worker, "stw/%s", vm->name);
+	if (IS_ERR(task)) {
+		ret = PTR_ERR(task);
+		goto err_free_worker;
 	}
+	worker->task = task;
 	vm->worker = worker;
-	vm->task = get_task_struct(worker->task);
-	vm->pid = task_pid_nr(worker->task);
+	vm->task = get_task_struct(task);
+	vm->pid = task_pid_nr(task);
+	wake_up_process(task);
 	stw_world_publish_vm(vm);
 	return vm;
 
+err_free_worker:
+	kfree(worker);
 err_forget_vm:
 	stw_world_forget_vm(vm);
 err_free_vm:
