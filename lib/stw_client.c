@@ -289,9 +289,10 @@ static int next_msg(struct stw_sock *s, int64_t deadline, bool later,
 		if (ret == 0)
 			return ETIMEDOUT;
 		ret = recv_datagram(s);
-		if (ret == ENOBUFS)
+		if (ret == ENOBUFS) {
 			s->lost = true;
-		else if (ret && ret != EAGAIN)
+			s->overruns++;
+		} else if (ret && ret != EAGAIN)
 			return ret;
 	}
 }
@@ -521,19 +522,33 @@ static void read_ack(struct stw_sock *s, struct nlmsghdr *nlh,
 	parse_ack_tlvs(s, nlh, off, sent);
 }
 
-/* Reads the exchange of request @seq until its ACK. 0 or a callback's. */
+/*
+ * Reads the exchange of request @seq until its ACK. 0 or a callback's.
+ *
+ * The kernel answers a request while the sender is in sendmsg(), and the
+ * next part of a dump while the reader is in recvmsg(): whatever is still
+ * to come of the exchange is queued on the socket by the time we look. So
+ * once an overrun was reported (a message to us dropped: the buffer was
+ * full or the kernel had no memory for it), an empty queue means the ACK
+ * was the one lost, and waiting for it would be waiting for ever.
+ */
 static int read_exchange(struct stw_sock *s, struct nl_msg *sent,
 			 stw_msg_fn fn, void *arg)
 {
 	uint32_t port = nl_socket_get_local_port(s->nl);
+	unsigned int overruns = s->overruns;
 	struct nlmsghdr *nlh;
 	struct stw_msg m;
 	int cb_err = 0, ret;
 
 	for (;;) {
-		ret = next_msg(s, -1, false, &nlh);
+		ret = next_msg(s, s->overruns == overruns ? -1 : 0, false,
+			       &nlh);
 		if (ret == EINTR)
 			continue;	/* a request runs to its ACK */
+		if (ret == ETIMEDOUT)
+			return stw_fail_local(s, ENOBUFS,
+					      "the kernel's answer was lost (receive buffer overrun or no memory); the request may have been done");
 		if (ret)
 			return stw_fail_local(s, ret, "receiving: %s",
 					      strerror(ret));

@@ -59,6 +59,7 @@ struct stw_sock {
 
 	uint32_t seq;		/* of the last request sent */
 	bool lost;		/* the receive buffer overran (events lost) */
+	unsigned int overruns;	/* times it did */
 
 	/* Received but not yet consumed. */
 	unsigned char *pend;

@@ -651,6 +651,38 @@ TEST_F(control, undelivered_stop_reply_leaves_no_hold)
 }
 
 /*
+ * Defect: libstw waited for ever for an ACK the kernel could not queue (a
+ * receive buffer full of events; also a failed allocation, as failslab_test
+ * found on the debug kernel): it took the overrun for lost events only. The
+ * request must fail with ENOBUFS, once what was queued has been read.
+ */
+TEST_F(control, a_lost_answer_fails_instead_of_waiting)
+{
+	struct stw_sock *s = self->s, *full;
+	struct stw_world w;
+	int i, size = 1, err;
+
+	full = stw_open_events();
+	ASSERT_TRUE(full != NULL);
+	ASSERT_EQ(0, setsockopt(nl_socket_get_fd(full->nl), SOL_SOCKET,
+				SO_RCVBUF, &size, sizeof(size)));
+	for (i = 0; i < 8; i++)
+		ASSERT_OK(s, stw_spawn(s, 0, 1, 0, 0, NULL, NULL));
+	err = stw_status(full, &w);
+	EXPECT_EQ(ENOBUFS, err) TH_LOG("STATUS on a full socket: %s ('%s')",
+				       strerror(err), full->extack);
+	EXPECT_TRUE(full->local);
+	/* With room again, the socket works again. */
+	size = 1 << 20;
+	ASSERT_EQ(0, setsockopt(nl_socket_get_fd(full->nl), SOL_SOCKET,
+				SO_RCVBUF, &size, sizeof(size)));
+	stw_drain(full);
+	ASSERT_OK(full, stw_status(full, &w));
+	ASSERT_EQ(8U, w.nr_vms);
+	stw_close(full);
+}
+
+/*
  * Defect: on unload the demo VMs were destroyed after the family was
  * unregistered, so their VM_GONE went to a group that no longer existed.
  */
