@@ -198,7 +198,7 @@ static int bench_cmd_spawn(struct bench_args *a)
 	vm = bench_cur.t[0].vm;
 	bench_mem_row(&bench_cur, "stw_vm", ksize(vm), "stw's struct stw_vm");
 	bench_mem_row(&bench_cur, "kthread_worker", ksize(vm->worker),
-		      "kthread_create_worker()'s");
+		      "the VM's run loop (stw_vm_create())");
 	bench_mem_row(&bench_cur, "thread_stack", THREAD_SIZE,
 		      "the VM thread's stack");
 	bench_mem_row(&bench_cur, "bench_thread", sizeof(struct bench_thread),

@@ -210,8 +210,8 @@ static struct stw_hold *stw_control_begin_stop(enum stw_hold_kind kind,
 	hold = stw_hold_take(kind, portid, lease_ms, extack);
 	if (IS_ERR(hold))
 		return hold;
-	mutex_lock(&stw_world.lock);
 	res->generation = stw_world_begin_stop(&res->joined);
+	mutex_lock(&stw_world.lock);
 	res->has_tts = stw_world_reached(res->generation);
 	res->tts_ns = stw_world.last_tts_ns;
 	mutex_unlock(&stw_world.lock);

@@ -26,32 +26,53 @@ static void stw_mutant_stop_work(struct kthread_work *work)
 	kfree(mw);
 }
 
-/* Mutant 6: a fresh work item per dispatch, no "already dispatched" flag. */
-bool stw_mutant_dispatch(struct stw_vm *vm)
+/*
+ * Mutant 6: a fresh work item per dispatch, no "already dispatched" flag
+ * (nor, in stw_world_arm(), the "armed in this cycle" one). Under the
+ * VM's lock, maybe in the RCU walk: no sleeping allocation.
+ */
+bool stw_mutant_dispatch(struct stw_vm *vm, u64 epoch)
 {
 	struct stw_mutant_work *mw;
 
 	if (!stw_mutant(6))
 		return false;
-	lockdep_assert_held(&stw_world.lock);
-	mw = kzalloc(sizeof(*mw), GFP_KERNEL);
+	lockdep_assert_held(&vm->lock);
+	mw = kzalloc(sizeof(*mw), GFP_ATOMIC);
 	if (!mw)
-		return true;
-	if (vm->dispatch_epoch == stw_world.epoch)
+		return false;
+	if (vm->dispatch_epoch == epoch)
 		stw_violation(STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
-			      vm->id, vm->name, stw_world.epoch);
-	vm->dispatch_epoch = stw_world.epoch;
+			      vm->id, vm->name, epoch);
+	vm->dispatch_epoch = epoch;
 	mw->vm = vm;
 	kthread_init_work(&mw->work, stw_mutant_stop_work);
 	kthread_queue_work(vm->worker, &mw->work);
-	stw_world_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
 	return true;
 }
 
-/* Mutant 1: like JSC before its fix, count entered VMs only. */
-bool stw_mutant_skip_idle(struct stw_vm *vm)
+/*
+ * Mutant 1: like JSC before its fix, count entered VMs only. The idle ones
+ * are left to count themselves when they park, as VMs born late do.
+ * Returns false (count them all) but in that mutant.
+ */
+bool stw_mutant_count_entered(u32 *active)
 {
-	return stw_mutant(1) && !READ_ONCE(vm->entered);
+	struct stw_vm *vm;
+	unsigned long id;
+	u32 n = 0;
+
+	if (!stw_mutant(1))
+		return false;
+	lockdep_assert_held(&stw_world.lock);
+	xa_for_each(&stw_world.vms, id, vm) {
+		if (READ_ONCE(vm->entered))
+			n++;
+		else
+			vm->uncounted_gen = stw_world.generation;
+	}
+	*active = n;
+	return true;
 }
 
 /* Mutant 1: the last VM marks every VM stopped. */
@@ -73,8 +94,8 @@ void stw_mutant_count_at_entry(struct stw_vm *vm)
 	if (!stw_mutant(3))
 		return;
 	mutex_lock(&stw_world.lock);
-	if (!vm->counted) {
-		vm->counted = true;
+	if (!stw_vm_counted(vm)) {
+		vm->uncounted_gen = 0;
 		stw_world.active++;
 	}
 	mutex_unlock(&stw_world.lock);

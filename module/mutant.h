@@ -23,14 +23,22 @@ static __always_inline bool stw_mutant(int race)
 }
 
 #if STW_MUTANT
-bool stw_mutant_dispatch(struct stw_vm *vm);
-bool stw_mutant_skip_idle(struct stw_vm *vm);
+bool stw_mutant_dispatch(struct stw_vm *vm, u64 epoch);
+bool stw_mutant_count_entered(u32 *active);
 void stw_mutant_mark_all_stopped(void);
 void stw_mutant_count_at_entry(struct stw_vm *vm);
 bool stw_mutant_stop_by_hand(struct stw_vm *vm);
 #else
-static inline bool stw_mutant_dispatch(struct stw_vm *vm) { return false; }
-static inline bool stw_mutant_skip_idle(struct stw_vm *vm) { return false; }
+static inline bool stw_mutant_dispatch(struct stw_vm *vm, u64 epoch)
+{
+	return false;
+}
+
+static inline bool stw_mutant_count_entered(u32 *active)
+{
+	return false;
+}
+
 static inline void stw_mutant_mark_all_stopped(void) { }
 static inline void stw_mutant_count_at_entry(struct stw_vm *vm) { }
 static inline bool stw_mutant_stop_by_hand(struct stw_vm *vm) { return false; }

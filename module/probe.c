@@ -90,7 +90,7 @@ static struct stw_probe_slot *stw_probe_slot_find(enum stw_probe_point point,
 /**
  * __stw_probe() - a thread reached a probe point while probes are on
  * @point: where
- * @vm: for which VM, or NULL on a controller's thread
+ * @vm_id: for which VM, or 0 on a controller's thread
  * @generation: the world's stop cycle at the hit, for the log
  *
  * Logs the hit; if the point is armed for this VM (or any VM), marks it
@@ -98,10 +98,9 @@ static struct stw_probe_slot *stw_probe_slot_find(enum stw_probe_point point,
  *
  * Context: process context; may hold the world lock; may sleep.
  */
-void __stw_probe(enum stw_probe_point point, struct stw_vm *vm,
-		 u64 generation)
+void __stw_probe(enum stw_probe_point point, u32 vm_id, u64 generation)
 {
-	u32 id = vm ? vm->id : 0;
+	u32 id = vm_id;
 	struct stw_probe_slot *slot = NULL;
 	struct stw_probe_hit *hit;
 	bool park = false;

@@ -17,15 +17,22 @@ struct stw_vm;
 
 DECLARE_STATIC_KEY_FALSE(stw_probe_key);
 
-void __stw_probe(enum stw_probe_point point, struct stw_vm *vm,
-		 u64 generation);
+void __stw_probe(enum stw_probe_point point, u32 vm_id, u64 generation);
 
-static __always_inline void stw_probe(enum stw_probe_point point,
-				      struct stw_vm *vm, u64 generation)
+/* A probe point for the VM with id @vm_id (0: a controller's thread). */
+static __always_inline void stw_probe_id(enum stw_probe_point point,
+					 u32 vm_id, u64 generation)
 {
 	if (static_branch_unlikely(&stw_probe_key))
-		__stw_probe(point, vm, generation);
+		__stw_probe(point, vm_id, generation);
 }
+
+/* The same for @vm, or NULL on a controller's thread. */
+#define stw_probe(point, vm, generation) ({				\
+	struct stw_vm *__vm = (vm);					\
+									\
+	stw_probe_id(point, __vm ? __vm->id : 0, generation);		\
+})
 
 int stw_probe_init(void);
 void stw_probe_exit(void);

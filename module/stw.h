@@ -30,6 +30,7 @@
 #include <linux/kthread.h>
 #include <linux/notifier.h>
 #include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
@@ -44,6 +45,7 @@ enum {
 /* Bits of struct stw_vm::flags. */
 enum {
 	STW_VM_DISPATCHED,	/* a stop work item is queued and not started */
+	STW_VM_ARMED,		/* armed in this cycle: by the walk or at birth */
 };
 
 /**
@@ -79,13 +81,20 @@ struct stw_vm {
 	u64 polls;
 	u64 jobs;
 
-	/* world lock */
-	bool counted;
+	/*
+	 * Protects @dispatch_epoch, and @dying against a stop work queued
+	 * without the world lock (the arming walk): set under it too, so a
+	 * dispatch never queues on a worker being destroyed.
+	 */
+	spinlock_t lock;
+	u64 dispatch_epoch;
+
+	/* world lock (@dying: and @lock) */
+	u64 uncounted_gen;	/* born in this cycle after it stopped */
 	bool parked;
 	bool dying;
 	enum stw_vm_state state;
 	u32 step_budget;
-	u64 dispatch_epoch;
 	u64 stops;
 	u64 last_tts_ns;
 };

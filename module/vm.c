@@ -52,6 +52,7 @@ struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
 	vm->kind = kind;
 	vm->priv = priv;
 	vm->state = STW_VM_STARTING;
+	spin_lock_init(&vm->lock);
 	init_waitqueue_head(&vm->park_wq);
 	kthread_init_work(&vm->stop_work, stw_vm_stop_work);
 	kthread_init_work(&vm->start_work, stw_vm_start_work);

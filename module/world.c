@@ -2,16 +2,19 @@
 /*
  * The stop-the-world protocol (Documentation/design.md, "The protocol").
  *
- * A controller asks for a stop under the world lock: the world moves from
- * RUN_ALL to STOPPING, every live VM is counted active and gets its trap
- * bits set, and every VM that is not entered gets a stop work item on its
- * own run loop. Each VM then reaches a stop point on its own thread: at a
- * poll, when it leaves its entry scope, or when it enters (the stop work
- * just enters and leaves). There, under the lock, it counts itself if it was
- * not counted yet, marks itself stopped and parks. The VM whose arrival makes
- * stopped == active moves the world to STOPPED. Resuming clears the trap
- * bits and the counted flags and releases every parked VM; each marks itself
- * running on its own thread.
+ * A controller begins a stop under the world lock, in O(1): the world
+ * moves from RUN_ALL to STOPPING and every VM in it is counted active (a
+ * VM born before the cycle stops is counted when it is published; one born
+ * later counts itself at its first stop point). It then drops the lock and
+ * arms the VMs, walking them under RCU: each gets its trap bits set, and
+ * one that is not entered gets a stop work item on its own run loop. VMs
+ * reach their stop points while the walk goes on, each on its own thread:
+ * at a poll, when it leaves its entry scope, or when it enters (the stop
+ * work just enters and leaves). There, under the lock, it marks itself
+ * stopped and parks. The world moves to STOPPED on the arrival that makes
+ * stopped == active once arming is over, or at the end of arming if every
+ * VM came before. Resuming clears the trap bits and releases every parked
+ * VM; each marks itself running on its own thread, without the lock.
  *
  * The races this layout designs out are numbered as in the design document;
  * each guard below names the race it prevents. The mutant builds put each
@@ -116,22 +119,27 @@ static void stw_world_account_tts(u64 tts_ns)
 
 /*
  * I3: in STOPPED every counted VM says stopped and is parked. A VM born
- * after the cycle began is not counted until it parks at its first entry;
+ * after the cycle stopped is not counted until it parks at its first entry;
  * until then it must not have run at all.
  */
 static void stw_world_check_stopped(void)
 {
+	enum stw_vm_state state;
 	struct stw_vm *vm;
 	unsigned long id;
+	bool counted;
 
 	lockdep_assert_held(&stw_world.lock);
 	xa_for_each(&stw_world.vms, id, vm) {
-		if (vm->counted ? !vm->parked || vm->state != STW_VM_STOPPED
-				: vm->state != STW_VM_STARTING)
+		counted = stw_vm_counted(vm);
+		/* A VM released by the last resume writes it without the lock. */
+		state = READ_ONCE(vm->state);
+		if (counted ? !vm->parked || state != STW_VM_STOPPED
+			    : state != STW_VM_STARTING)
 			stw_violation(STW_INV_I3,
 				      "vm %u %s in STOPPED: counted %d parked %d state %d",
-				      vm->id, vm->name, vm->counted, vm->parked,
-				      vm->state);
+				      vm->id, vm->name, counted, vm->parked,
+				      state);
 	}
 }
 
@@ -144,17 +152,18 @@ static void stw_world_reach_stopped(void)
 	WRITE_ONCE(stw_world.reached, stw_world.generation);
 	stw_world_account_tts(tts);
 	stw_mutant_mark_all_stopped();
-	stw_world_check_stopped();
 	trace_stw_stopped(stw_world.generation, tts, 0);
 	stw_world_post(STW_EV_STOPPED, NULL);
 	wake_up_all(&stw_world.wq);
+	/* O(N): after the kernel waiters are on their way, not before. */
+	stw_world_check_stopped();
 }
 
-/* Move to STOPPED if every counted VM parked. */
+/* Move to STOPPED if arming is over and every counted VM parked. */
 static void stw_world_maybe_stopped(void)
 {
 	lockdep_assert_held(&stw_world.lock);
-	if (stw_world.mode == STW_STOPPING &&
+	if (stw_world.mode == STW_STOPPING && !stw_world.arming &&
 	    stw_world.stopped == stw_world.active)
 		stw_world_reach_stopped();
 }
@@ -173,32 +182,55 @@ static void stw_world_end_step(struct stw_vm *vm)
 
 /*
  * Queue the stop work on an idle VM's run loop: a VM that is not entered
- * polls nothing.
+ * polls nothing. From the arming walk (RCU alone: no sleeping, and the
+ * caller says STW_PROBE_STOP_WORK_QUEUED once out of RCU), or under the
+ * world lock. Returns true if a stop work was queued.
  */
-static void stw_world_dispatch_stop(struct stw_vm *vm)
+static bool stw_world_dispatch_stop(struct stw_vm *vm)
 {
-	lockdep_assert_held(&stw_world.lock);
-	if (stw_mutant_dispatch(vm))
-		return;
+	/* Written under the world lock, which the walk does not hold. */
+	u64 epoch = READ_ONCE(stw_world.epoch);
+	bool queued = false;
+
+	spin_lock(&vm->lock);
+	/* Its worker may be on its way out; a dying VM stops nowhere. */
+	if (vm->dying)
+		goto out_unlock;
+	if (stw_mutant_dispatch(vm, epoch)) {
+		queued = true;
+		goto out_unlock;
+	}
 	/*
 	 * Race 6: one stop work per VM per epoch. The flag stays set until
 	 * the work starts, so a request made while one is queued relies on
 	 * the queued one instead of adding a second.
 	 */
 	if (test_and_set_bit(STW_VM_DISPATCHED, &vm->flags))
-		return;
-	if (vm->dispatch_epoch == stw_world.epoch)
+		goto out_unlock;
+	if (vm->dispatch_epoch == epoch)
 		stw_violation(STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
-			      vm->id, vm->name, stw_world.epoch);
-	vm->dispatch_epoch = stw_world.epoch;
+			      vm->id, vm->name, epoch);
+	vm->dispatch_epoch = epoch;
 	kthread_queue_work(vm->worker, &vm->stop_work);
-	stw_world_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
+	queued = true;
+out_unlock:
+	spin_unlock(&vm->lock);
+	return queued;
 }
 
-/* Make one VM stop: trap bits for an entered VM, stop work for an idle one. */
-static void stw_world_arm(struct stw_vm *vm)
+/*
+ * Make one VM stop: trap bits for an entered VM, stop work for an idle one.
+ * Returns true if a stop work was queued. Context as for the dispatch.
+ */
+static bool stw_world_arm(struct stw_vm *vm)
 {
-	lockdep_assert_held(&stw_world.lock);
+	/*
+	 * Once per cycle: a VM born during the walk is armed at birth and
+	 * may be met by the walk too; arming it again could queue a second
+	 * stop work in the epoch (race 6, I4) once the first has started.
+	 */
+	if (test_and_set_bit(STW_VM_ARMED, &vm->flags) && !stw_mutant(6))
+		return false;
 	set_bit(STW_TRAP_ENTRY, &vm->trap);
 	set_bit(STW_TRAP_NEED_STOP, &vm->trap);
 	/*
@@ -210,27 +242,45 @@ static void stw_world_arm(struct stw_vm *vm)
 	 * Documentation/litmus/exit-vs-arm.litmus state both halves.
 	 */
 	smp_mb__after_atomic();
-	if (!READ_ONCE(vm->entered))
-		stw_world_dispatch_stop(vm);
+	return !READ_ONCE(vm->entered) && stw_world_dispatch_stop(vm);
 }
 
-/**
- * stw_world_begin_stop() - begin a stop cycle, or join the one in progress
- * @joined: set when a cycle was already in progress
- *
- * Context: world lock held.
- * Return: the generation of the cycle.
+/*
+ * Arm every VM, without the world lock: the VMs reach their stop points
+ * (and take the lock there) while the walk goes on. RCU keeps each VM's
+ * memory while the walk looks at it; a VM that leaves meanwhile is dying
+ * and gets no stop work (its own lock says so). The walk leaves RCU to
+ * report a stop work queued (a probe point may park) and to reschedule.
  */
-u64 stw_world_begin_stop(bool *joined)
+static void stw_world_arm_all(u64 generation)
 {
 	struct stw_vm *vm;
 	unsigned long id;
 
-	lockdep_assert_held(&stw_world.lock);
-	*joined = stw_world.mode != STW_RUN_ALL;
-	if (*joined)
-		return stw_world.generation;
+	rcu_read_lock();
+	xa_for_each(&stw_world.vms, id, vm) {
+		if (!stw_world_arm(vm))
+			continue;
+		rcu_read_unlock();
+		stw_probe_id(STW_PROBE_STOP_WORK_QUEUED, id, generation);
+		cond_resched();
+		rcu_read_lock();
+	}
+	rcu_read_unlock();
+}
 
+/* Under the world lock: arm, and say when a stop work was queued. */
+static void stw_world_arm_locked(struct stw_vm *vm)
+{
+	lockdep_assert_held(&stw_world.lock);
+	if (stw_world_arm(vm))
+		stw_world_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
+}
+
+/* RUN_ALL -> STOPPING, in O(1): every VM in the world counts. */
+static u64 stw_world_open_cycle(void)
+{
+	lockdep_assert_held(&stw_world.lock);
 	if (stw_world.active != STW_ACTIVE_SENTINEL)
 		stw_violation(STW_INV_I2, "active count %u in RUN_ALL",
 			      stw_world.active);
@@ -238,34 +288,53 @@ u64 stw_world_begin_stop(bool *joined)
 		stw_violation(STW_INV_I5, "generation %llu behind %llu",
 			      stw_world.generation, stw_world.reached);
 	WRITE_ONCE(stw_world.generation, stw_world.generation + 1);
-	stw_world.epoch++;
+	WRITE_ONCE(stw_world.epoch, stw_world.epoch + 1);
 	stw_world_set_mode(STW_STOPPING);
-	stw_world.active = 0;
+	/*
+	 * Every VM is counted, entered or idle, so that STOPPED means every
+	 * VM parked (I3), not just the ones that were running. Arrivals
+	 * cannot complete the cycle before the arming walk is over.
+	 */
+	if (!stw_mutant_count_entered(&stw_world.active))
+		stw_world.active = stw_world.nr_live;
 	stw_world.stopped = 0;
+	stw_world.arming = true;
 	stw_world.stop_start = ktime_get();
 	trace_stw_stop_begin(stw_world.generation, stw_world.nr_vms);
-
-	/*
-	 * Every live VM is counted here, entered or idle, so that STOPPED
-	 * means every VM parked (I3), not just the ones that were running.
-	 */
-	xa_for_each(&stw_world.vms, id, vm) {
-		if (stw_mutant_skip_idle(vm)) {
-			stw_world_arm(vm);
-			continue;
-		}
-		if (vm->counted) {
-			/* A stale flag (race 3) would make us skip it. */
-			stw_violation(STW_INV_I2, "vm %u %s counted in RUN_ALL",
-				      vm->id, vm->name);
-		} else {
-			vm->counted = true;
-			stw_world.active++;
-		}
-		stw_world_arm(vm);
-	}
-	stw_world_maybe_stopped();
 	return stw_world.generation;
+}
+
+/**
+ * stw_world_begin_stop() - begin a stop cycle, or join the one in progress
+ * @joined: set when a cycle was already in progress
+ *
+ * The world lock is held only to open the cycle and to close arming; the
+ * VMs are armed without it. The caller must keep every other controller
+ * out meanwhile (control.c's lock): nothing but the VMs themselves moves
+ * the world while it arms.
+ *
+ * Context: process context, the controller's lock held, not the world
+ * lock; may sleep.
+ * Return: the generation of the cycle.
+ */
+u64 stw_world_begin_stop(bool *joined)
+{
+	u64 generation;
+
+	mutex_lock(&stw_world.lock);
+	*joined = stw_world.mode != STW_RUN_ALL;
+	generation = *joined ? stw_world.generation : stw_world_open_cycle();
+	mutex_unlock(&stw_world.lock);
+	if (*joined)
+		return generation;
+
+	stw_world_arm_all(generation);
+
+	mutex_lock(&stw_world.lock);
+	stw_world.arming = false;
+	stw_world_maybe_stopped();
+	mutex_unlock(&stw_world.lock);
+	return generation;
 }
 
 /**
@@ -288,7 +357,7 @@ void stw_world_resume(void)
 	xa_for_each(&stw_world.vms, id, vm) {
 		clear_bit(STW_TRAP_NEED_STOP, &vm->trap);
 		clear_bit(STW_TRAP_ENTRY, &vm->trap);
-		vm->counted = false;
+		clear_bit(STW_VM_ARMED, &vm->flags);
 		if (vm->parked) {
 			WRITE_ONCE(vm->parked, false);
 			wake_up(&vm->park_wq);
@@ -319,7 +388,7 @@ u64 stw_world_step(struct stw_vm *vm, u32 polls)
 	lockdep_assert_held(&stw_world.lock);
 	stw_world_set_mode(STW_RUN_ONE);
 	stw_world.step_vm = vm;
-	stw_world.epoch++;
+	WRITE_ONCE(stw_world.epoch, stw_world.epoch + 1);
 	stw_world.stopped--;
 	vm->step_budget = polls;
 	WRITE_ONCE(vm->parked, false);
@@ -352,8 +421,7 @@ bool stw_world_stopped(u64 generation)
 static void stw_world_vm_gone(struct stw_vm *vm)
 {
 	lockdep_assert_held(&stw_world.lock);
-	if (vm->counted && !stw_mutant(7)) {
-		vm->counted = false;
+	if (stw_vm_counted(vm) && !stw_mutant(7)) {
 		stw_world.active--;
 		if (vm->parked)
 			stw_world.stopped--;
@@ -427,15 +495,16 @@ void stw_world_publish_vm(struct stw_vm *vm)
 {
 	mutex_lock(&stw_world.lock);
 	xa_store(&stw_world.vms, vm->id, vm, GFP_KERNEL);
+	stw_world.nr_live++;
 	WRITE_ONCE(stw_world.change_seq, stw_world.change_seq + 1);
 	if (stw_world.mode == STW_RUN_ALL) {
 		kthread_queue_work(vm->worker, &vm->start_work);
 	} else {
-		if (stw_world.mode == STW_STOPPING) {
-			vm->counted = true;
+		if (stw_world.mode == STW_STOPPING)
 			stw_world.active++;
-		}
-		stw_world_arm(vm);
+		else
+			vm->uncounted_gen = stw_world.generation;
+		stw_world_arm_locked(vm);
 	}
 	stw_world_post(STW_EV_VM_ADDED, vm);
 	mutex_unlock(&stw_world.lock);
@@ -458,9 +527,13 @@ bool stw_world_remove_vm(struct stw_vm *vm)
 		mutex_unlock(&stw_world.lock);
 		return false;
 	}
-	vm->dying = true;
+	/* The VM reads it without either lock once released. */
+	spin_lock(&vm->lock);
+	WRITE_ONCE(vm->dying, true);
+	spin_unlock(&vm->lock);
 	set_bit(STW_TRAP_NEED_STOP, &vm->trap);	/* its polls notice */
 	xa_erase(&stw_world.vms, vm->id);
+	stw_world.nr_live--;
 	WRITE_ONCE(stw_world.nr_vms, stw_world.nr_vms - 1);
 	WRITE_ONCE(stw_world.change_seq, stw_world.change_seq + 1);
 	stw_world_vm_gone(vm);
@@ -519,12 +592,13 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 
 	stw_world_probe(STW_PROBE_BEFORE_COUNT, vm);
 	/*
-	 * Race 3: count defensively, here and only here. A VM that passed its
-	 * unlocked entry check before a resume and a new request was counted
-	 * by that request; one born after the request counts itself now.
+	 * Race 3: count here and only here, by the cycle's own generation. A
+	 * VM that passed its unlocked entry check before a resume and a new
+	 * request was counted when that request began; one born after the
+	 * cycle stopped counts itself now, once.
 	 */
-	if (!vm->counted) {
-		vm->counted = true;
+	if (vm->uncounted_gen == stw_world.generation) {
+		vm->uncounted_gen = 0;
 		stw_world.active++;
 	}
 	stw_world_probe(STW_PROBE_AFTER_COUNT, vm);
@@ -561,11 +635,15 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	/* TASK_IDLE: a world held stopped for long is not a hung task. */
 	wait_event_idle(vm->park_wq, !READ_ONCE(vm->parked));
 
-	mutex_lock(&stw_world.lock);
+	/*
+	 * Released: say so without the world lock, which the resume that woke
+	 * us holds. Nobody can take this for a stopped VM: the world left
+	 * STOPPED before we were woken, and a new cycle that stops again
+	 * counts on us arriving, which comes after this on our own thread.
+	 */
 	WRITE_ONCE(vm->state, STW_VM_RUNNING);
-	dying = vm->dying;
-	trace_stw_vm_release(vm->id, stw_world.generation);
-	mutex_unlock(&stw_world.lock);
+	dying = READ_ONCE(vm->dying);
+	trace_stw_vm_release(vm->id, READ_ONCE(stw_world.generation));
 	return dying;
 }
 
@@ -693,8 +771,9 @@ void stw_vm_exit(struct stw_vm *vm)
 	if (unlikely(test_bit(STW_TRAP_NEED_STOP, &vm->trap))) {
 		mutex_lock(&stw_world.lock);
 		if (stw_world.mode != STW_RUN_ALL && !vm->dying &&
-		    test_bit(STW_TRAP_NEED_STOP, &vm->trap))
-			stw_world_dispatch_stop(vm);
+		    test_bit(STW_TRAP_NEED_STOP, &vm->trap) &&
+		    stw_world_dispatch_stop(vm))
+			stw_world_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
 		mutex_unlock(&stw_world.lock);
 	}
 }
@@ -792,7 +871,7 @@ bool stw_world_time_out(u64 generation, struct stw_event *ev, u32 room,
 	    stw_world.generation != generation)
 		return false;
 	xa_for_each(&stw_world.vms, id, vm) {
-		if (vm->parked || !vm->counted)
+		if (vm->parked || !stw_vm_counted(vm))
 			continue;
 		if (lag->total < ntasks)
 			tasks[lag->total] = get_task_struct(vm->task);

@@ -31,11 +31,15 @@
  *	without the lock by waiters and by STATUS (READ_ONCE)
  * @generation: the current (or latest) stop cycle; grows at RUN_ALL->STOPPING
  * @epoch: grows at each stop cycle and each step: at most one stop work per
- *	VM per epoch (I4)
+ *	VM per epoch (I4); read without the lock by the arming walk
  * @reached: the latest generation that reached STOPPED
  * @active: VMs counted in this cycle, STW_ACTIVE_SENTINEL in RUN_ALL
  * @stopped: counted VMs parked now
- * @vms: id -> struct stw_vm, the live VMs; read under RCU by STATUS dumps
+ * @arming: the controller is arming the VMs of this cycle without the
+ *	lock: it cannot reach STOPPED before that is over
+ * @vms: id -> struct stw_vm, the live VMs; walked under RCU by the arming
+ *	walk and by STATUS dumps
+ * @nr_live: VMs in @vms: the active count of a cycle that begins
  * @nr_vms: VMs in @vms, and VMs being created
  * @next_vm_id: where the cyclic VM id allocation goes on
  * @step_vm: the RUN_ONE target
@@ -60,7 +64,9 @@ struct stw_world {
 	u64 reached;
 	u32 active;
 	u32 stopped;
+	bool arming;
 	struct xarray vms;
+	u32 nr_live;
 	u32 nr_vms;
 	u32 next_vm_id;
 	struct stw_vm *step_vm;
@@ -80,6 +86,18 @@ struct stw_world {
 };
 
 extern struct stw_world stw_world;
+
+/*
+ * Whether @vm counts in the cycle under way: every VM that was in the world
+ * when it began or was born before it stopped; one born later counts from
+ * its first stop point on.
+ */
+static inline bool stw_vm_counted(struct stw_vm *vm)
+{
+	lockdep_assert_held(&stw_world.lock);
+	return stw_world.mode != STW_RUN_ALL &&
+	       vm->uncounted_gen != stw_world.generation;
+}
 
 /* A probe point in the world's code: the hit is logged with its cycle. */
 #define stw_world_probe(point, vm)					\

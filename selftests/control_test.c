@@ -404,12 +404,19 @@ static int close_a_genl_socket(void *arg)
 /*
  * Defect: every generic netlink socket closed on the machine took the world
  * lock, which every VM takes at its stop points. With the world lock held
- * (a VM parked at a probe inside it), a socket still closes at once.
+ * (a VM parked at a probe inside it), a socket still closes at once. The
+ * stop's reply comes first: its controller has armed the world and holds
+ * no lock when the VM goes in (VMs reach their stop points while the
+ * controller arms, and the end of arming takes the world lock).
  */
 TEST_F(control, closing_a_socket_does_not_wait_for_the_world)
 {
-	struct stw_sock *s = self->s, *p;
-	struct stw_bg *stop;
+	struct stw_stop_req req = {
+		.timeout_ms = STW_T_STOP,
+		.lease_ms = STW_UNSET,
+	};
+	struct stw_sock *s = self->s, *p, *stopper;
+	struct stw_cycle c;
 	uint32_t id;
 	size_t n;
 	pid_t pid;
@@ -417,9 +424,14 @@ TEST_F(control, closing_a_socket_does_not_wait_for_the_world)
 
 	PROBES_ON(self->s, s, p);
 	ASSERT_SPAWN(s, 0, 1, 0, 0, &id, &n);
+	ASSERT_OK(p, stw_probe_arm(p, STW_PROBE_STOP_WORK_ENTER, id, true));
+	stopper = stw_open();
+	ASSERT_TRUE(stopper != NULL);
+	ASSERT_OK(stopper, stw_stop_send(stopper, &req, &c));
+	ASSERT_OK(p, stw_probe_wait(p, STW_PROBE_STOP_WORK_ENTER, id,
+				    STW_T_WAIT, NULL));
 	ASSERT_OK(p, stw_probe_arm(p, STW_PROBE_BEFORE_COUNT, id, true));
-	stop = stw_bg_stop(STW_T_STOP);
-	ASSERT_TRUE(stop != NULL);
+	ASSERT_OK(p, stw_probe_release(p, STW_PROBE_STOP_WORK_ENTER, id));
 	ASSERT_OK(p, stw_probe_wait(p, STW_PROBE_BEFORE_COUNT, id,
 				    STW_T_WAIT, NULL));
 
@@ -433,8 +445,9 @@ TEST_F(control, closing_a_socket_does_not_wait_for_the_world)
 	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 
 	ASSERT_OK(p, stw_probe_release(p, STW_PROBE_BEFORE_COUNT, id));
-	ASSERT_EQ(0, stw_bg_join(stop, STW_T_WAIT));
-	stw_bg_free(stop);
+	ASSERT_OK(s, stw_wait_mode(s, STW_STOPPED, STW_T_WAIT));
+	stw_close(stopper);	/* and its hold */
+	ASSERT_OK(s, stw_wait_mode(s, STW_RUN_ALL, STW_T_WAIT));
 	ASSERT_OK(p, stw_probe_reset(p));
 	stw_close(p);
 }

@@ -375,6 +375,62 @@ TEST_F(race, race6_duplicate_dispatch)
 }
 
 /*
+ * Race 6, in the arming walk: the controller arms the VMs without the world
+ * lock, so a VM born meanwhile is armed at birth and then met by the walk.
+ * Hold the walk after the idle VM B (C's id comes after it), let C be born
+ * and its stop work start (flag cleared, not entered yet): the walk must
+ * not queue C a second stop work in the same epoch (I4).
+ */
+TEST_F(race, race6_arming_walk_meets_a_vm_born_during_it)
+{
+	struct stw_stop_req join = {
+		.timeout_ms = 2 * WAIT_MS,
+		.lease_ms = STW_UNSET,
+	};
+	struct stw_sock *s2;
+	struct stw_cycle c;
+	uint32_t born;
+	size_t n;
+
+	RACE_SCRIPT(6);
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				   self->idle, STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	/* The walk waits, after queuing B's stop work. */
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				    self->idle, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->idle,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+	/* C, born during the walk, is held as its stop work starts. */
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_ENTER, 0,
+				   STW_PROBE_PARK));
+	ASSERT_EQ(0, stw_spawn(self->s, 0, 1, 0, 0, &born, &n)) {
+		TH_LOG("spawn during the walk: %s", self->s->extack);
+	}
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_ENTER, 0,
+				    WAIT_MS, NULL));
+	/* The walk goes on, meets C, and ends: a joining STOP says when. */
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				       self->idle));
+	s2 = stw_open();
+	ASSERT_NE(NULL, s2);
+	ASSERT_EQ(0, stw_stop_send(s2, &join, &c)) {
+		TH_LOG("joining STOP: %s", s2->extack);
+	}
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_WORK_ENTER, 0));
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS)) {
+		TH_LOG("stop: %s", stw_describe(self->s));
+	}
+	check_world_stopped(_metadata, self->s, "race 6 (walk)");
+	stw_close(s2);
+}
+
+/*
  * Race 7: a VM destroyed while it is counted in a stop. Hold the idle VM's
  * stop work before it enters, so the active VM parks and the stop waits for
  * the idle one; destroy the idle one. It must be uncounted, and its going

@@ -62,7 +62,7 @@ enum stw_probe_point {
 	STW_PROBE_AFTER_COUNT,		/* stop point, after counting (locked) */
 	STW_PROBE_REPORT_STOPPED,	/* last VM about to report STOPPED (locked) */
 	STW_PROBE_PARKING,		/* stop point, lock dropped, about to park */
-	STW_PROBE_STOP_WORK_QUEUED,	/* stop work queued for a VM (locked) */
+	STW_PROBE_STOP_WORK_QUEUED,	/* stop work queued for a VM */
 	STW_PROBE_STOP_WORK_ENTER,	/* stop work about to enter */
 	STW_PROBE_EXIT_IDLE,		/* leaving: entered cleared, trap not read */
 	STW_PROBE_RESUME_CLEAR,		/* resume about to clear flags (locked) */
