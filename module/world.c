@@ -337,6 +337,19 @@ u64 stw_world_begin_stop(bool *joined)
 	return generation;
 }
 
+/*
+ * Let a parked VM go. It reads what was written before this (dying, its
+ * step budget) without the world lock once it sees parked cleared: the
+ * release here pairs with the acquire in stw_stop_point()'s wait.
+ */
+static void stw_vm_release(struct stw_vm *vm)
+{
+	lockdep_assert_held(&stw_world.lock);
+	/* Pairs with the smp_load_acquire() of the parked VM's wait. */
+	smp_store_release(&vm->parked, false);
+	wake_up(&vm->park_wq);
+}
+
 /**
  * stw_world_resume() - release every VM and return to RUN_ALL
  *
@@ -358,10 +371,8 @@ void stw_world_resume(void)
 		clear_bit(STW_TRAP_NEED_STOP, &vm->trap);
 		clear_bit(STW_TRAP_ENTRY, &vm->trap);
 		clear_bit(STW_VM_ARMED, &vm->flags);
-		if (vm->parked) {
-			WRITE_ONCE(vm->parked, false);
-			wake_up(&vm->park_wq);
-		}
+		if (vm->parked)
+			stw_vm_release(vm);
 	}
 	stw_world_set_mode(STW_RUN_ALL);
 	stw_world.active = STW_ACTIVE_SENTINEL;
@@ -391,9 +402,8 @@ u64 stw_world_step(struct stw_vm *vm, u32 polls)
 	WRITE_ONCE(stw_world.epoch, stw_world.epoch + 1);
 	stw_world.stopped--;
 	vm->step_budget = polls;
-	WRITE_ONCE(vm->parked, false);
 	trace_stw_step_begin(stw_world.generation, vm->id, polls);
-	wake_up(&vm->park_wq);
+	stw_vm_release(vm);
 	return stw_world.step_seq;
 }
 
@@ -426,10 +436,8 @@ static void stw_world_vm_gone(struct stw_vm *vm)
 		if (vm->parked)
 			stw_world.stopped--;
 	}
-	if (vm->parked) {
-		WRITE_ONCE(vm->parked, false);
-		wake_up(&vm->park_wq);
-	}
+	if (vm->parked)
+		stw_vm_release(vm);
 	if (stw_world.step_vm == vm)
 		stw_world_end_step(vm);
 	else
@@ -633,7 +641,8 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	if (stw_mutant(4))	/* Mutant 4: marked stopped outside the lock. */
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
 	/* TASK_IDLE: a world held stopped for long is not a hung task. */
-	wait_event_idle(vm->park_wq, !READ_ONCE(vm->parked));
+	/* Pairs with the release in stw_vm_release(). */
+	wait_event_idle(vm->park_wq, !smp_load_acquire(&vm->parked));
 
 	/*
 	 * Released: say so without the world lock, which the resume that woke
