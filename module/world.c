@@ -338,9 +338,10 @@ u64 stw_world_begin_stop(bool *joined)
 }
 
 /*
- * Let a parked VM go. It reads what was written before this (dying, its
- * step budget) without the world lock once it sees parked cleared: the
- * release here pairs with the acquire in stw_stop_point()'s wait.
+ * Let a parked VM go. It reads what was written before this (dying)
+ * without the world lock once it sees parked cleared: the release here
+ * pairs with the acquire in stw_stop_point()'s wait
+ * (Documentation/litmus/release-vs-wait.litmus).
  */
 static void stw_vm_release(struct stw_vm *vm)
 {
