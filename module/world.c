@@ -631,7 +631,7 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 		WRITE_ONCE(vm->last_tts_ns,
 			   ktime_to_ns(ktime_sub(ktime_get(),
 						 stw_world.stop_start)));
-		if (stw_world.stopped == stw_world.active)
+		if (stw_world.stopped == stw_world.active && !stw_world.arming)
 			stw_world_probe(STW_PROBE_REPORT_STOPPED, vm);
 		stw_world_maybe_stopped();
 	}
