@@ -629,6 +629,31 @@ TEST_F(control, dump_says_when_the_world_changed)
 }
 
 /*
+ * An events socket whose receive buffer is full: the smallest buffer, and
+ * eight VM_ADDED events (spawned through @s) that nobody reads. NULL if it
+ * could not be made.
+ */
+static struct stw_sock *open_full_socket(struct stw_sock *s)
+{
+	struct stw_sock *full = stw_open_events();
+	int i, size = 1;
+
+	if (!full)
+		return NULL;
+	if (setsockopt(nl_socket_get_fd(full->nl), SOL_SOCKET, SO_RCVBUF,
+		       &size, sizeof(size)))
+		goto err_close;
+	for (i = 0; i < 8; i++)
+		if (stw_spawn(s, 0, 1, 0, 0, NULL, NULL))
+			goto err_close;
+	return full;
+
+err_close:
+	stw_close(full);
+	return NULL;
+}
+
+/*
  * Defect: a STOP whose reply could not be sent was acknowledged anyway,
  * and its hold stayed with nobody knowing its id. A socket whose receive
  * buffer is full of events gets no reply: the hold is dropped.
@@ -638,15 +663,9 @@ TEST_F(control, undelivered_stop_reply_leaves_no_hold)
 	struct stw_sock *s = self->s, *full;
 	struct stw_world w;
 	struct nl_msg *msg;
-	int i, size = 1;
 
-	full = stw_open_events();
-	ASSERT_TRUE(full != NULL);
-	ASSERT_EQ(0, setsockopt(nl_socket_get_fd(full->nl), SOL_SOCKET,
-				SO_RCVBUF, &size, sizeof(size)));
-	/* Events nobody reads fill its buffer. */
-	for (i = 0; i < 8; i++)
-		ASSERT_OK(s, stw_spawn(s, 0, 1, 0, 0, NULL, NULL));
+	full = open_full_socket(s);
+	ASSERT_TRUE(full != NULL) TH_LOG("%s", stw_describe(s));
 	/*
 	 * Sent without waiting for an answer that cannot come: the kernel
 	 * handles it before the send returns.
@@ -673,14 +692,10 @@ TEST_F(control, a_lost_answer_fails_instead_of_waiting)
 {
 	struct stw_sock *s = self->s, *full;
 	struct stw_world w;
-	int i, size = 1, err;
+	int size, err;
 
-	full = stw_open_events();
-	ASSERT_TRUE(full != NULL);
-	ASSERT_EQ(0, setsockopt(nl_socket_get_fd(full->nl), SOL_SOCKET,
-				SO_RCVBUF, &size, sizeof(size)));
-	for (i = 0; i < 8; i++)
-		ASSERT_OK(s, stw_spawn(s, 0, 1, 0, 0, NULL, NULL));
+	full = open_full_socket(s);
+	ASSERT_TRUE(full != NULL) TH_LOG("%s", stw_describe(s));
 	err = stw_status(full, &w);
 	EXPECT_EQ(ENOBUFS, err) TH_LOG("STATUS on a full socket: %s ('%s')",
 				       strerror(err), full->extack);
