@@ -556,7 +556,7 @@ int stw_control_step(u32 vm_id, u32 polls, u32 timeout_ms,
 		goto err_unlock_world;
 	}
 	ret = -EBUSY;
-	if (!vm->parked) {
+	if (!READ_ONCE(vm->parked)) {
 		NL_SET_ERR_MSG_MOD(extack, "the VM has not parked yet");
 		goto err_unlock_world;
 	}
@@ -833,7 +833,7 @@ int stw_step_vm(int hold_id, struct stw_vm *vm, u32 polls,
 	}
 	mutex_lock(&stw_world.lock);
 	if (stw_ctl.nr_kernel_holds != 1 || stw_world.mode != STW_STOPPED ||
-	    vm->dying || !vm->parked) {
+	    vm->dying || !READ_ONCE(vm->parked)) {
 		mutex_unlock(&stw_world.lock);
 		mutex_unlock(&stw_ctl.lock);
 		return -EBUSY;

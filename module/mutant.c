@@ -88,17 +88,22 @@ void stw_mutant_mark_all_stopped(void)
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
 }
 
-/* Mutant 3: count at the entry service, with no RUN_ALL guard. */
+/*
+ * Mutant 3: the entry service counts the VM as arrived too, by the count
+ * alone, with no claim of the VM's place in the cycle: its stop point
+ * counts it a second time.
+ */
 void stw_mutant_count_at_entry(struct stw_vm *vm)
 {
+	s64 v;
+
 	if (!stw_mutant(3))
 		return;
-	mutex_lock(&stw_world.lock);
-	if (!stw_vm_counted(vm)) {
-		vm->uncounted_gen = 0;
-		stw_world.active++;
-	}
-	mutex_unlock(&stw_world.lock);
+	v = atomic64_read(&stw_world.arrival);
+	do {
+		if (!(u32)v)
+			return;
+	} while (!atomic64_try_cmpxchg(&stw_world.arrival, &v, v - 1));
 }
 
 /*

@@ -71,6 +71,12 @@ struct stw_vm {
 	struct kthread_worker *worker;
 	struct task_struct *task;
 	u32 pid;
+	/*
+	 * The cycle (low 32 bits of its generation) this VM was counted as
+	 * arrived in, or uncounted by its destroy: whichever claims it first
+	 * with cmpxchg() is the one that counts (race 3). No lock.
+	 */
+	u32 arrived_gen;
 	struct rcu_head rcu;
 	struct kthread_work start_work;
 	struct kthread_work stop_work;
@@ -89,7 +95,7 @@ struct stw_vm {
 	spinlock_t lock;
 	u64 dispatch_epoch;
 
-	/* world lock (@dying: and @lock) */
+	/* world lock (@dying: and @lock; @parked: also the VM, see world.c) */
 	u64 uncounted_gen;	/* born in this cycle after it stopped */
 	bool parked;
 	bool dying;

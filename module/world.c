@@ -10,11 +10,15 @@
  * one that is not entered gets a stop work item on its own run loop. VMs
  * reach their stop points while the walk goes on, each on its own thread:
  * at a poll, when it leaves its entry scope, or when it enters (the stop
- * work just enters and leaves). There, under the lock, it marks itself
- * stopped and parks. The world moves to STOPPED on the arrival that makes
- * stopped == active once arming is over, or at the end of arming if every
- * VM came before. Resuming clears the trap bits and releases every parked
- * VM; each marks itself running on its own thread, without the lock.
+ * work just enters and leaves). There it marks itself stopped and counts
+ * itself arrived in one atomic word, without the lock, and parks. The
+ * count starts one above the VMs counted, the walk's own share, so the
+ * cycle cannot complete while the walk goes on. Whoever takes the count to
+ * zero (the last VM, or the end of arming) takes the lock once, to move
+ * the world to STOPPED. Resuming clears the trap bits and releases every
+ * parked VM; each marks itself running on its own thread, without the
+ * lock. What the lock-free count is not for (a step, a VM born after the
+ * cycle stopped) goes through the lock, as the slow path.
  *
  * The races this layout designs out are numbered as in the design document;
  * each guard below names the race it prevents. The mutant builds put each
@@ -54,6 +58,81 @@ void stw_violation(enum stw_invariant inv, const char *fmt, ...)
 	vaf.va = &args;
 	WARN_ONCE(1, "stw: invariant I%d violated: %pV\n", inv + 1, &vaf);
 	va_end(args);
+}
+
+/*
+ * The arrival count (stw_world.arrival): one 64-bit word, so that a VM
+ * counts itself with one compare-and-exchange that checks the cycle too.
+ * Only the low 32 bits of the generation are kept: a VM would have to sleep
+ * through 2^32 stop cycles between reading the count and counting for the
+ * check to be fooled.
+ */
+#define STW_ARRIVAL(gen, left)	((s64)(((u64)(u32)(gen) << 32) | (u32)(left)))
+
+static inline u32 stw_arrival_gen(s64 v)
+{
+	return (u64)v >> 32;
+}
+
+static inline u32 stw_arrival_left(s64 v)
+{
+	return (u32)v;
+}
+
+/*
+ * Count one arrival in cycle @gen, @v holding what the caller last read.
+ * Race 5: the compare-and-exchange fails if another cycle began, or if
+ * none counts any more (the world resumed): a late arrival from one cycle
+ * never takes a place of the next
+ * (Documentation/litmus/late-arrival.litmus). Fully ordered when it
+ * counts. Returns false if cycle @gen no longer counts; @v is then the
+ * current count.
+ */
+static bool stw_world_count_arrival(u32 gen, s64 *v)
+{
+	do {
+		if (stw_arrival_gen(*v) != gen || !stw_arrival_left(*v))
+			return false;
+	} while (!atomic64_try_cmpxchg(&stw_world.arrival, v, *v - 1));
+	*v -= 1;
+	return true;
+}
+
+/*
+ * Race 3: a VM is counted once per cycle, and both its own arrival and its
+ * destroy may try. Whichever moves @vm->arrived_gen to @gen first is the
+ * one that counts. Fully ordered when it claims.
+ */
+static bool stw_vm_claim(struct stw_vm *vm, u32 gen)
+{
+	u32 seen = READ_ONCE(vm->arrived_gen);
+
+	do {
+		if (seen == gen)
+			return false;
+	} while (!try_cmpxchg(&vm->arrived_gen, &seen, gen));
+	return true;
+}
+
+/* Under the world lock: one fewer to arrive (a VM gone, arming over). */
+static void stw_world_uncount(void)
+{
+	s64 v = atomic64_read(&stw_world.arrival);
+
+	lockdep_assert_held(&stw_world.lock);
+	if (!stw_world_count_arrival(lower_32_bits(stw_world.generation), &v))
+		stw_violation(STW_INV_I1, "nothing left to count in generation %llu",
+			      stw_world.generation);
+}
+
+/* Counted VMs parked now (what STATUS calls stopped). */
+static u32 stw_world_nr_stopped(void)
+{
+	lockdep_assert_held(&stw_world.lock);
+	if (stw_world.mode != STW_STOPPING)
+		return stw_world.stopped;
+	return stw_world.active + stw_world.arming -
+	       stw_arrival_left(atomic64_read(&stw_world.arrival));
 }
 
 /*
@@ -134,12 +213,12 @@ static void stw_world_check_stopped(void)
 		counted = stw_vm_counted(vm);
 		/* A VM released by the last resume writes it without the lock. */
 		state = READ_ONCE(vm->state);
-		if (counted ? !vm->parked || state != STW_VM_STOPPED
+		if (counted ? !READ_ONCE(vm->parked) || state != STW_VM_STOPPED
 			    : state != STW_VM_STARTING)
 			stw_violation(STW_INV_I3,
 				      "vm %u %s in STOPPED: counted %d parked %d state %d",
-				      vm->id, vm->name, counted, vm->parked,
-				      state);
+				      vm->id, vm->name, counted,
+				      READ_ONCE(vm->parked), state);
 	}
 }
 
@@ -149,6 +228,7 @@ static void stw_world_reach_stopped(void)
 
 	lockdep_assert_held(&stw_world.lock);
 	stw_world_set_mode(STW_STOPPED);
+	stw_world.stopped = stw_world.active;
 	WRITE_ONCE(stw_world.reached, stw_world.generation);
 	stw_world_account_tts(tts);
 	stw_mutant_mark_all_stopped();
@@ -159,12 +239,16 @@ static void stw_world_reach_stopped(void)
 	stw_world_check_stopped();
 }
 
-/* Move to STOPPED if arming is over and every counted VM parked. */
+/*
+ * Move to STOPPED if nobody is left to arrive: the count holds the walk's
+ * share while it arms. Whoever holds the lock and sees the count at zero
+ * moves the world on; the others find it done.
+ */
 static void stw_world_maybe_stopped(void)
 {
 	lockdep_assert_held(&stw_world.lock);
-	if (stw_world.mode == STW_STOPPING && !stw_world.arming &&
-	    stw_world.stopped == stw_world.active)
+	if (stw_world.mode == STW_STOPPING &&
+	    !stw_arrival_left(atomic64_read(&stw_world.arrival)))
 		stw_world_reach_stopped();
 }
 
@@ -225,21 +309,30 @@ out_unlock:
 static bool stw_world_arm(struct stw_vm *vm)
 {
 	/*
+	 * Both trap bits in one compare-and-exchange, fully ordered: the
+	 * arrival count the cycle opened with is out before the trap. A VM
+	 * that reads an older count all the same finds the cycle under the
+	 * lock and arrives again (stw_stop_point_locked()). Setting them on
+	 * a VM armed already changes nothing.
+	 */
+	set_mask_bits(&vm->trap, 0,
+		      BIT(STW_TRAP_ENTRY) | BIT(STW_TRAP_NEED_STOP));
+	/*
 	 * Once per cycle: a VM born during the walk is armed at birth and
 	 * may be met by the walk too; arming it again could queue a second
 	 * stop work in the epoch (race 6, I4) once the first has started.
 	 */
 	if (test_and_set_bit(STW_VM_ARMED, &vm->flags) && !stw_mutant(6))
 		return false;
-	set_bit(STW_TRAP_ENTRY, &vm->trap);
-	set_bit(STW_TRAP_NEED_STOP, &vm->trap);
 	/*
-	 * Pairs with the smp_mb() in stw_vm_enter() and stw_vm_exit(): either
-	 * we see the VM entered and it meets the trap at its next poll or
-	 * exit, or it sees the trap when it enters or after it left, or we
-	 * see it idle and dispatch. Never none of them: the litmus tests
-	 * Documentation/litmus/enter-vs-arm.litmus and
-	 * Documentation/litmus/exit-vs-arm.litmus state both halves.
+	 * The trap, then entered: pairs with the smp_mb() in stw_vm_enter()
+	 * and stw_vm_exit(). Either we see the VM entered and it meets the
+	 * trap at its next poll or exit, or it sees the trap when it enters
+	 * or after it left, or we see it idle and dispatch. Never none of
+	 * them: the litmus tests Documentation/litmus/enter-vs-arm.litmus and
+	 * Documentation/litmus/exit-vs-arm.litmus state both halves. The
+	 * test_and_set_bit() that set ARMED is a full barrier already; this
+	 * one is for mutant 6, which goes on when it was set.
 	 */
 	smp_mb__after_atomic();
 	return !READ_ONCE(vm->entered) && stw_world_dispatch_stop(vm);
@@ -277,6 +370,20 @@ static void stw_world_arm_locked(struct stw_vm *vm)
 		stw_world_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
 }
 
+/* In STOPPING: count one VM more, unless the count reached zero. */
+static bool stw_world_count_birth(void)
+{
+	s64 v = atomic64_read(&stw_world.arrival);
+
+	lockdep_assert_held(&stw_world.lock);
+	do {
+		if (!stw_arrival_left(v))
+			return false;
+	} while (!atomic64_try_cmpxchg(&stw_world.arrival, &v, v + 1));
+	stw_world.active++;
+	return true;
+}
+
 /* RUN_ALL -> STOPPING, in O(1): every VM in the world counts. */
 static u64 stw_world_open_cycle(void)
 {
@@ -299,7 +406,11 @@ static u64 stw_world_open_cycle(void)
 		stw_world.active = stw_world.nr_live;
 	stw_world.stopped = 0;
 	stw_world.arming = true;
-	stw_world.stop_start = ktime_get();
+	/* One more than counted: the walk's share, given up when it ends. */
+	atomic64_set(&stw_world.arrival,
+		     STW_ARRIVAL(stw_world.generation, stw_world.active + 1));
+	/* Arrivals read it without the lock, for their time to stop. */
+	WRITE_ONCE(stw_world.stop_start, ktime_get());
 	trace_stw_stop_begin(stw_world.generation, stw_world.nr_vms);
 	return stw_world.generation;
 }
@@ -332,6 +443,7 @@ u64 stw_world_begin_stop(bool *joined)
 
 	mutex_lock(&stw_world.lock);
 	stw_world.arming = false;
+	stw_world_uncount();
 	stw_world_maybe_stopped();
 	mutex_unlock(&stw_world.lock);
 	return generation;
@@ -368,11 +480,21 @@ void stw_world_resume(void)
 		return;
 
 	stw_world_probe(STW_PROBE_RESUME_CLEAR, NULL);
+	/* Nobody is left to count: a late arrival finds no place. */
+	atomic64_set(&stw_world.arrival, STW_ARRIVAL(stw_world.generation, 0));
+	/*
+	 * Close the count, then look at who parked. Pairs with the arrival,
+	 * which marks itself parked and then counts (fully ordered): either
+	 * it counted before the count closed and we see it parked, or its
+	 * count fails and it does not park
+	 * (Documentation/litmus/resume-vs-arrival.litmus).
+	 */
+	smp_mb();
 	xa_for_each(&stw_world.vms, id, vm) {
 		clear_bit(STW_TRAP_NEED_STOP, &vm->trap);
 		clear_bit(STW_TRAP_ENTRY, &vm->trap);
 		clear_bit(STW_VM_ARMED, &vm->flags);
-		if (vm->parked)
+		if (READ_ONCE(vm->parked))
 			stw_vm_release(vm);
 	}
 	stw_world_set_mode(STW_RUN_ALL);
@@ -434,10 +556,27 @@ static void stw_world_vm_gone(struct stw_vm *vm)
 	lockdep_assert_held(&stw_world.lock);
 	if (stw_vm_counted(vm) && !stw_mutant(7)) {
 		stw_world.active--;
-		if (vm->parked)
-			stw_world.stopped--;
+		if (stw_world.mode != STW_STOPPING) {
+			/*
+			 * Every counted VM is parked but a step's target;
+			 * not its parked flag, which a dying VM clears.
+			 */
+			if (stw_world.step_vm != vm)
+				stw_world.stopped--;
+		} else if (stw_vm_claim(vm,
+				lower_32_bits(stw_world.generation))) {
+			/* It had not arrived: it never will. */
+			stw_world_uncount();
+		}
 	}
-	if (vm->parked)
+	/*
+	 * dying (set by the caller) before parked is read; pairs with the
+	 * arrival, which marks itself parked, counts and then reads dying:
+	 * either it sees itself dying and does not wait, or we see it parked
+	 * and let it go. A failed claim is not ordered by itself.
+	 */
+	smp_mb();
+	if (READ_ONCE(vm->parked))
 		stw_vm_release(vm);
 	if (stw_world.step_vm == vm)
 		stw_world_end_step(vm);
@@ -509,10 +648,16 @@ void stw_world_publish_vm(struct stw_vm *vm)
 	if (stw_world.mode == STW_RUN_ALL) {
 		kthread_queue_work(vm->worker, &vm->start_work);
 	} else {
-		if (stw_world.mode == STW_STOPPING)
-			stw_world.active++;
-		else
+		/*
+		 * Counted only while some VM is left to arrive: at zero the
+		 * cycle is complete (its last VM is on its way to the lock
+		 * we hold, so complete it now), and this VM is born after.
+		 */
+		if (stw_world.mode != STW_STOPPING ||
+		    !stw_world_count_birth()) {
 			vm->uncounted_gen = stw_world.generation;
+			stw_world_maybe_stopped();
+		}
 		stw_world_arm_locked(vm);
 	}
 	stw_world_post(STW_EV_VM_ADDED, vm);
@@ -568,25 +713,97 @@ void stw_world_vm_started(struct stw_vm *vm)
 }
 
 /*
- * The stop point: always on the VM's own thread. Returns true if the VM is
- * dying and its job should wind down.
+ * Arrive without the world lock, in STOPPING: say stopped, claim this VM's
+ * place in the cycle, mark it parked and count it. Returns true if it was
+ * counted (and so must park), with @last set if nobody is left to arrive.
+ * False leaves the VM as it was, for the locked path to decide.
  */
-static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
+static bool stw_world_arrive(struct stw_vm *vm, bool *last)
 {
-	bool dying;
+	enum stw_vm_state was = READ_ONCE(vm->state);
+	s64 v = atomic64_read(&stw_world.arrival);
+	u32 gen;
 
-	stw_world_probe(STW_PROBE_STOP_POINT_LOCK, vm);
+	if (!stw_arrival_left(v))
+		return false;
+	/*
+	 * Races 1 and 4: a VM marks only itself stopped, and before it is
+	 * counted (a fully ordered cmpxchg): whoever sees the count complete
+	 * sees this VM say stopped.
+	 */
+	if (!stw_mutant(4))
+		WRITE_ONCE(vm->state, STW_VM_STOPPED);
+	stw_world_probe(STW_PROBE_BEFORE_COUNT, vm);
+	for (;;) {
+		/* Race 5: the world resumed; there is nothing to stop for. */
+		if (!stw_arrival_left(v) && !stw_mutant(5))
+			break;
+		gen = stw_arrival_gen(v);
+		/*
+		 * Out of the world before this cycle began: not counted in
+		 * it. The cycle opened under the lock that marked the VM
+		 * dying; the count read, then dying (one gone during the
+		 * cycle is settled by the claim below).
+		 */
+		smp_rmb();
+		if (READ_ONCE(vm->dying))
+			break;
+		/* Born after the cycle stopped: the locked path counts it. */
+		if (lower_32_bits(READ_ONCE(vm->uncounted_gen)) == gen)
+			break;
+		/* Race 3: its destroy uncounted it already. */
+		if (!stw_vm_claim(vm, gen))
+			break;
+		/*
+		 * Parked before counted: a resume that closes the count
+		 * after we counted sees us parked
+		 * (Documentation/litmus/resume-vs-arrival.litmus), and so
+		 * does a destroy that did not see us claim
+		 * (Documentation/litmus/destroy-vs-arrival.litmus).
+		 */
+		WRITE_ONCE(vm->parked, true);
+		if (stw_mutant(5)) {
+			/* Mutant 5: count with no look at the cycle. */
+			v = atomic64_dec_return(&stw_world.arrival);
+			*last = !stw_arrival_left(v);
+			return true;
+		}
+		if (stw_world_count_arrival(gen, &v)) {
+			*last = !stw_arrival_left(v);
+			return true;
+		}
+		/* That cycle ended under us: the next one may count us. */
+		WRITE_ONCE(vm->parked, false);
+	}
+	WRITE_ONCE(vm->state, was);
+	return false;
+}
+
+enum stw_locked_arrival {
+	STW_LOCKED_RUN_ON,	/* nothing to stop for: go on */
+	STW_LOCKED_PARK,	/* counted under the lock: park */
+	STW_LOCKED_AGAIN,	/* a cycle that counts without the lock began */
+};
+
+/*
+ * The stop point's slow path, under the world lock: a step, a VM born
+ * after its cycle stopped, a VM going away, and whatever found the arrival
+ * count closed.
+ */
+static enum stw_locked_arrival stw_stop_point_locked(struct stw_vm *vm,
+						     enum stw_stop_at at)
+{
+	enum stw_locked_arrival ret = STW_LOCKED_RUN_ON;
+	s64 v;
+
 	mutex_lock(&stw_world.lock);
 	/*
 	 * Race 5: a VM that saw its trap before a resume cleared it arrives
 	 * in RUN_ALL. Counting or parking it now would corrupt the counts of
 	 * the next cycle; it has nothing to stop for.
 	 */
-	if ((stw_world.mode == STW_RUN_ALL && !stw_mutant(5)) || vm->dying) {
-		dying = vm->dying;
-		mutex_unlock(&stw_world.lock);
-		return dying;
-	}
+	if ((stw_world.mode == STW_RUN_ALL && !stw_mutant(5)) || vm->dying)
+		goto out_unlock;
 	/*
 	 * A step runs until its polls are spent or the VM goes idle, which
 	 * is when its stop work enters. Leaving a job, or entering the next
@@ -594,56 +811,109 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	 */
 	if (stw_world.step_vm == vm &&
 	    ((at == STW_AT_POLL && --vm->step_budget) || at == STW_AT_EXIT ||
-	     (at == STW_AT_ENTRY && !vm->in_stop_work))) {
-		mutex_unlock(&stw_world.lock);
-		return false;
+	     (at == STW_AT_ENTRY && !vm->in_stop_work)))
+		goto out_unlock;
+	/*
+	 * The VM read the count before the cycle under way opened it (the
+	 * lock orders us after the opening): it is counted there, so it
+	 * counts itself there, without the lock.
+	 */
+	v = atomic64_read(&stw_world.arrival);
+	if (stw_arrival_left(v) && stw_vm_counted(vm) &&
+	    READ_ONCE(vm->arrived_gen) != stw_arrival_gen(v)) {
+		ret = STW_LOCKED_AGAIN;
+		goto out_unlock;
 	}
 
 	stw_world_probe(STW_PROBE_BEFORE_COUNT, vm);
 	/*
-	 * Race 3: count here and only here, by the cycle's own generation. A
-	 * VM that passed its unlocked entry check before a resume and a new
-	 * request was counted when that request began; one born after the
-	 * cycle stopped counts itself now, once.
+	 * Race 3: born after the cycle stopped, the VM counts itself here,
+	 * once; it holds its place in a cycle still counting like any
+	 * arrival. Any other VM here in STOPPING was counted and found
+	 * nobody left to arrive: the count is off.
 	 */
 	if (vm->uncounted_gen == stw_world.generation) {
 		vm->uncounted_gen = 0;
 		stw_world.active++;
+		if (stw_world.mode == STW_STOPPING)
+			WRITE_ONCE(vm->arrived_gen,
+				   lower_32_bits(stw_world.generation));
+	} else if (stw_world.mode == STW_STOPPING) {
+		stw_violation(STW_INV_I1, "vm %u %s arrives, nobody left to count",
+			      vm->id, vm->name);
 	}
 	stw_world_probe(STW_PROBE_AFTER_COUNT, vm);
-	/*
-	 * Races 1 and 4: a VM marks only itself stopped, and does it under
-	 * the lock, so whoever sees the world STOPPED sees it stopped too.
-	 */
 	if (!stw_mutant(4))
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
 	WRITE_ONCE(vm->parked, true);
 	WRITE_ONCE(vm->stops, vm->stops + 1);
-	stw_world.stopped++;
-	if (stw_world.stopped > stw_world.active)
-		stw_violation(STW_INV_I1, "stopped %u > active %u at vm %u %s",
-			      stw_world.stopped, stw_world.active, vm->id,
-			      vm->name);
+	if (stw_world.mode != STW_STOPPING) {
+		stw_world.stopped++;
+		if (stw_world.stopped > stw_world.active)
+			stw_violation(STW_INV_I1, "stopped %u > active %u at vm %u %s",
+				      stw_world.stopped, stw_world.active,
+				      vm->id, vm->name);
+	}
 	if (stw_world.step_vm == vm) {
 		stw_world_probe(STW_PROBE_STEP_LEAVE, vm);
 		stw_world_end_step(vm);
 	} else {
-		WRITE_ONCE(vm->last_tts_ns,
-			   ktime_to_ns(ktime_sub(ktime_get(),
-						 stw_world.stop_start)));
-		if (stw_world.stopped == stw_world.active && !stw_world.arming)
-			stw_world_probe(STW_PROBE_REPORT_STOPPED, vm);
 		stw_world_maybe_stopped();
 	}
+	ret = STW_LOCKED_PARK;
+out_unlock:
 	mutex_unlock(&stw_world.lock);
+	return ret;
+}
 
+/*
+ * The stop point: always on the VM's own thread. Returns true if the VM is
+ * dying and its job should wind down.
+ */
+static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
+{
+	bool last = false;
+	bool dying;
+
+	stw_world_probe(STW_PROBE_STOP_POINT_LOCK, vm);
+	while (!stw_world_arrive(vm, &last)) {
+		switch (stw_stop_point_locked(vm, at)) {
+		case STW_LOCKED_RUN_ON:
+			return READ_ONCE(vm->dying);
+		case STW_LOCKED_PARK:
+			goto park;
+		case STW_LOCKED_AGAIN:
+			break;
+		}
+	}
+	stw_world_probe(STW_PROBE_AFTER_COUNT, vm);
+	WRITE_ONCE(vm->stops, vm->stops + 1);
+	WRITE_ONCE(vm->last_tts_ns,
+		   ktime_to_ns(ktime_sub(ktime_get(),
+					 READ_ONCE(stw_world.stop_start))));
+	if (last) {
+		/* The one lock of the cycle's arrivals: move it to STOPPED. */
+		stw_world_probe(STW_PROBE_REPORT_STOPPED, vm);
+		mutex_lock(&stw_world.lock);
+		stw_world_maybe_stopped();
+		mutex_unlock(&stw_world.lock);
+	}
+
+park:
 	trace_stw_vm_park(vm->id, READ_ONCE(stw_world.generation));
 	stw_world_probe(STW_PROBE_PARKING, vm);
-	if (stw_mutant(4))	/* Mutant 4: marked stopped outside the lock. */
+	if (stw_mutant(4))	/* Mutant 4: marked stopped after counting. */
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
-	/* TASK_IDLE: a world held stopped for long is not a hung task. */
-	/* Pairs with the release in stw_vm_release(). */
-	wait_event_idle(vm->park_wq, !smp_load_acquire(&vm->parked));
+	/*
+	 * TASK_IDLE: a world held stopped for long is not a hung task. dying:
+	 * our destroy may have looked before we marked ourselves parked (see
+	 * stw_world_vm_gone()); then we see dying here instead.
+	 */
+	wait_event_idle(vm->park_wq,
+			/* pairs with the release in stw_vm_release() */
+			!smp_load_acquire(&vm->parked) || READ_ONCE(vm->dying));
+	if (READ_ONCE(vm->parked))	/* left for dying, not released */
+		WRITE_ONCE(vm->parked, false);
 
 	/*
 	 * Released: say so without the world lock, which the resume that woke
@@ -842,7 +1112,7 @@ void stw_world_snapshot(struct stw_world_snap *snap)
 	snap->reached = stw_world.reached;
 	snap->nr_vms = stw_world.nr_vms;
 	snap->active = stw_world.mode == STW_RUN_ALL ? 0 : stw_world.active;
-	snap->stopped = stw_world.stopped;
+	snap->stopped = stw_world_nr_stopped();
 	snap->step_vm = stw_world.step_vm ? stw_world.step_vm->id : 0;
 	snap->step_seq = stw_world.step_seq;
 	snap->change_seq = stw_world.change_seq;
@@ -881,7 +1151,7 @@ bool stw_world_time_out(u64 generation, struct stw_event *ev, u32 room,
 	    stw_world.generation != generation)
 		return false;
 	xa_for_each(&stw_world.vms, id, vm) {
-		if (vm->parked || !stw_vm_counted(vm))
+		if (READ_ONCE(vm->parked) || !stw_vm_counted(vm))
 			continue;
 		if (lag->total < ntasks)
 			tasks[lag->total] = get_task_struct(vm->task);
@@ -952,6 +1222,7 @@ void stw_world_init(void)
 	mutex_init(&stw_world.lock);
 	stw_world.mode = STW_RUN_ALL;
 	stw_world.active = STW_ACTIVE_SENTINEL;
+	atomic64_set(&stw_world.arrival, 0);
 	/* Not 0: a dump's consistency check takes 0 for "not seen yet". */
 	stw_world.change_seq = 1;
 	xa_init_flags(&stw_world.vms, XA_FLAGS_ALLOC1);

@@ -34,9 +34,16 @@
  *	VM per epoch (I4); read without the lock by the arming walk
  * @reached: the latest generation that reached STOPPED
  * @active: VMs counted in this cycle, STW_ACTIVE_SENTINEL in RUN_ALL
- * @stopped: counted VMs parked now
+ * @stopped: counted VMs parked now, in STOPPED and RUN_ONE; in STOPPING
+ *	the arrival count says it (stw_world_nr_stopped())
  * @arming: the controller is arming the VMs of this cycle without the
- *	lock: it cannot reach STOPPED before that is over
+ *	lock; the arrival count holds one more while it does, so that the
+ *	cycle cannot reach STOPPED before that is over
+ * @arrival: the arrival count, written without the lock by every VM that
+ *	arrives at its stop point in STOPPING: the cycle's generation (its
+ *	low 32 bits) above the VMs left to arrive. No VM is left to count in
+ *	any other mode; it is (re)set only under the lock. See
+ *	stw_world_count_arrival().
  * @vms: id -> struct stw_vm, the live VMs; walked under RCU by the arming
  *	walk and by STATUS dumps
  * @nr_live: VMs in @vms: the active count of a cycle that begins
@@ -65,6 +72,7 @@ struct stw_world {
 	u32 active;
 	u32 stopped;
 	bool arming;
+	atomic64_t arrival;
 	struct xarray vms;
 	u32 nr_live;
 	u32 nr_vms;

@@ -403,11 +403,10 @@ static int close_a_genl_socket(void *arg)
 
 /*
  * Defect: every generic netlink socket closed on the machine took the world
- * lock, which every VM takes at its stop points. With the world lock held
- * (a VM parked at a probe inside it), a socket still closes at once. The
- * stop's reply comes first: its controller has armed the world and holds
- * no lock when the VM goes in (VMs reach their stop points while the
- * controller arms, and the end of arming takes the world lock).
+ * lock, which VMs take at their stop points. With the world lock held (a
+ * VM parked at a probe inside it), a socket still closes at once. The VM
+ * is born into a stopped world, so it counts itself under the lock (a VM
+ * of a stopping world would count itself without it).
  */
 TEST_F(control, closing_a_socket_does_not_wait_for_the_world)
 {
@@ -423,16 +422,13 @@ TEST_F(control, closing_a_socket_does_not_wait_for_the_world)
 	int status;
 
 	PROBES_ON(self->s, s, p);
-	ASSERT_SPAWN(s, 0, 1, 0, 0, &id, &n);
-	ASSERT_OK(p, stw_probe_arm(p, STW_PROBE_STOP_WORK_ENTER, id, true));
 	stopper = stw_open();
 	ASSERT_TRUE(stopper != NULL);
 	ASSERT_OK(stopper, stw_stop_send(stopper, &req, &c));
-	ASSERT_OK(p, stw_probe_wait(p, STW_PROBE_STOP_WORK_ENTER, id,
-				    STW_T_WAIT, NULL));
-	ASSERT_OK(p, stw_probe_arm(p, STW_PROBE_BEFORE_COUNT, id, true));
-	ASSERT_OK(p, stw_probe_release(p, STW_PROBE_STOP_WORK_ENTER, id));
-	ASSERT_OK(p, stw_probe_wait(p, STW_PROBE_BEFORE_COUNT, id,
+	ASSERT_OK(s, stw_wait_mode(s, STW_STOPPED, STW_T_WAIT));
+	ASSERT_OK(p, stw_probe_arm(p, STW_PROBE_BEFORE_COUNT, 0, true));
+	ASSERT_SPAWN(s, 0, 1, 0, 0, &id, &n);
+	ASSERT_OK(p, stw_probe_wait(p, STW_PROBE_BEFORE_COUNT, 0,
 				    STW_T_WAIT, NULL));
 
 	/* The VM holds the world lock, parked: a socket opens and closes. */
@@ -444,8 +440,8 @@ TEST_F(control, closing_a_socket_does_not_wait_for_the_world)
 		TH_LOG("closing a genl socket waited for the world lock");
 	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 
-	ASSERT_OK(p, stw_probe_release(p, STW_PROBE_BEFORE_COUNT, id));
-	ASSERT_OK(s, stw_wait_mode(s, STW_STOPPED, STW_T_WAIT));
+	ASSERT_OK(p, stw_probe_release(p, STW_PROBE_BEFORE_COUNT, 0));
+	ASSERT_OK(s, stw_wait_vm_doing(s, id, STW_VM_DOING_PARKED, STW_T_WAIT));
 	stw_close(stopper);	/* and its hold */
 	ASSERT_OK(s, stw_wait_mode(s, STW_RUN_ALL, STW_T_WAIT));
 	ASSERT_OK(p, stw_probe_reset(p));

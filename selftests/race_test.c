@@ -206,15 +206,15 @@ TEST_F(race, race2_hand_made_idle_stop)
 }
 
 /*
- * Race 3 (JSC's issue 3): park the idle VM right after its unlocked
- * entry-service check while a stop is pending; resume the world under it;
- * let it reach its stop point in RUN_ALL. A new stop cycle must count it,
- * complete, and find every VM stopped.
+ * Race 3 (JSC's issue 3): park the idle VM B right after its unlocked
+ * entry-service check while a stop is pending; resume the world under it
+ * and begin the next cycle, which counts B from its start. Once A has
+ * parked, let B go: it must be counted once in the new cycle, not once at
+ * its entry and again at its stop point, and the cycle must complete with
+ * every VM stopped and no invariant broken.
  */
 TEST_F(race, race3_entry_check_then_resume)
 {
-	struct stw_cycle c;
-
 	RACE_SCRIPT(3);
 	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_ENTRY_CHECKED,
 				   self->idle, STW_PROBE_PARK));
@@ -224,23 +224,19 @@ TEST_F(race, race3_entry_check_then_resume)
 				    self->idle, WAIT_MS, NULL)) {
 		TH_LOG("%s", self->p->extack);
 	}
-	/* The world resumes while B is between its check and the lock. */
+	/* The world resumes while B is between its check and counting. */
 	ASSERT_EQ(0, stw_resume(self->s, true, 0, NULL));
 	ASSERT_EQ(ECANCELED, stw_bg_join(self->bg, WAIT_MS));
-	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_POINT_LOCK,
-				   self->idle, STW_PROBE_PARK));
+	/* The next cycle counts B from its start; A parks in it. */
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
+				       STW_VM_DOING_PARKED, WAIT_MS));
 	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_ENTRY_CHECKED,
 				       self->idle));
-	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_POINT_LOCK,
-				    self->idle, WAIT_MS, NULL));
-	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_POINT_LOCK,
-				       self->idle));
-	/* B's late stop work is done: it is idle again. */
-	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->idle, STW_VM_DOING_IDLE,
-				       WAIT_MS));
-
-	ASSERT_EQ(0, stw_stop(self->s, WAIT_MS, 0, &c, NULL)) {
-		TH_LOG("race 3: the next stop failed: %s", self->s->extack);
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS)) {
+		TH_LOG("race 3: the next stop failed: %s",
+		       stw_describe(self->s));
 	}
 	check_world_stopped(_metadata, self->s, "race 3");
 }
@@ -289,9 +285,9 @@ static bool active_moved_or_parked(const struct stw_vm *vms, size_t n,
 }
 
 /*
- * Race 5: a VM that saw its trap before a resume reaches the stop point in
- * RUN_ALL. Park the active VM just before it takes the lock, resume, let it
- * go: it must run on, counted nowhere.
+ * Race 5: a VM that saw its trap and read the arrival count before a
+ * resume counts itself after it. Park the active VM just before it counts,
+ * resume, let it go: it must run on, counted nowhere.
  */
 TEST_F(race, race5_late_arrival_in_run_all)
 {
@@ -299,18 +295,18 @@ TEST_F(race, race5_late_arrival_in_run_all)
 	struct stw_vm a;
 
 	RACE_SCRIPT(5);
-	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_POINT_LOCK,
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_BEFORE_COUNT,
 				   self->active, STW_PROBE_PARK));
 	self->bg = stw_bg_stop(2 * WAIT_MS);
 	ASSERT_NE(NULL, self->bg);
-	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_POINT_LOCK,
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_BEFORE_COUNT,
 				    self->active, WAIT_MS, NULL)) {
 		TH_LOG("%s", self->p->extack);
 	}
 	ASSERT_EQ(0, stw_resume(self->s, true, 0, NULL));
 	ASSERT_EQ(ECANCELED, stw_bg_join(self->bg, WAIT_MS));
 	a = find_vm(_metadata, self->s, self->active);
-	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_POINT_LOCK,
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_BEFORE_COUNT,
 				       self->active));
 	/* A either runs on (right) or parks (wrong); wait for one of them. */
 	ASSERT_EQ(0, stw_wait_vms(self->s, active_moved_or_parked, &a,

@@ -57,11 +57,17 @@
 
 enum stw_probe_point {
 	STW_PROBE_ENTRY_CHECKED,	/* after the unlocked entry-service check */
-	STW_PROBE_STOP_POINT_LOCK,	/* stop point, before taking the lock */
-	STW_PROBE_BEFORE_COUNT,		/* stop point, before counting (locked) */
-	STW_PROBE_AFTER_COUNT,		/* stop point, after counting (locked) */
-	STW_PROBE_REPORT_STOPPED,	/* last VM about to report STOPPED (locked) */
-	STW_PROBE_PARKING,		/* stop point, lock dropped, about to park */
+	/*
+	 * The stop point. A VM in a stopping world counts itself arrived
+	 * without the world lock; a step, a VM born after its cycle stopped
+	 * or one that found no cycle counting takes the lock (slow path).
+	 * BEFORE_COUNT and AFTER_COUNT fire in whichever path counts it.
+	 */
+	STW_PROBE_STOP_POINT_LOCK,	/* stop point reached, nothing read yet */
+	STW_PROBE_BEFORE_COUNT,		/* says stopped, not counted yet */
+	STW_PROBE_AFTER_COUNT,		/* counted as arrived */
+	STW_PROBE_REPORT_STOPPED,	/* last arrival, before the world lock */
+	STW_PROBE_PARKING,		/* counted, lock not held, about to park */
 	STW_PROBE_STOP_WORK_QUEUED,	/* stop work queued for a VM */
 	STW_PROBE_STOP_WORK_ENTER,	/* stop work about to enter */
 	STW_PROBE_EXIT_IDLE,		/* leaving: entered cleared, trap not read */
