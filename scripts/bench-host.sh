@@ -37,6 +37,8 @@ tr -d '\r' < "$log" |
 	sed '1d;$d' > "$csv"
 [ -s "$csv" ] || { echo "stw-bench: no CSV in $log" >&2; exit 1; }
 echo "stw-bench: $csv"
+# make bench-goals: the guest printed its table; its CSV has a run column.
+[ "${BENCH_GOALS:-0}" = 1 ] && exit "$status"
 
 command -v gnuplot >/dev/null ||
 	{ echo "stw-bench: no gnuplot, no plot" >&2; exit "$status"; }
