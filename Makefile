@@ -254,6 +254,8 @@ help:
 	@echo 'make valgrind    fuzz and stress tests under valgrind, in the guest'
 	@echo 'make soak        stress and fuzz, 100000 each, on the debug kernel'
 	@echo 'make check-ynl   the YNL spec: schema, constants = uapi, cli.py in the guest'
+	@echo 'make bench       stw against a raw barrier and kthread_park(): table, CSV, plot'
+	@echo 'make bench-goals the rows the performance goals are on, RUNS times (default 5)'
 	@echo 'variables: KDIR (kernel build dir), TIMEOUT (s), ACCEL (tcg|kvm),'
 	@echo '  KERNEL (guest kernel: 6.1 (default), 6.12, 6.12-rt, debug, kcsan),'
 	@echo '  STW_WERROR=1 (warnings are errors), DESTDIR, PREFIX (/usr/local)'
