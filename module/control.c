@@ -777,6 +777,13 @@ int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info)
 			   stw_world_stopped(res.generation) ||
 			   READ_ONCE(stw_world.shutting_down),
 			   msecs_to_jiffies(timeout_ms));
+	/*
+	 * Stopped, and only stw_resume_world() drops a kernel hold: no need
+	 * for the control lock, which the event worker may hold right now
+	 * (preempted among the busy VMs that just parked: the others).
+	 */
+	if (stw_world_stopped(res.generation))
+		goto out;
 
 	mutex_lock(&stw_ctl.lock);
 	if (!stw_world_stopped(res.generation)) {
@@ -798,6 +805,7 @@ int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info)
 		}
 	}
 	mutex_unlock(&stw_ctl.lock);
+out:
 	info->generation = res.generation;
 	info->tts_ns = READ_ONCE(stw_world.last_tts_ns);
 	info->step_vm = 0;

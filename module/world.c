@@ -255,7 +255,7 @@ static void stw_world_maybe_stopped(void)
 static void stw_world_end_step(struct stw_vm *vm)
 {
 	lockdep_assert_held(&stw_world.lock);
-	stw_world.step_vm = NULL;
+	WRITE_ONCE(stw_world.step_vm, NULL);
 	WRITE_ONCE(stw_world.step_seq, stw_world.step_seq + 1);
 	stw_world_set_mode(STW_STOPPED);
 	stw_world_check_stopped();
@@ -500,7 +500,7 @@ void stw_world_resume(void)
 	stw_world_set_mode(STW_RUN_ALL);
 	stw_world.active = STW_ACTIVE_SENTINEL;
 	stw_world.stopped = 0;
-	stw_world.step_vm = NULL;
+	WRITE_ONCE(stw_world.step_vm, NULL);
 	trace_stw_resumed(stw_world.generation);
 	stw_world_post(STW_EV_RESUMED, NULL);
 	wake_up_all(&stw_world.wq);
@@ -521,7 +521,7 @@ u64 stw_world_step(struct stw_vm *vm, u32 polls)
 {
 	lockdep_assert_held(&stw_world.lock);
 	stw_world_set_mode(STW_RUN_ONE);
-	stw_world.step_vm = vm;
+	WRITE_ONCE(stw_world.step_vm, vm);
 	WRITE_ONCE(stw_world.epoch, stw_world.epoch + 1);
 	stw_world.stopped--;
 	vm->step_budget = polls;
@@ -563,9 +563,14 @@ static void stw_world_vm_gone(struct stw_vm *vm)
 			 */
 			if (stw_world.step_vm != vm)
 				stw_world.stopped--;
-		} else if (stw_vm_claim(vm,
-				lower_32_bits(stw_world.generation))) {
-			/* It had not arrived: it never will. */
+		} else if (stw_mutant(9) ||
+			   stw_vm_claim(vm,
+					lower_32_bits(stw_world.generation))) {
+			/*
+			 * It had not claimed its place: it never will.
+			 * Mutant 9 uncounts it without the claim, so a VM
+			 * that claimed and counts on is counted twice.
+			 */
 			stw_world_uncount();
 		}
 	}
@@ -762,6 +767,7 @@ static bool stw_world_arrive(struct stw_vm *vm, bool *last)
 		 * (Documentation/litmus/destroy-vs-arrival.litmus).
 		 */
 		WRITE_ONCE(vm->parked, true);
+		stw_world_probe(STW_PROBE_CLAIMED, vm);
 		if (stw_mutant(5)) {
 			/* Mutant 5: count with no look at the cycle. */
 			v = atomic64_dec_return(&stw_world.arrival);
@@ -938,6 +944,13 @@ static bool stw_world_step_goes_on(struct stw_vm *vm)
 	struct kthread_worker *worker = vm->worker;
 	bool busy = false;
 
+	/*
+	 * Every idle VM of a stop comes here: keep them off the world lock.
+	 * A step's target has taken the lock on its own thread since the
+	 * step named it (to queue this work), so it cannot miss it here.
+	 */
+	if (READ_ONCE(stw_world.step_vm) != vm)
+		return false;
 	mutex_lock(&stw_world.lock);
 	if (stw_world.step_vm == vm) {
 		raw_spin_lock_irq(&worker->lock);

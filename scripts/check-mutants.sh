@@ -20,7 +20,7 @@ build=$1
 kdir=$2
 shift 2
 races=("$@")
-[ ${#races[@]} -gt 0 ] || races=(1 2 3 4 5 6 7 8)
+[ ${#races[@]} -gt 0 ] || races=(1 2 3 4 5 6 7 8 9)
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$build/mutants
 mkdir -p "$out"
@@ -34,6 +34,7 @@ declare -A script=(
 	[6]=race6_duplicate_dispatch
 	[7]=race7_destroy_during_stop
 	[8]=race8_controller_dies_holding_the_world
+	[9]=race9_destroy_while_arriving
 )
 
 # build_module MUTANT DEST: in a copy of the source, so module/stw.ko (and

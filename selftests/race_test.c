@@ -459,6 +459,54 @@ TEST_F(race, race7_destroy_during_stop)
 }
 
 /*
+ * Race 9 (the lock-free arrival): a VM destroyed while it counts itself.
+ * Hold the idle VM B before its stop work, and the active VM A after it
+ * claimed its place in the cycle but before it counted; destroy A. Its
+ * arrival and its destroy must count it once between them: once A is
+ * gone the stop still waits for B, and completes with B alone.
+ */
+TEST_F(race, race9_destroy_while_arriving)
+{
+	struct stw_world w;
+	struct stw_vm b;
+
+	RACE_SCRIPT(9);
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_ENTER,
+				   self->idle, STW_PROBE_PARK));
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_CLAIMED, self->active,
+				   STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_ENTER,
+				    self->idle, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_CLAIMED, self->active,
+				    WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	/* The kill waits for A's thread, held: a second controller. */
+	self->bg2 = stw_bg_kill(self->active);
+	ASSERT_NE(NULL, self->bg2);
+	ASSERT_EQ(0, stw_wait_nr_vms(self->s, 1, WAIT_MS));
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_CLAIMED,
+				       self->active));
+	/* A counted itself, or not, and its thread is gone. */
+	ASSERT_EQ(0, stw_bg_join(self->bg2, WAIT_MS));
+	ASSERT_EQ(0, stw_status(self->s, &w));
+	b = find_vm(_metadata, self->s, self->idle);
+	EXPECT_TRUE(w.mode == STW_STOPPING && w.active == 1 && w.stopped == 0) {
+		TH_LOG("race 9: vm %u destroyed while it arrived: world %s, active %u, stopped %u, while vm %u %s is %s",
+		       self->active, stw_mode_name(w.mode), w.active,
+		       w.stopped, b.id, b.name, stw_doing_name(b.doing));
+	}
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_WORK_ENTER,
+				       self->idle));
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS));
+	check_world_stopped(_metadata, self->s, "race 9");
+}
+
+/*
  * Race 8: a controller dies holding the world. The hold belongs to its
  * netlink socket, so it goes when the socket goes (the process died or
  * closed it), and with the last hold the world resumes.
