@@ -23,10 +23,11 @@
 
 /**
  * struct stw_world - the one world all VMs belong to
- * @lock: the world lock. Protects every field below but @violations and
- *	@wq, and the "world lock" fields of every VM. Taken by controllers
- *	(control.c, always after the control lock) and by VM threads at their
- *	stop points; never held while parking, never held across a wait.
+ * @lock: the world lock. Protects every field below but @arrival,
+ *	@violations and @wq, and the "world lock" fields of every VM. Taken
+ *	by controllers (control.c, always after the control lock) and by VM
+ *	threads on the stop point's slow path and by the last arrival of a
+ *	cycle; never held while parking, never held across a wait.
  * @mode: enum stw_world_mode, written only by stw_world_set_mode(); read
  *	without the lock by waiters and by STATUS (READ_ONCE)
  * @generation: the current (or latest) stop cycle; grows at RUN_ALL->STOPPING
@@ -49,7 +50,8 @@
  * @nr_live: VMs in @vms: the active count of a cycle that begins
  * @nr_vms: VMs in @vms, and VMs being created
  * @next_vm_id: where the cyclic VM id allocation goes on
- * @step_vm: the RUN_ONE target
+ * @step_vm: the RUN_ONE target; an idle VM's stop work reads it without
+ *	the lock first (READ_ONCE), to keep off the lock unless it is the one
  * @step_seq: grows at the end of each step
  * @change_seq: grows at each mode change and each VM added or gone; a
  *	STATUS dump that sees it move is marked inconsistent
