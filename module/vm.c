@@ -63,10 +63,10 @@ struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
 		goto err_free_vm;
 	snprintf(vm->name, sizeof(vm->name), "%s-%u", name, vm->id);
 	/*
-	 * kthread_create_worker() by hand, so that the task comes from
-	 * kthread_create(): once running, kthread_worker_fn() stores
-	 * worker->task again (the same pointer, plainly), and reading it
-	 * here would race with that store.
+	 * kthread_create_worker() by hand. Once running, kthread_worker_fn()
+	 * stores worker->task again (the same pointer, plainly), and every
+	 * kthread_queue_work() reads it: so the thread must be past that
+	 * store before the VM is published and anyone queues on it.
 	 */
 	ret = -ENOMEM;
 	worker = kzalloc(sizeof(*worker), GFP_KERNEL);
@@ -82,7 +82,13 @@ struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
 	vm->worker = worker;
 	vm->task = get_task_struct(task);
 	vm->pid = task_pid_nr(task);
-	wake_up_process(task);
+	/*
+	 * The flush work is queued while the thread still sleeps where
+	 * kthread_create() left it: queueing it is what wakes the thread,
+	 * and its completion is the thread's word that it has passed its
+	 * store.
+	 */
+	kthread_flush_worker(worker);
 	stw_world_publish_vm(vm);
 	return vm;
 
