@@ -37,7 +37,7 @@ extern const char *const bench_mix_names[BENCH_MIX_COUNT];
  * @started: the job (or the park thread) runs
  * @quit: the job should end
  * @bar_trap: a raw barrier is pending for this active thread
- * @arrived: when it arrived at the raw barrier (profile only)
+ * @arrived: when it arrived at the raw barrier, local_clock() (profile only)
  * @job: the active job of a VM
  * @bar_work: the raw barrier's arrival, queued on an idle VM's run loop
  */
@@ -48,7 +48,7 @@ struct bench_thread {
 	bool started;
 	bool quit;
 	unsigned long bar_trap;
-	ktime_t arrived;
+	u64 arrived;
 	struct kthread_work job;
 	struct kthread_work bar_work;
 };
@@ -76,8 +76,8 @@ struct bench_barrier {
 	atomic_t arrive_left;
 	atomic_t run_left;
 	unsigned long released;
-	ktime_t requested;
-	ktime_t armed;
+	u64 requested;
+	u64 armed;
 	ktime_t last_arrival;
 	bool profile;
 	wait_queue_head_t ctl_wq;

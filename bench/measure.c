@@ -11,6 +11,7 @@
  */
 #include <linux/delay.h>
 #include <linux/ktime.h>
+#include <linux/sched/clock.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
@@ -93,7 +94,7 @@ int bench_barrier_cycle(struct bench_set *s, u64 *stop, u64 *inner,
 	smp_wmb(); /* the counts and generation before any thread arrives */
 
 	t0 = ktime_get();
-	bench_bar.requested = t0;
+	bench_bar.requested = local_clock();
 	for (i = 0; i < s->n; i++) {
 		struct bench_thread *t = &s->t[i];
 
@@ -103,7 +104,7 @@ int bench_barrier_cycle(struct bench_set *s, u64 *stop, u64 *inner,
 			stw_vm_queue_job(t->vm, &t->bar_work);
 	}
 	if (bench_bar.profile)
-		bench_bar.armed = ktime_get();
+		bench_bar.armed = local_clock();
 	left = wait_event_idle_timeout(bench_bar.ctl_wq,
 				       !atomic_read(&bench_bar.arrive_left),
 				       msecs_to_jiffies(BENCH_STOP_TIMEOUT_MS));

@@ -4,14 +4,22 @@
  * request, for one stw stop and one raw barrier on the same VMs. stw keeps
  * each VM's time itself (the STATUS dump's last_tts_ns); the barrier's
  * threads note theirs only while profiling, as that costs a clock read.
+ * Both read local_clock(), which stays on the CPU: ktime_get() may read a
+ * device (the HPET under QEMU), which would slow the threads profiled.
  */
-#include <linux/ktime.h>
+#include <linux/sched/clock.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
 #include "bench.h"
 
 #define BENCH_PROFILE_TIMEOUT_MS	60000
+
+/* local_clock() read on two CPUs may disagree by a little. */
+static u64 bench_clock_since(u64 start, u64 t)
+{
+	return t > start ? t - start : 0;
+}
 
 /* Percentiles of the times each thread stopped at, as a CSV row. */
 static void bench_profile_row(struct bench_set *s, const char *method,
@@ -66,11 +74,11 @@ int bench_profile(struct bench_set *s)
 	if (ret)
 		goto out;
 	for (i = 0; i < s->n; i++)
-		v[i] = ktime_to_ns(ktime_sub(s->t[i].arrived,
-					     bench_bar.requested));
+		v[i] = bench_clock_since(bench_bar.requested,
+					 s->t[i].arrived);
 	bench_profile_row(s, "barrier", v, inner,
-			  ktime_to_ns(ktime_sub(bench_bar.armed,
-						bench_bar.requested)));
+			  bench_clock_since(bench_bar.requested,
+					    bench_bar.armed));
 out:
 	if (ret)
 		pr_err("stw_bench: profile n=%u %s failed: %d\n", s->n,

@@ -12,6 +12,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 
 #include "bench.h"
@@ -46,7 +47,7 @@ noinline void bench_unit(void)
 static void bench_barrier_wait(struct bench_thread *t, unsigned long gen)
 {
 	if (unlikely(bench_bar.profile))
-		t->arrived = ktime_get();
+		t->arrived = local_clock();
 	if (atomic_dec_and_test(&bench_bar.arrive_left)) {
 		bench_bar.last_arrival = ktime_get();
 		wake_up(&bench_bar.ctl_wq);

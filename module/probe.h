@@ -27,6 +27,12 @@ static __always_inline void stw_probe_id(enum stw_probe_point point,
 		__stw_probe(point, vm_id, generation);
 }
 
+/* True while a test has armed probe points: a NOP when none are. */
+static __always_inline bool stw_probe_armed(void)
+{
+	return static_branch_unlikely(&stw_probe_key);
+}
+
 /* The same for @vm, or NULL on a controller's thread. */
 #define stw_probe(point, vm, generation) ({				\
 	struct stw_vm *__vm = (vm);					\

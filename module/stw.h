@@ -36,16 +36,19 @@
 
 #include "uapi/stw.h"
 
-/* Bits of struct stw_vm::trap, the word a VM polls. */
+/*
+ * Bits of struct stw_vm::trap, the word a VM polls. ARMED is stw's own:
+ * in the same word, arming sets all three in one atomic operation.
+ */
 enum {
 	STW_TRAP_NEED_STOP,	/* stop at the next poll or exit */
 	STW_TRAP_ENTRY,		/* stop at the next entry */
+	STW_TRAP_ARMED,		/* armed in this cycle: by the walk or at birth */
 };
 
 /* Bits of struct stw_vm::flags. */
 enum {
 	STW_VM_DISPATCHED,	/* a stop work item is queued and not started */
-	STW_VM_ARMED,		/* armed in this cycle: by the walk or at birth */
 };
 
 /**

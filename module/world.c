@@ -30,6 +30,7 @@
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 
@@ -222,9 +223,25 @@ static void stw_world_check_stopped(void)
 	}
 }
 
+/*
+ * Times to stop come from local_clock(), not ktime_get(): every VM reads
+ * the clock as it arrives, and ktime_get() reads the clocksource, which
+ * on a machine without a stable TSC (many virtual machines) is the HPET
+ * or the ACPI PM timer: a device read of a microsecond or more, per VM,
+ * on the stop path. local_clock() stays on the CPU; read on two CPUs it
+ * may disagree by a little, so a VM's time to stop is never below zero.
+ */
+static u64 stw_world_since_stop_start(void)
+{
+	u64 start = READ_ONCE(stw_world.stop_start);
+	u64 now = local_clock();
+
+	return now > start ? now - start : 0;
+}
+
 static void stw_world_reach_stopped(void)
 {
-	u64 tts = ktime_to_ns(ktime_sub(ktime_get(), stw_world.stop_start));
+	u64 tts = stw_world_since_stop_start();
 
 	lockdep_assert_held(&stw_world.lock);
 	stw_world_set_mode(STW_STOPPED);
@@ -308,33 +325,34 @@ out_unlock:
  */
 static bool stw_world_arm(struct stw_vm *vm)
 {
+	unsigned long was;
+
 	/*
-	 * Both trap bits in one compare-and-exchange, fully ordered: the
-	 * arrival count the cycle opened with is out before the trap. A VM
-	 * that reads an older count all the same finds the cycle under the
-	 * lock and arrives again (stw_stop_point_locked()). Setting them on
-	 * a VM armed already changes nothing.
+	 * Both trap bits and ARMED in one compare-and-exchange, fully
+	 * ordered: the arrival count the cycle opened with is out before
+	 * the trap. A VM that reads an older count all the same finds the
+	 * cycle under the lock and arrives again (stw_stop_point_locked()).
+	 * Setting them on a VM armed already changes nothing.
 	 */
-	set_mask_bits(&vm->trap, 0,
-		      BIT(STW_TRAP_ENTRY) | BIT(STW_TRAP_NEED_STOP));
+	was = set_mask_bits(&vm->trap, 0, BIT(STW_TRAP_ENTRY) |
+			    BIT(STW_TRAP_NEED_STOP) | BIT(STW_TRAP_ARMED));
 	/*
 	 * Once per cycle: a VM born during the walk is armed at birth and
 	 * may be met by the walk too; arming it again could queue a second
 	 * stop work in the epoch (race 6, I4) once the first has started.
 	 */
-	if (test_and_set_bit(STW_VM_ARMED, &vm->flags) && !stw_mutant(6))
+	if ((was & BIT(STW_TRAP_ARMED)) && !stw_mutant(6))
 		return false;
 	/*
-	 * The trap, then entered: pairs with the smp_mb() in stw_vm_enter()
-	 * and stw_vm_exit(). Either we see the VM entered and it meets the
-	 * trap at its next poll or exit, or it sees the trap when it enters
-	 * or after it left, or we see it idle and dispatch. Never none of
-	 * them: the litmus tests Documentation/litmus/enter-vs-arm.litmus and
-	 * Documentation/litmus/exit-vs-arm.litmus state both halves. The
-	 * test_and_set_bit() that set ARMED is a full barrier already; this
-	 * one is for mutant 6, which goes on when it was set.
+	 * The trap, then entered: the compare-and-exchange above, fully
+	 * ordered even when it changed nothing, pairs with the smp_mb() in
+	 * stw_vm_enter() and stw_vm_exit(). Either we see the VM entered and
+	 * it meets the trap at its next poll or exit, or it sees the trap
+	 * when it enters or after it left, or we see it idle and dispatch.
+	 * Never none of them: the litmus tests
+	 * Documentation/litmus/enter-vs-arm.litmus and
+	 * Documentation/litmus/exit-vs-arm.litmus state both halves.
 	 */
-	smp_mb__after_atomic();
 	return !READ_ONCE(vm->entered) && stw_world_dispatch_stop(vm);
 }
 
@@ -342,20 +360,33 @@ static bool stw_world_arm(struct stw_vm *vm)
  * Arm every VM, without the world lock: the VMs reach their stop points
  * (and take the lock there) while the walk goes on. RCU keeps each VM's
  * memory while the walk looks at it; a VM that leaves meanwhile is dying
- * and gets no stop work (its own lock says so). The walk leaves RCU to
- * report a stop work queued (a probe point may park) and to reschedule.
+ * and gets no stop work (its own lock says so).
+ *
+ * The walk is the stop's one O(N) part before the VMs can all be parked,
+ * so it goes through the xarray's nodes in order (xas_for_each(), not a
+ * lookup from the root per VM as xa_for_each() does) and stays in RCU.
+ * It leaves RCU only to report a stop work queued while the probes are
+ * armed (a probe point may park) and to reschedule when asked to.
  */
 static void stw_world_arm_all(u64 generation)
 {
+	XA_STATE(xas, &stw_world.vms, 0);
 	struct stw_vm *vm;
 	unsigned long id;
+	bool queued;
 
 	rcu_read_lock();
-	xa_for_each(&stw_world.vms, id, vm) {
-		if (!stw_world_arm(vm))
+	xas_for_each(&xas, vm, ULONG_MAX) {
+		if (xas_retry(&xas, vm))
 			continue;
+		queued = stw_world_arm(vm);
+		if (!(queued && stw_probe_armed()) && !need_resched())
+			continue;
+		id = xas.xa_index;	/* the pause moves it on */
+		xas_pause(&xas);
 		rcu_read_unlock();
-		stw_probe_id(STW_PROBE_STOP_WORK_QUEUED, id, generation);
+		if (queued)
+			stw_probe_id(STW_PROBE_STOP_WORK_QUEUED, id, generation);
 		cond_resched();
 		rcu_read_lock();
 	}
@@ -410,7 +441,7 @@ static u64 stw_world_open_cycle(void)
 	atomic64_set(&stw_world.arrival,
 		     STW_ARRIVAL(stw_world.generation, stw_world.active + 1));
 	/* Arrivals read it without the lock, for their time to stop. */
-	WRITE_ONCE(stw_world.stop_start, ktime_get());
+	WRITE_ONCE(stw_world.stop_start, local_clock());
 	trace_stw_stop_begin(stw_world.generation, stw_world.nr_vms);
 	return stw_world.generation;
 }
@@ -491,9 +522,8 @@ void stw_world_resume(void)
 	 */
 	smp_mb();
 	xa_for_each(&stw_world.vms, id, vm) {
-		clear_bit(STW_TRAP_NEED_STOP, &vm->trap);
-		clear_bit(STW_TRAP_ENTRY, &vm->trap);
-		clear_bit(STW_VM_ARMED, &vm->flags);
+		set_mask_bits(&vm->trap, BIT(STW_TRAP_NEED_STOP) |
+			      BIT(STW_TRAP_ENTRY) | BIT(STW_TRAP_ARMED), 0);
 		if (READ_ONCE(vm->parked))
 			stw_vm_release(vm);
 	}
@@ -894,9 +924,7 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	}
 	stw_world_probe(STW_PROBE_AFTER_COUNT, vm);
 	WRITE_ONCE(vm->stops, vm->stops + 1);
-	WRITE_ONCE(vm->last_tts_ns,
-		   ktime_to_ns(ktime_sub(ktime_get(),
-					 READ_ONCE(stw_world.stop_start))));
+	WRITE_ONCE(vm->last_tts_ns, stw_world_since_stop_start());
 	if (last) {
 		/* The one lock of the cycle's arrivals: move it to STOPPED. */
 		stw_world_probe(STW_PROBE_REPORT_STOPPED, vm);

@@ -9,7 +9,6 @@
 #define _STW_WORLD_H
 
 #include <linux/atomic.h>
-#include <linux/ktime.h>
 #include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -55,7 +54,7 @@
  * @step_seq: grows at the end of each step
  * @change_seq: grows at each mode change and each VM added or gone; a
  *	STATUS dump that sees it move is marked inconsistent
- * @stop_start: when this cycle was requested
+ * @stop_start: when this cycle was requested, by local_clock()
  * @shutting_down: the module is going away; requests fail
  * @cycles: statistics: cycles that reached STOPPED
  * @timeouts: statistics: stop requests that timed out
@@ -82,7 +81,7 @@ struct stw_world {
 	struct stw_vm *step_vm;
 	u64 step_seq;
 	u64 change_seq;
-	ktime_t stop_start;
+	u64 stop_start;
 	bool shutting_down;
 
 	u64 cycles;
