@@ -204,13 +204,17 @@ static void stw_world_account_tts(u64 tts_ns)
  */
 static void stw_world_check_stopped(void)
 {
+	XA_STATE(xas, &stw_world.vms, 0);
 	enum stw_vm_state state;
 	struct stw_vm *vm;
-	unsigned long id;
 	bool counted;
 
 	lockdep_assert_held(&stw_world.lock);
-	xa_for_each(&stw_world.vms, id, vm) {
+	/* Node by node, as stw_world_resume() walks. */
+	rcu_read_lock();
+	xas_for_each(&xas, vm, ULONG_MAX) {
+		if (xas_retry(&xas, vm))
+			continue;
 		counted = stw_vm_counted(vm);
 		/* A VM released by the last resume writes it without the lock. */
 		state = READ_ONCE(vm->state);
@@ -221,6 +225,7 @@ static void stw_world_check_stopped(void)
 				      vm->id, vm->name, counted,
 				      READ_ONCE(vm->parked), state);
 	}
+	rcu_read_unlock();
 }
 
 /*
@@ -503,8 +508,8 @@ static void stw_vm_release(struct stw_vm *vm)
  */
 void stw_world_resume(void)
 {
+	XA_STATE(xas, &stw_world.vms, 0);
 	struct stw_vm *vm;
-	unsigned long id;
 
 	lockdep_assert_held(&stw_world.lock);
 	if (stw_world.mode == STW_RUN_ALL)
@@ -521,12 +526,21 @@ void stw_world_resume(void)
 	 * (Documentation/litmus/resume-vs-arrival.litmus).
 	 */
 	smp_mb();
-	xa_for_each(&stw_world.vms, id, vm) {
+	/*
+	 * In the xarray's order, node by node, like the arming walk. The
+	 * lock keeps the VMs in place; RCU is what the xarray asks of a
+	 * walk that does not take its own lock.
+	 */
+	rcu_read_lock();
+	xas_for_each(&xas, vm, ULONG_MAX) {
+		if (xas_retry(&xas, vm))
+			continue;
 		set_mask_bits(&vm->trap, BIT(STW_TRAP_NEED_STOP) |
 			      BIT(STW_TRAP_ENTRY) | BIT(STW_TRAP_ARMED), 0);
 		if (READ_ONCE(vm->parked))
 			stw_vm_release(vm);
 	}
+	rcu_read_unlock();
 	stw_world_set_mode(STW_RUN_ALL);
 	stw_world.active = STW_ACTIVE_SENTINEL;
 	stw_world.stopped = 0;
