@@ -482,6 +482,7 @@ u64 stw_world_begin_stop(bool *joined)
 	stw_world_uncount();
 	stw_world_maybe_stopped();
 	mutex_unlock(&stw_world.lock);
+	stw_probe(STW_PROBE_ARMED, NULL, generation);
 	return generation;
 }
 

@@ -134,17 +134,30 @@ static void check_world_stopped(struct __test_metadata *_metadata,
  * its stop work enters (B has not stopped), while the active VM A parks at
  * its next poll. The stop cannot complete until B is let go.
  */
+/*
+ * Everything but the idle VM's arrival is over: the active VM counted
+ * itself and is parking (it marks itself parked before it counts, so its
+ * parked flag alone does not say it counted), and the controller ended
+ * its arming walk, giving up its share of the count.
+ */
 static void hold_idle_vm_before_its_stop_work(struct __test_metadata *_metadata,
 					      FIXTURE_DATA(race) *self)
 {
 	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_ENTER,
 				   self->idle, STW_PROBE_PARK));
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_PARKING, self->active,
+				   false));
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_ARMED, 0, false));
 	self->bg = stw_bg_stop(2 * WAIT_MS);
 	ASSERT_NE(NULL, self->bg);
 	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_ENTER,
 				    self->idle, WAIT_MS, NULL)) {
 		TH_LOG("%s", self->p->extack);
 	}
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_PARKING, self->active,
+				    WAIT_MS, NULL));
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_ARMED, 0, WAIT_MS,
+				    NULL));
 	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
 				       STW_VM_DOING_PARKED, WAIT_MS));
 }

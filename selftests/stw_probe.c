@@ -32,6 +32,7 @@ static const char *const stw_probe_names[STW_PROBE_COUNT] = {
 	[STW_PROBE_VM_DESTROY] = "vm_destroy",
 	[STW_PROBE_STEP_LEAVE] = "step_leave",
 	[STW_PROBE_CLAIMED] = "claimed",
+	[STW_PROBE_ARMED] = "armed",
 };
 
 const char *stw_probe_name(int point)
