@@ -43,7 +43,8 @@
  *        STW_WORLD_A_VIOLATIONS: NLA_NESTED, STW_INV_COUNT x NLA_U64;
  *            attribute type i + 1 counts violations of invariant I(i+1)
  *        STW_WORLD_A_KERNEL_HOLDS: NLA_U32, of the holds, those taken by
- *            other modules (stw_stop_world()); a step waits for none
+ *            other modules (stw_stop_world()); RUN_ONE is refused (EBUSY)
+ *            and FORCE leaves them while there is one
  *        STW_WORLD_A_EVENT_SEQ: NLA_U64, sequence number of the latest event
  *
  * As a dump (NLM_F_DUMP, no attributes): first one message with STW_A_WORLD
@@ -103,7 +104,9 @@
  * Releases stop holds; the world resumes when none is left. May contain:
  *
  *    STW_A_HOLD_ID: NLA_U32, release this hold only
- *    STW_A_FORCE: NLA_FLAG, release every hold, kernel holds included
+ *    STW_A_FORCE: NLA_FLAG, release every hold but those of kernel modules
+ *        (stw_stop_world()): they were promised every VM parked until
+ *        they resume
  *
  * With neither, releases the holds of the requesting socket and every
  * detached (leased) hold. Fails with EALREADY if there was nothing to
