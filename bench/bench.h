@@ -85,6 +85,8 @@ struct bench_barrier {
 };
 
 extern struct bench_barrier bench_bar;
+/* The bench's own world: its VMs, its stops. */
+extern struct stw_world *bench_world;
 extern atomic_t bench_park_run_left;
 
 /* threads.c */

@@ -345,11 +345,18 @@ static const struct file_operations bench_result_fops = {
 	.llseek = default_llseek,
 };
 
+struct stw_world *bench_world;
+
 static int __init bench_init(void)
 {
+	bench_world = stw_world_create("bench");
+	if (IS_ERR(bench_world))
+		return PTR_ERR(bench_world);
 	bench_buf = kvzalloc(BENCH_BUF_SIZE, GFP_KERNEL);
-	if (!bench_buf)
+	if (!bench_buf) {
+		stw_world_destroy(bench_world);
 		return -ENOMEM;
+	}
 	init_waitqueue_head(&bench_bar.ctl_wq);
 	init_waitqueue_head(&bench_bar.release_wq);
 	bench_dir = debugfs_create_dir("stw_bench", NULL);
@@ -370,6 +377,7 @@ static void __exit bench_exit(void)
 	bench_hold_resume(&bench_cur);
 	bench_set_kill(&bench_cur);
 	kvfree(bench_buf);
+	stw_world_destroy(bench_world);
 }
 
 module_init(bench_init);

@@ -52,13 +52,13 @@ static int bench_stw_cycle(struct bench_set *s, u64 *stop, u64 *inner,
 	int hold;
 
 	t0 = ktime_get();
-	hold = stw_stop_world(BENCH_STOP_TIMEOUT_MS, &info);
+	hold = stw_stop_world(bench_world, BENCH_STOP_TIMEOUT_MS, &info);
 	*stop = bench_ns_since(t0);
 	if (hold < 0)
 		return hold;
 	*inner = info.tts_ns;
 	t0 = ktime_get();
-	stw_resume_world(hold);
+	stw_resume_world(bench_world, hold);
 	if (!bench_wait_until(bench_all_running, s))
 		return -ETIMEDOUT;
 	*resume = bench_ns_since(t0);
@@ -319,7 +319,7 @@ int bench_hold_stop(struct bench_set *s)
 	if (bench_hold_id)
 		return -EBUSY;
 	t0 = ktime_get();
-	hold = stw_stop_world(BENCH_STOP_TIMEOUT_MS, &info);
+	hold = stw_stop_world(bench_world, BENCH_STOP_TIMEOUT_MS, &info);
 	if (hold < 0)
 		return hold;
 	bench_hold_id = hold;
@@ -343,7 +343,7 @@ int bench_hold_resume(struct bench_set *s)
 	if (!bench_hold_id)
 		return -ENOENT;
 	t0 = ktime_get();
-	ret = stw_resume_world(bench_hold_id);
+	ret = stw_resume_world(bench_world, bench_hold_id);
 	bench_hold_id = 0;
 	if (ret)
 		return ret;

@@ -117,7 +117,7 @@ int bench_poll_cost(unsigned int units, unsigned int rounds)
 		if (!p->ns[v])
 			goto out;
 	}
-	p->vm = stw_vm_create(STW_VM_KIND_EXTERNAL, p, "bench-poll");
+	p->vm = stw_vm_create(bench_world, STW_VM_KIND_EXTERNAL, p, "bench-poll");
 	if (IS_ERR(p->vm)) {
 		ret = PTR_ERR(p->vm);
 		goto out;

@@ -52,7 +52,7 @@ int bench_profile(struct bench_set *s)
 	if (!v)
 		return -ENOMEM;
 
-	hold = stw_stop_world(BENCH_PROFILE_TIMEOUT_MS, &info);
+	hold = stw_stop_world(bench_world, BENCH_PROFILE_TIMEOUT_MS, &info);
 	if (hold < 0) {
 		ret = hold;
 		goto out;
@@ -60,7 +60,7 @@ int bench_profile(struct bench_set *s)
 	/* Stopped: every VM's own record of its stop holds still. */
 	for (i = 0; i < s->n; i++)
 		v[i] = READ_ONCE(s->t[i].vm->last_tts_ns);
-	stw_resume_world(hold);
+	stw_resume_world(bench_world, hold);
 	if (!bench_wait_until(bench_all_running, s)) {
 		pr_err("stw_bench: profile: not every VM runs again\n");
 		ret = -ETIMEDOUT;

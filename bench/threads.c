@@ -138,7 +138,7 @@ static int bench_thread_create(struct bench_set *s, unsigned int i)
 			return PTR_ERR(task);
 		t->task = task;
 	} else {
-		vm = stw_vm_create(STW_VM_KIND_EXTERNAL, t, "bench");
+		vm = stw_vm_create(bench_world, STW_VM_KIND_EXTERNAL, t, "bench");
 		if (IS_ERR(vm))
 			return PTR_ERR(vm);
 		t->vm = vm;

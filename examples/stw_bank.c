@@ -2,7 +2,8 @@
 /*
  * stw_bank: an example client of stw's in-kernel API (module/stw.h).
  *
- * A pool of worker VMs moves money between shared accounts. Each job makes
+ * A pool of worker VMs, in a world of their own ("bank"), moves money
+ * between shared accounts. Each job makes
  * `units` transfers, one unit at a time: it takes a unit out of one account,
  * puts it into another, and only then polls. A VM can therefore stop between
  * two transfers, never in the middle of one, and whenever the world is
@@ -27,7 +28,7 @@
  *
  *	make -C examples KDIR=... STW_DIR=/path/to/stw
  *	insmod module/stw.ko && insmod examples/stw_bank.ko workers=4
- *	stwctl stop && cat /sys/module/stw_bank/parameters/checks
+ *	stwctl -w bank stop && cat /sys/module/stw_bank/parameters/checks
  */
 #include <linux/atomic.h>
 #include <linux/kthread.h>
@@ -84,6 +85,8 @@ struct bank_worker {
 };
 
 static atomic_long_t *balance;
+/* The workers' world: they stop and resume together, apart from any other. */
+static struct stw_world *bank_world;
 static struct bank_worker *pool;
 static DEFINE_MUTEX(bank_lock);
 static bool closing;
@@ -192,10 +195,13 @@ static int bank_stopped(struct notifier_block *nb, unsigned long action,
 	unsigned int i;
 	int hold;
 
+	/* Every world's stops come here: only ours matter. */
+	if (info->world != bank_world)
+		return NOTIFY_DONE;
 	mutex_lock(&bank_lock);
 	if (own_generation && info->generation == own_generation && !info->step_vm)
 		goto out;		/* we stopped it: checked already */
-	hold = stw_stop_world(1000, &held);
+	hold = stw_stop_world(bank_world, 1000, &held);
 	if (hold < 0) {
 		WRITE_ONCE(missed, missed + 1);
 		goto out;
@@ -217,7 +223,7 @@ static int bank_stopped(struct notifier_block *nb, unsigned long action,
 		       info->generation);
 		ok = false;
 	}
-	stw_resume_world(hold);
+	stw_resume_world(bank_world, hold);
 	WRITE_ONCE(checks, checks + 1);
 	if (!ok)
 		WRITE_ONCE(failures, failures + 1);
@@ -255,6 +261,11 @@ static int __init bank_init(void)
 	}
 	for (i = 0; i < accounts; i++)
 		atomic_long_set(&balance[i], BANK_OPENING_BALANCE);
+	bank_world = stw_world_create("bank");
+	if (IS_ERR(bank_world)) {
+		ret = PTR_ERR(bank_world);
+		goto err_free;
+	}
 
 	for (i = 0; i < workers; i++) {
 		struct bank_worker *w = &pool[i];
@@ -262,7 +273,8 @@ static int __init bank_init(void)
 		w->rnd = get_random_u32() | 1;
 		atomic_long_set(&w->seq, 0);
 		kthread_init_work(&w->job, bank_job);
-		w->vm = stw_vm_create(STW_VM_KIND_EXTERNAL, w, "bank");
+		w->vm = stw_vm_create(bank_world, STW_VM_KIND_EXTERNAL, w,
+					      "bank");
 		if (IS_ERR(w->vm)) {
 			ret = PTR_ERR(w->vm);
 			goto err_destroy;
@@ -279,6 +291,7 @@ static int __init bank_init(void)
 
 err_destroy:
 	bank_destroy_workers(i);
+	stw_world_destroy(bank_world);
 err_free:
 	kfree(pool);
 	kfree(balance);
@@ -292,6 +305,7 @@ static void __exit bank_exit(void)
 	stw_unregister_stop_notifier(&bank_nb);
 	/* Runs the jobs still queued: their polls see the VM going away. */
 	bank_destroy_workers(workers);
+	stw_world_destroy(bank_world);
 	pr_info("stw_bank: %lu checks, %lu failures\n", checks, failures);
 	kfree(pool);
 	kfree(balance);

@@ -38,6 +38,9 @@ static uint first_hold_id;
 module_param(first_hold_id, uint, 0444);
 MODULE_PARM_DESC(first_hold_id, "where hold ids start (for tests; 0: at 1)");
 
+/* Why requests fail once a world's maker (or stw) is going. */
+#define STW_GOING_AWAY "the world is going away (its module unloads)"
+
 /* Laggards whose stacks one timeout writes to the kernel log. */
 #define STW_LAGGARD_STACKS	8
 
@@ -117,8 +120,28 @@ struct stw_control {
 	bool shutting_down;
 };
 
-/* The controller of stw_default_world, the one world for now. */
-static struct stw_control stw_default_ctl;
+/*
+ * A world and its controller, made together by stw_world_create() and
+ * freed together by stw_world_destroy().
+ * @users: its maker's reference, and one per netlink request that found it
+ *	by name and is still in its handler (no handler waits, so these go
+ *	soon); the destroy waits for them
+ */
+struct stw_world_obj {
+	struct stw_world world;
+	struct stw_control ctl;
+	struct list_head node;
+	refcount_t users;
+};
+
+/*
+ * Protects stw_worlds (the worlds by name, in the order they were made),
+ * stw_nr_worlds and stw_worlds_closed. Taken before any control lock.
+ */
+static DEFINE_MUTEX(stw_worlds_lock);
+static LIST_HEAD(stw_worlds);
+static unsigned int stw_nr_worlds;
+static bool stw_worlds_closed;	/* stw unloads: no world is made any more */
 
 /*
  * Socket-bound holds of every world. Every generic netlink socket closed on
@@ -130,13 +153,9 @@ static atomic_t stw_nr_socket_holds;
 /* stw's own workqueue: every world's lease work and tickets' timeouts. */
 static struct workqueue_struct *stw_control_wq;
 
-/*
- * The controller that netlink requests and the in-kernel API act on: the
- * default world's, reached through the world as a named world's will be.
- */
-static struct stw_control *stw_control_default(void)
+static struct stw_world_obj *stw_world_obj(struct stw_world *w)
 {
-	return stw_default_world.ctl;
+	return container_of(w, struct stw_world_obj, world);
 }
 
 static void stw_hold_arm_lease(struct stw_control *c, struct stw_hold *hold,
@@ -175,7 +194,7 @@ static struct stw_hold *stw_hold_take(struct stw_control *c,
 
 	lockdep_assert_held(&c->lock);
 	if (c->shutting_down) {
-		NL_SET_ERR_MSG_MOD(extack, "stw is unloading");
+		NL_SET_ERR_MSG_MOD(extack, STW_GOING_AWAY);
 		return ERR_PTR(-ESHUTDOWN);
 	}
 	if (c->nr_holds >= STW_MAX_HOLDS) {
@@ -317,7 +336,7 @@ static bool stw_ticket_settle(struct stw_ticket *t, bool from_timeout)
 
 	lockdep_assert_held(&c->lock);
 	if (c->shutting_down) {
-		stw_ticket_done(t, -ESHUTDOWN, "stw is unloading",
+		stw_ticket_done(t, -ESHUTDOWN, STW_GOING_AWAY,
 				from_timeout);
 		return true;
 	}
@@ -500,6 +519,7 @@ static struct stw_ticket *stw_ticket_new(struct stw_control *c,
 
 /**
  * stw_control_stop() - take a stop hold for a netlink requester
+ * @w: the world to stop
  * @req: timeout, lease, keep
  * @who: the requesting socket: the hold's owner unless leased, and where
  *	the outcome goes
@@ -513,12 +533,12 @@ static struct stw_ticket *stw_ticket_new(struct stw_control *c,
  * Context: process context; may sleep on the control and world locks.
  * Return: 0, -ESHUTDOWN, -ENOSPC (STW_MAX_HOLDS holds) or -ENOMEM.
  */
-int stw_control_stop(const struct stw_stop_req *req,
+int stw_control_stop(struct stw_world *w, const struct stw_stop_req *req,
 		     const struct stw_requester *who,
 		     struct stw_cycle_res *res, struct stw_ticket **ticket,
 		     struct netlink_ext_ack *extack)
 {
-	struct stw_control *c = stw_control_default();
+	struct stw_control *c = w->ctl;
 	enum stw_hold_kind kind = req->lease_ms ? STW_HOLD_LEASE :
 				  STW_HOLD_SOCKET;
 	struct stw_hold *hold;
@@ -549,6 +569,7 @@ int stw_control_stop(const struct stw_stop_req *req,
 
 /**
  * stw_control_step() - let one parked VM run a step, for netlink
+ * @w: the stopped world
  * @vm_id: the target
  * @polls: polls it may pass
  * @timeout_ms: when to tell the requester the step did not end
@@ -563,13 +584,12 @@ int stw_control_stop(const struct stw_stop_req *req,
  * Context: process context; may sleep on the control and world locks.
  * Return: 0, -EBUSY, -ENOENT, -ESHUTDOWN or -ENOMEM.
  */
-int stw_control_step(u32 vm_id, u32 polls, u32 timeout_ms,
-		     const struct stw_requester *who,
+int stw_control_step(struct stw_world *w, u32 vm_id, u32 polls,
+		     u32 timeout_ms, const struct stw_requester *who,
 		     struct stw_cycle_res *res, struct stw_ticket **ticket,
 		     struct netlink_ext_ack *extack)
 {
-	struct stw_control *c = stw_control_default();
-	struct stw_world *w = c->world;
+	struct stw_control *c = w->ctl;
 	struct stw_ticket *t;
 	struct stw_vm *vm;
 	int ret;
@@ -584,7 +604,7 @@ int stw_control_step(u32 vm_id, u32 polls, u32 timeout_ms,
 	mutex_lock(&c->lock);
 	ret = -ESHUTDOWN;
 	if (c->shutting_down) {
-		NL_SET_ERR_MSG_MOD(extack, "stw is unloading");
+		NL_SET_ERR_MSG_MOD(extack, STW_GOING_AWAY);
 		goto err_unlock_ctl;
 	}
 	ret = -EBUSY;
@@ -699,6 +719,7 @@ static unsigned int stw_hold_drop_users(struct stw_control *c)
 
 /**
  * stw_control_resume() - release stop holds for a netlink requester
+ * @w: the world whose holds these are
  * @hold_id: release this one only, if not 0
  * @force: release every hold but those of kernel modules
  * @portid: else, release this socket's holds and the leased ones
@@ -709,12 +730,11 @@ static unsigned int stw_hold_drop_users(struct stw_control *c)
  * Return: 0; -ENOENT (no such hold, or one of a kernel module) or
  * -EALREADY (nothing to release).
  */
-int stw_control_resume(u32 hold_id, bool force, u32 portid,
-		       struct stw_cycle_res *res,
+int stw_control_resume(struct stw_world *w, u32 hold_id, bool force,
+		       u32 portid, struct stw_cycle_res *res,
 		       struct netlink_ext_ack *extack)
 {
-	struct stw_control *c = stw_control_default();
-	struct stw_world *w = c->world;
+	struct stw_control *c = w->ctl;
 	struct stw_hold *hold;
 	unsigned int n = 0;
 	int ret = 0;
@@ -760,15 +780,15 @@ int stw_control_resume(u32 hold_id, bool force, u32 portid,
 }
 
 /**
- * stw_control_status() - the world as STATUS shows it
+ * stw_control_status() - a world as STATUS shows it
+ * @w: the world
  * @st: filled in
  *
  * Context: process context; takes the world lock for a copy, O(1).
  */
-void stw_control_status(struct stw_status *st)
+void stw_control_status(struct stw_world *w, struct stw_status *st)
 {
-	struct stw_control *c = stw_control_default();
-	struct stw_world *w = c->world;
+	struct stw_control *c = w->ctl;
 
 	mutex_lock(&w->lock);
 	stw_world_snapshot(w, &st->w);
@@ -781,30 +801,34 @@ void stw_control_status(struct stw_status *st)
 
 /**
  * stw_control_change_seq() - what a STATUS dump checks for consistency
+ * @w: the world dumped
  *
  * Context: any.
  * Return: a number that moves with every mode change and VM added or gone.
  */
-u64 stw_control_change_seq(void)
+u64 stw_control_change_seq(struct stw_world *w)
 {
-	return READ_ONCE(stw_control_default()->world->change_seq);
+	return READ_ONCE(w->change_seq);
 }
 
 /**
  * stw_control_vm_next() - the next VM from an id on, for a STATUS dump
+ * @w: the world dumped
  * @id: where to look from; set to the VM's id
  * @snap: filled in
  *
  * Context: any; takes no lock: a dump never slows the VMs' stop points.
  * Return: false if there is none.
  */
-bool stw_control_vm_next(unsigned long *id, struct stw_vm_snap *snap)
+bool stw_control_vm_next(struct stw_world *w, unsigned long *id,
+			 struct stw_vm_snap *snap)
 {
-	return stw_world_vm_next(stw_control_default()->world, id, snap);
+	return stw_world_vm_next(w, id, snap);
 }
 
 /**
- * stw_stop_world() - stop the world from the kernel and hold it stopped
+ * stw_stop_world() - stop a world from the kernel and hold it stopped
+ * @w: the world, from stw_world_create()
  * @timeout_ms: how long to wait for every VM to park
  * @info: filled with the cycle's generation and time to stop
  *
@@ -817,10 +841,10 @@ bool stw_control_vm_next(unsigned long *id, struct stw_vm_snap *snap)
  * Return: the hold's id (> 0), to give to stw_resume_world(); or
  * -ETIMEDOUT (the stop was rolled back), -ESHUTDOWN, -ENOSPC, -ENOMEM.
  */
-int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info)
+int stw_stop_world(struct stw_world *w, unsigned int timeout_ms,
+		   struct stw_stop_info *info)
 {
-	struct stw_control *c = stw_control_default();
-	struct stw_world *w = c->world;
+	struct stw_control *c = w->ctl;
 	struct stw_cycle_res res;
 	struct stw_hold *hold;
 	u32 id;
@@ -866,6 +890,7 @@ int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info)
 	}
 	mutex_unlock(&c->lock);
 out:
+	info->world = w;
 	info->generation = res.generation;
 	info->tts_ns = READ_ONCE(w->last_tts_ns);
 	info->step_vm = 0;
@@ -924,6 +949,7 @@ EXPORT_SYMBOL_GPL(stw_step_vm);
 
 /**
  * stw_resume_world() - drop a hold taken with stw_stop_world()
+ * @w: the world it holds
  * @hold_id: what stw_stop_world() returned
  *
  * The world resumes if that was the last hold.
@@ -931,9 +957,9 @@ EXPORT_SYMBOL_GPL(stw_step_vm);
  * Context: process context; may sleep.
  * Return: 0, or -ENOENT if there is no such kernel hold.
  */
-int stw_resume_world(int hold_id)
+int stw_resume_world(struct stw_world *w, int hold_id)
 {
-	struct stw_control *c = stw_control_default();
+	struct stw_control *c = w->ctl;
 	struct stw_hold *hold;
 	int ret = -ENOENT;
 
@@ -1001,18 +1027,24 @@ static int stw_control_netlink_event(struct notifier_block *nb,
 				     unsigned long event, void *ptr)
 {
 	struct netlink_notify *n = ptr;
+	struct stw_world_obj *o;
 	struct stw_control *c;
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
 	    !net_eq(n->net, &init_net) || !n->portid ||
 	    !atomic_read(&stw_nr_socket_holds) || stw_mutant(8))
 		return NOTIFY_DONE;
-	/* Each world's controller in turn; there is one world for now. */
-	c = stw_control_default();
-	mutex_lock(&c->lock);
-	if (c->nr_socket_holds && stw_hold_drop_owned(c, n->portid, false))
-		stw_control_settle(c);
-	mutex_unlock(&c->lock);
+	/* Each world's controller in turn. */
+	mutex_lock(&stw_worlds_lock);
+	list_for_each_entry(o, &stw_worlds, node) {
+		c = &o->ctl;
+		mutex_lock(&c->lock);
+		if (c->nr_socket_holds &&
+		    stw_hold_drop_owned(c, n->portid, false))
+			stw_control_settle(c);
+		mutex_unlock(&c->lock);
+	}
+	mutex_unlock(&stw_worlds_lock);
 	return NOTIFY_DONE;
 }
 
@@ -1073,11 +1105,211 @@ static void stw_control_detach(struct stw_control *c)
 	mutex_destroy(&c->lock);
 }
 
+/* No request comes in any more: tickets get ESHUTDOWN, waiters give up. */
+static void stw_control_close(struct stw_control *c)
+{
+	struct stw_world *w = c->world;
+
+	mutex_lock(&c->lock);
+	c->shutting_down = true;
+	mutex_lock(&w->lock);
+	WRITE_ONCE(w->shutting_down, true);
+	mutex_unlock(&w->lock);
+	stw_control_settle(c);
+	mutex_unlock(&c->lock);
+	wake_up_all(&w->wq);
+}
+
+/**
+ * __stw_world_create() - make a world for VMs to join
+ * @name: its name, unique among worlds, 1 to STW_WORLD_NAME_LEN - 1 bytes
+ * @owner: the module that makes it (stw_world_create() passes THIS_MODULE)
+ *
+ * The world runs (RUN_ALL), empty, until VMs join it with stw_vm_create()
+ * and a controller stops it: with stw_stop_world(), or from user space by
+ * its name. The maker destroys it with stw_world_destroy() before it goes.
+ *
+ * Context: process context; may sleep.
+ * Return: the world, or an ERR_PTR(): -EINVAL (no name or too long),
+ * -EEXIST, -ENOSPC (STW_MAX_WORLDS worlds), -ESHUTDOWN (stw unloads),
+ * -ENOMEM.
+ */
+struct stw_world *__stw_world_create(const char *name, struct module *owner)
+{
+	struct stw_world_obj *o, *other;
+	struct stw_world *w;
+	int ret;
+
+	if (!name || !*name || strnlen(name, STW_WORLD_NAME_LEN) ==
+	    STW_WORLD_NAME_LEN)
+		return ERR_PTR(-EINVAL);
+	o = kzalloc(sizeof(*o), GFP_KERNEL);
+	if (!o)
+		return ERR_PTR(-ENOMEM);
+	w = &o->world;
+	stw_world_init(w);
+	strscpy(w->name, name, sizeof(w->name));
+	strscpy(w->owner, owner ? module_name(owner) : "kernel",
+		sizeof(w->owner));
+	refcount_set(&o->users, 1);
+	stw_control_attach(&o->ctl, w);
+
+	mutex_lock(&stw_worlds_lock);
+	ret = -ESHUTDOWN;
+	if (stw_worlds_closed)
+		goto err_unlock;
+	ret = -ENOSPC;
+	if (stw_nr_worlds >= STW_MAX_WORLDS)
+		goto err_unlock;
+	ret = -EEXIST;
+	list_for_each_entry(other, &stw_worlds, node)
+		if (!strcmp(other->world.name, w->name))
+			goto err_unlock;
+	list_add_tail(&o->node, &stw_worlds);
+	stw_nr_worlds++;
+	mutex_unlock(&stw_worlds_lock);
+	return w;
+
+err_unlock:
+	mutex_unlock(&stw_worlds_lock);
+	stw_control_detach(&o->ctl);
+	stw_world_exit(w);
+	kfree(o);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(__stw_world_create);
+
+/**
+ * stw_world_destroy() - unmake a world its maker is done with
+ * @w: from stw_world_create()
+ *
+ * Refused while VMs are in it or kernel holds stand on it: those are its
+ * maker's to destroy and to resume first. Holds of user-space controllers
+ * go with the world, and their pending requests fail with ESHUTDOWN.
+ *
+ * Context: process context; may sleep; not from a stop notifier (it waits
+ * for the events about @w to be delivered).
+ * Return: 0, or -EBUSY (nothing was done; the kernel log says why).
+ */
+int stw_world_destroy(struct stw_world *w)
+{
+	struct stw_world_obj *o = stw_world_obj(w);
+	struct stw_control *c = &o->ctl;
+	u32 vms, kernel_holds;
+
+	mutex_lock(&stw_worlds_lock);
+	mutex_lock(&c->lock);
+	vms = READ_ONCE(w->nr_vms);
+	kernel_holds = c->nr_kernel_holds;
+	if (!vms && !kernel_holds) {
+		list_del(&o->node);
+		stw_nr_worlds--;
+	}
+	mutex_unlock(&c->lock);
+	mutex_unlock(&stw_worlds_lock);
+	if (vms || kernel_holds) {
+		pr_err("world %s not destroyed: %u VMs and %u kernel holds left in it\n",
+		       w->name, vms, kernel_holds);
+		return -EBUSY;
+	}
+	stw_control_close(c);
+	/* Requests that found it by name before: none of them waits. */
+	if (!refcount_dec_and_test(&o->users))
+		wait_var_event(&o->users, !refcount_read(&o->users));
+	cancel_delayed_work_sync(&c->lease_work);
+	/* Timeout works of the tickets settled above. */
+	flush_workqueue(stw_control_wq);
+	stw_control_detach(c);
+	/* Its events (the RESUMED of the holds dropped above) point at it. */
+	stw_event_flush();
+	stw_world_exit(w);
+	kfree(o);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(stw_world_destroy);
+
+/**
+ * stw_world_name() - a world's name
+ * @w: the world
+ *
+ * Context: any.
+ * Return: its name, as long as it exists.
+ */
+const char *stw_world_name(const struct stw_world *w)
+{
+	return w->name;
+}
+EXPORT_SYMBOL_GPL(stw_world_name);
+
+/**
+ * stw_control_world_get() - find a world by name, for a netlink request
+ * @name: its name
+ *
+ * Context: process context; may sleep.
+ * Return: the world, to give back with stw_control_world_put() before the
+ * handler returns; or NULL if there is none by that name.
+ */
+struct stw_world *stw_control_world_get(const char *name)
+{
+	struct stw_world_obj *o;
+
+	mutex_lock(&stw_worlds_lock);
+	list_for_each_entry(o, &stw_worlds, node) {
+		if (!strcmp(o->world.name, name)) {
+			refcount_inc(&o->users);
+			mutex_unlock(&stw_worlds_lock);
+			return &o->world;
+		}
+	}
+	mutex_unlock(&stw_worlds_lock);
+	return NULL;
+}
+
+/**
+ * stw_control_world_put() - give back a world from stw_control_world_get()
+ * @w: the world
+ *
+ * Context: any.
+ */
+void stw_control_world_put(struct stw_world *w)
+{
+	struct stw_world_obj *o = stw_world_obj(w);
+
+	/* The last one only while its destroy waits for it. */
+	if (refcount_dec_and_test(&o->users))
+		wake_up_var(&o->users);
+}
+
+/**
+ * stw_control_world_status() - the @pos'th world, as STATUS shows it
+ * @pos: which, from 0 in the order they were made; moved to the next
+ * @st: filled in
+ *
+ * Context: process context; may sleep.
+ * Return: false if there are no more.
+ */
+bool stw_control_world_status(unsigned long *pos, struct stw_status *st)
+{
+	struct stw_world_obj *o;
+	unsigned long i = 0;
+
+	mutex_lock(&stw_worlds_lock);
+	list_for_each_entry(o, &stw_worlds, node) {
+		if (i++ == *pos) {
+			stw_control_status(&o->world, st);
+			mutex_unlock(&stw_worlds_lock);
+			(*pos)++;
+			return true;
+		}
+	}
+	mutex_unlock(&stw_worlds_lock);
+	return false;
+}
+
 int __init stw_control_init(void)
 {
 	int ret;
 
-	stw_control_attach(&stw_default_ctl, &stw_default_world);
 	stw_control_wq = alloc_workqueue("stw_control", WQ_UNBOUND, 0);
 	if (!stw_control_wq)
 		return -ENOMEM;
@@ -1097,34 +1329,27 @@ err_destroy_wq:
 }
 
 /*
- * The module is going: requests fail from now on, waiting kernel callers
- * give up, and every ticket gets its ESHUTDOWN.
+ * The module is going: no world is made any more, requests fail, waiting
+ * kernel callers give up, and every ticket gets its ESHUTDOWN.
  */
 void stw_control_shutdown(void)
 {
-	struct stw_control *c = stw_control_default();
-	struct stw_world *w = c->world;
+	struct stw_world_obj *o;
 
-	mutex_lock(&c->lock);
-	c->shutting_down = true;
-	mutex_lock(&w->lock);
-	WRITE_ONCE(w->shutting_down, true);
-	mutex_unlock(&w->lock);
-	stw_control_settle(c);
-	mutex_unlock(&c->lock);
-	wake_up_all(&w->wq);
+	mutex_lock(&stw_worlds_lock);
+	stw_worlds_closed = true;
+	list_for_each_entry(o, &stw_worlds, node)
+		stw_control_close(&o->ctl);
+	mutex_unlock(&stw_worlds_lock);
 }
 
-/* Every VM and every request is gone. */
+/* Every world was destroyed by its maker: other modules are gone first. */
 void stw_control_exit(void)
 {
-	struct stw_control *c = stw_control_default();
-
+	WARN_ON(!list_empty(&stw_worlds));
 	netlink_unregister_notifier(&stw_control_netlink_nb);
 	stw_event_unlisten(&stw_control_event_nb);
-	cancel_delayed_work_sync(&c->lease_work);
 	/* Timeout works of tickets settled above free their tickets. */
 	drain_workqueue(stw_control_wq);
 	destroy_workqueue(stw_control_wq);
-	stw_control_detach(c);
 }

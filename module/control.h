@@ -54,24 +54,30 @@ struct stw_status {
 
 struct stw_ticket;
 
-int stw_control_stop(const struct stw_stop_req *req,
+int stw_control_stop(struct stw_world *w, const struct stw_stop_req *req,
 		     const struct stw_requester *who,
 		     struct stw_cycle_res *res, struct stw_ticket **ticket,
 		     struct netlink_ext_ack *extack);
-int stw_control_step(u32 vm_id, u32 polls, u32 timeout_ms,
-		     const struct stw_requester *who,
+int stw_control_step(struct stw_world *w, u32 vm_id, u32 polls,
+		     u32 timeout_ms, const struct stw_requester *who,
 		     struct stw_cycle_res *res, struct stw_ticket **ticket,
 		     struct netlink_ext_ack *extack);
 void stw_control_commit(struct stw_ticket *ticket, bool delivered);
 
 /* RESUME: @hold_id 0 and !@force: the socket's holds and the leased ones. */
-int stw_control_resume(u32 hold_id, bool force, u32 portid,
-		       struct stw_cycle_res *res,
+int stw_control_resume(struct stw_world *w, u32 hold_id, bool force,
+		       u32 portid, struct stw_cycle_res *res,
 		       struct netlink_ext_ack *extack);
 
-void stw_control_status(struct stw_status *st);
-u64 stw_control_change_seq(void);
-bool stw_control_vm_next(unsigned long *id, struct stw_vm_snap *snap);
+void stw_control_status(struct stw_world *w, struct stw_status *st);
+u64 stw_control_change_seq(struct stw_world *w);
+bool stw_control_vm_next(struct stw_world *w, unsigned long *id,
+			 struct stw_vm_snap *snap);
+
+/* Worlds by name, for netlink: get and put within one handler call. */
+struct stw_world *stw_control_world_get(const char *name);
+void stw_control_world_put(struct stw_world *w);
+bool stw_control_world_status(unsigned long *pos, struct stw_status *st);
 
 int stw_control_init(void);
 void stw_control_shutdown(void);

@@ -30,16 +30,25 @@ struct stw_demo {
 };
 
 /*
- * Protects stw_demos and stw_demo_closed: a VM killed is taken out under
- * it, by one killer.
+ * A world of demo VMs: "demo", made at load, and any other a SPAWN names.
+ * @vms: id -> struct stw_demo, by the world's VM ids
+ */
+struct stw_demo_world {
+	struct stw_world *world;
+	struct xarray vms;
+	struct list_head node;
+};
+
+/*
+ * Protects stw_demo_worlds, every one's @vms, and stw_demo_closed. Held
+ * while a SPAWN creates and publishes its VM, so that the exit, which
+ * takes it to close, never meets a VM half made. A VM killed is taken out
+ * under it, by one killer.
  */
 static DEFINE_MUTEX(stw_demo_lock);
-static DEFINE_XARRAY(stw_demos);
-/*
- * Set once by stw_demo_exit(): from then on a VM is never published. A
- * SPAWN that created its VM before the module began to go publishes it
- * before the flag (and the final kill finds it) or not at all.
- */
+static LIST_HEAD(stw_demo_worlds);
+
+/* Set once by stw_demo_exit(): from then on no VM and no world is made. */
 static bool stw_demo_closed;
 
 static const char *const stw_demo_names[] = {
@@ -121,17 +130,58 @@ static void stw_demo_queued(struct kthread_work *work)
 			break;
 }
 
+static struct stw_demo_world *stw_demo_world_find(const char *name)
+{
+	struct stw_demo_world *dw;
+
+	lockdep_assert_held(&stw_demo_lock);
+	list_for_each_entry(dw, &stw_demo_worlds, node)
+		if (!strcmp(stw_world_name(dw->world), name))
+			return dw;
+	return NULL;
+}
+
+/* The demo world @name, made if it does not exist yet. */
+static struct stw_demo_world *stw_demo_world_make(const char *name)
+{
+	struct stw_demo_world *dw;
+	struct stw_world *w;
+
+	lockdep_assert_held(&stw_demo_lock);
+	dw = stw_demo_world_find(name);
+	if (dw)
+		return dw;
+	if (stw_demo_closed)
+		return ERR_PTR(-ESHUTDOWN);
+	dw = kzalloc(sizeof(*dw), GFP_KERNEL);
+	if (!dw)
+		return ERR_PTR(-ENOMEM);
+	/* -EEXIST: a world of that name is another module's. */
+	w = stw_world_create(name);
+	if (IS_ERR(w)) {
+		kfree(dw);
+		return ERR_CAST(w);
+	}
+	dw->world = w;
+	xa_init(&dw->vms);
+	list_add_tail(&dw->node, &stw_demo_worlds);
+	return dw;
+}
+
 /**
  * stw_demo_spawn() - create a demo VM and start its workload
+ * @world: the name of its world, made if need be
  * @kind: active, idle, bursty or nopoll
- * @id: set to the new VM's id
+ * @id: set to the new VM's id, in that world
  *
  * Context: process context; may sleep.
- * Return: 0, -ESHUTDOWN once stw_demo_exit() ran, or what
- * stw_vm_create() failed with.
+ * Return: 0, -ESHUTDOWN once stw_demo_exit() ran, -EEXIST if @world is
+ * another module's, or what stw_world_create() or stw_vm_create() failed
+ * with.
  */
-int stw_demo_spawn(enum stw_vm_kind kind, u32 *id)
+int stw_demo_spawn(const char *world, enum stw_vm_kind kind, u32 *id)
 {
+	struct stw_demo_world *dw;
 	struct stw_demo *d;
 	struct stw_vm *vm;
 	int ret;
@@ -143,37 +193,38 @@ int stw_demo_spawn(enum stw_vm_kind kind, u32 *id)
 	kthread_init_delayed_work(&d->burst_work, stw_demo_burst);
 	kthread_init_work(&d->queued_work, stw_demo_queued);
 
-	vm = stw_vm_create(kind, d, stw_demo_names[kind]);
+	mutex_lock(&stw_demo_lock);
+	dw = stw_demo_world_make(world);
+	if (IS_ERR(dw)) {
+		ret = PTR_ERR(dw);
+		goto err_unlock;
+	}
+	vm = stw_vm_create(dw->world, kind, d, stw_demo_names[kind]);
 	if (IS_ERR(vm)) {
 		ret = PTR_ERR(vm);
-		goto err_free;
+		goto err_unlock;
 	}
 	d->vm = vm;
 	set_user_nice(vm->task, STW_DEMO_NICE);
-
 	/*
 	 * Start it and read its id before dropping the lock: once published,
 	 * a KILL may take the VM and free it.
 	 */
-	mutex_lock(&stw_demo_lock);
-	ret = stw_demo_closed ? -ESHUTDOWN :
-	      xa_insert(&stw_demos, vm->id, d, GFP_KERNEL);
-	if (!ret) {
-		*id = vm->id;
-		if (kind == STW_VM_KIND_ACTIVE || kind == STW_VM_KIND_NOPOLL)
-			kthread_queue_work(vm->worker, &d->run_work);
-		else if (kind == STW_VM_KIND_BURSTY)
-			kthread_queue_delayed_work(vm->worker, &d->burst_work,
-						   0);
-	}
-	mutex_unlock(&stw_demo_lock);
+	ret = xa_insert(&dw->vms, vm->id, d, GFP_KERNEL);
 	if (ret)
 		goto err_destroy;
+	*id = vm->id;
+	if (kind == STW_VM_KIND_ACTIVE || kind == STW_VM_KIND_NOPOLL)
+		kthread_queue_work(vm->worker, &d->run_work);
+	else if (kind == STW_VM_KIND_BURSTY)
+		kthread_queue_delayed_work(vm->worker, &d->burst_work, 0);
+	mutex_unlock(&stw_demo_lock);
 	return 0;
 
 err_destroy:
 	stw_vm_destroy(vm);
-err_free:
+err_unlock:
+	mutex_unlock(&stw_demo_lock);
 	kfree(d);
 	return ret;
 }
@@ -194,19 +245,30 @@ static void stw_demo_destroy(struct stw_demo *d)
 	kfree(d);
 }
 
+/* Take demo VM @id of @world out, for its killer; NULL if none. */
+static struct stw_demo *stw_demo_take(const char *world, unsigned long id)
+{
+	struct stw_demo_world *dw;
+
+	lockdep_assert_held(&stw_demo_lock);
+	dw = stw_demo_world_find(world);
+	return dw ? xa_erase(&dw->vms, id) : NULL;
+}
+
 /**
  * stw_demo_kill() - destroy a demo VM
- * @id: its id
+ * @world: the name of its world
+ * @id: its id there
  *
  * Context: process context; may sleep.
- * Return: 0, or -ENOENT if @id is no demo VM.
+ * Return: 0, or -ENOENT if @id is no demo VM of @world.
  */
-int stw_demo_kill(u32 id)
+int stw_demo_kill(const char *world, u32 id)
 {
 	struct stw_demo *d;
 
 	mutex_lock(&stw_demo_lock);
-	d = xa_erase(&stw_demos, id);
+	d = stw_demo_take(world, id);
 	mutex_unlock(&stw_demo_lock);
 	if (!d)
 		return -ENOENT;
@@ -215,19 +277,28 @@ int stw_demo_kill(u32 id)
 }
 
 /**
- * stw_demo_exists() - tell whether @id is a demo VM
+ * stw_demo_exists() - tell whether @id is a demo VM of @world
+ * @world: a world's name
  * @id: a VM id
  *
- * Context: process context.
+ * Context: process context; may sleep.
  * Return: true if it is, at the time of the call.
  */
-bool stw_demo_exists(u32 id)
+bool stw_demo_exists(const char *world, u32 id)
 {
-	return xa_load(&stw_demos, id);
+	struct stw_demo_world *dw;
+	bool ret;
+
+	mutex_lock(&stw_demo_lock);
+	dw = stw_demo_world_find(world);
+	ret = dw && xa_load(&dw->vms, id);
+	mutex_unlock(&stw_demo_lock);
+	return ret;
 }
 
 /**
- * stw_demo_kill_all() - destroy demo VMs in id order
+ * stw_demo_kill_all() - destroy the demo VMs of a world in id order
+ * @world: its name
  * @ids: filled with the ids destroyed, up to @max of them; may be NULL
  * @max: how many to destroy at most, 0 for every one
  * @n: set to how many were destroyed
@@ -235,8 +306,10 @@ bool stw_demo_exists(u32 id)
  * Context: process context; may sleep.
  * Return: true if demo VMs are left (@max reached).
  */
-bool stw_demo_kill_all(u32 *ids, unsigned int max, unsigned int *n)
+bool stw_demo_kill_all(const char *world, u32 *ids, unsigned int max,
+		       unsigned int *n)
 {
+	struct stw_demo_world *dw;
 	struct stw_demo *d;
 	unsigned long id;
 
@@ -244,9 +317,10 @@ bool stw_demo_kill_all(u32 *ids, unsigned int max, unsigned int *n)
 	for (;;) {
 		mutex_lock(&stw_demo_lock);
 		id = 0;
-		d = xa_find(&stw_demos, &id, ULONG_MAX, XA_PRESENT);
+		dw = stw_demo_world_find(world);
+		d = dw ? xa_find(&dw->vms, &id, ULONG_MAX, XA_PRESENT) : NULL;
 		if (d && (!max || *n < max))
-			xa_erase(&stw_demos, id);
+			xa_erase(&dw->vms, id);
 		mutex_unlock(&stw_demo_lock);
 		if (!d)
 			return false;
@@ -260,41 +334,24 @@ bool stw_demo_kill_all(u32 *ids, unsigned int max, unsigned int *n)
 }
 
 /**
- * stw_demo_exit() - destroy every demo VM, for good
- *
- * A SPAWN still in its handler when the module began to go may have
- * created a VM that no kill has seen yet: once this has closed the set,
- * that VM is destroyed by its own SPAWN instead of outliving the module.
- *
- * Context: module exit; process context; may sleep.
- */
-void stw_demo_exit(void)
-{
-	unsigned int n;
-
-	mutex_lock(&stw_demo_lock);
-	stw_demo_closed = true;
-	mutex_unlock(&stw_demo_lock);
-	stw_demo_kill_all(NULL, 0, &n);
-}
-
-/**
  * stw_demo_queue_jobs() - give a demo VM work
- * @id: the VM
+ * @world: the name of its world
+ * @id: its id there
  * @jobs: how many jobs
  * @polls: polls per job
  *
- * Context: process context.
- * Return: 0, or -ENOENT if @id is no demo VM.
+ * Context: process context; may sleep.
+ * Return: 0, or -ENOENT if @id is no demo VM of @world.
  */
-int stw_demo_queue_jobs(u32 id, u32 jobs, u32 polls)
+int stw_demo_queue_jobs(const char *world, u32 id, u32 jobs, u32 polls)
 {
+	struct stw_demo_world *dw;
 	struct stw_demo *d;
 	int ret = -ENOENT;
 
-	/* Under the lock, so a concurrent kill cannot free it meanwhile. */
 	mutex_lock(&stw_demo_lock);
-	d = xa_load(&stw_demos, id);
+	dw = stw_demo_world_find(world);
+	d = dw ? xa_load(&dw->vms, id) : NULL;
 	if (d) {
 		WRITE_ONCE(d->queued_polls, polls);
 		atomic_add(jobs, &d->queued_jobs);
@@ -303,4 +360,63 @@ int stw_demo_queue_jobs(u32 id, u32 jobs, u32 polls)
 	}
 	mutex_unlock(&stw_demo_lock);
 	return ret;
+}
+
+/**
+ * stw_demo_init() - make the world "demo", where SPAWN puts VMs by default
+ *
+ * Context: module init; process context.
+ * Return: 0 or what stw_world_create() failed with.
+ */
+int __init stw_demo_init(void)
+{
+	struct stw_demo_world *dw;
+
+	mutex_lock(&stw_demo_lock);
+	dw = stw_demo_world_make(STW_WORLD_DEFAULT);
+	mutex_unlock(&stw_demo_lock);
+	return PTR_ERR_OR_ZERO(dw);
+}
+
+/**
+ * stw_demo_exit() - destroy every demo VM, for good
+ *
+ * A SPAWN still in its handler when the module began to go either
+ * published its VM before this closed the set (and the kill below finds
+ * it) or fails with -ESHUTDOWN.
+ *
+ * Context: module exit; process context; may sleep.
+ */
+void stw_demo_exit(void)
+{
+	struct stw_demo_world *dw;
+	unsigned int n;
+
+	mutex_lock(&stw_demo_lock);
+	stw_demo_closed = true;
+	mutex_unlock(&stw_demo_lock);
+	/* The list no longer changes: closed, and only stw_demo_free() cuts. */
+	list_for_each_entry(dw, &stw_demo_worlds, node)
+		stw_demo_kill_all(stw_world_name(dw->world), NULL, 0, &n);
+}
+
+/**
+ * stw_demo_free() - destroy the demo worlds
+ *
+ * After stw_demo_exit() and once no netlink request can come: a KILL in
+ * its handler may still be destroying a VM until then.
+ *
+ * Context: module exit; process context; may sleep.
+ */
+void stw_demo_free(void)
+{
+	struct stw_demo_world *dw, *tmp;
+
+	list_for_each_entry_safe(dw, tmp, &stw_demo_worlds, node) {
+		list_del(&dw->node);
+		/* Empty, and stw holds no kernel hold: it cannot fail. */
+		WARN_ON(stw_world_destroy(dw->world));
+		xa_destroy(&dw->vms);
+		kfree(dw);
+	}
 }

@@ -118,6 +118,7 @@ static void stw_event_deliver(struct work_struct *work)
 			return;
 		blocking_notifier_call_chain(&stw_event_chain, ev->type, ev);
 		if (ev->type == STW_EV_STOPPED) {
+			info.world = ev->world;
 			info.generation = ev->generation;
 			info.tts_ns = ev->tts_ns;
 			info.step_vm = ev->step_vm;

@@ -27,10 +27,9 @@ static int __init stw_init(void)
 {
 	int ret;
 
-	stw_world_init(&stw_default_world);
 	ret = stw_event_init();
 	if (ret)
-		goto err_world;
+		return ret;
 	ret = stw_control_init();
 	if (ret)
 		goto err_event;
@@ -38,13 +37,19 @@ static int __init stw_init(void)
 	ret = stw_probe_init();
 	if (ret)
 		goto err_control;
-	ret = stw_netlink_init();
+	ret = stw_demo_init();
 	if (ret)
 		goto err_probe;
+	ret = stw_netlink_init();
+	if (ret)
+		goto err_demo;
 	pr_info("version " STW_VERSION ", generic netlink family \"%s\" v%d\n",
 		STW_GENL_NAME, STW_GENL_VERSION);
 	return 0;
 
+err_demo:
+	stw_demo_exit();
+	stw_demo_free();
 err_probe:
 	stw_probe_exit();
 err_control:
@@ -52,8 +57,6 @@ err_control:
 	stw_control_exit();
 err_event:
 	stw_event_exit();
-err_world:
-	stw_world_exit(&stw_default_world);
 	return ret;
 }
 
@@ -66,9 +69,10 @@ static void __exit stw_exit(void)
 	stw_demo_exit();
 	stw_event_flush();
 	stw_netlink_exit();
+	/* No KILL is left in its handler: every demo world is empty. */
+	stw_demo_free();
 	stw_control_exit();
 	stw_event_exit();
-	stw_world_exit(&stw_default_world);
 	/* VMs are freed after a grace period, by this module's code. */
 	rcu_barrier();
 }

@@ -45,18 +45,30 @@ static struct netlink_range_validation stw_spawn_range = {
 	.min = 0, .max = STW_SPAWN_MAX,
 };
 
+/* Every command may name its world. */
+#define STW_NL_WORLD_NAME \
+	[STW_A_WORLD_NAME] = { .type = NLA_NUL_STRING, \
+			       .len = STW_WORLD_NAME_LEN - 1 }
+
+static const struct nla_policy stw_status_policy[STW_A_MAX + 1] = {
+	STW_NL_WORLD_NAME,
+};
+
 static const struct nla_policy stw_stop_policy[STW_A_MAX + 1] = {
+	STW_NL_WORLD_NAME,
 	[STW_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_timeout_range),
 	[STW_A_KEEP_WAITING] = { .type = NLA_FLAG },
 	[STW_A_LEASE_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_lease_range),
 };
 
 static const struct nla_policy stw_resume_policy[STW_A_MAX + 1] = {
+	STW_NL_WORLD_NAME,
 	[STW_A_HOLD_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[STW_A_FORCE] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy stw_run_one_policy[STW_A_MAX + 1] = {
+	STW_NL_WORLD_NAME,
 	[STW_A_VM_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[STW_A_POLLS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_count_range),
 	[STW_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_timeout_range),
@@ -70,16 +82,19 @@ static const struct nla_policy stw_spawn_nest_policy[STW_SPAWN_A_MAX + 1] = {
 };
 
 static const struct nla_policy stw_spawn_policy[STW_A_MAX + 1] = {
+	STW_NL_WORLD_NAME,
 	[STW_A_SPAWN] = NLA_POLICY_NESTED(stw_spawn_nest_policy),
 };
 
 /* STW_A_VM_ID repeats: strict validation checks every one of them. */
 static const struct nla_policy stw_kill_policy[STW_A_MAX + 1] = {
+	STW_NL_WORLD_NAME,
 	[STW_A_VM_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[STW_A_KILL_ALL] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy stw_queue_job_policy[STW_A_MAX + 1] = {
+	STW_NL_WORLD_NAME,
 	[STW_A_VM_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[STW_A_JOBS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_count_range),
 	[STW_A_POLLS] = NLA_POLICY_FULL_RANGE(NLA_U32, &stw_count_range),
@@ -88,6 +103,33 @@ static const struct nla_policy stw_queue_job_policy[STW_A_MAX + 1] = {
 static u32 stw_nl_u32(struct genl_info *info, int attr, u32 dflt)
 {
 	return info->attrs[attr] ? nla_get_u32(info->attrs[attr]) : dflt;
+}
+
+/* The world a request names: STW_A_WORLD_NAME, or the demo VMs' own. */
+static const char *stw_nl_world_name(struct nlattr **attrs)
+{
+	return attrs[STW_A_WORLD_NAME] ? nla_data(attrs[STW_A_WORLD_NAME]) :
+	       STW_WORLD_DEFAULT;
+}
+
+/*
+ * The world a request acts on, for the length of its handler: give it back
+ * with stw_control_world_put().
+ */
+static struct stw_world *stw_nl_world_get(struct genl_info *info)
+{
+	struct stw_world *w;
+
+	w = stw_control_world_get(stw_nl_world_name(info->attrs));
+	if (!w)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_A_WORLD_NAME],
+				    "no such world");
+	return w;
+}
+
+static int stw_nl_put_world_name(struct sk_buff *skb, const char *name)
+{
+	return nla_put_string(skb, STW_A_WORLD_NAME, name);
 }
 
 static int stw_nl_put_vm(struct sk_buff *skb, int attrtype,
@@ -144,7 +186,9 @@ static int stw_nl_put_world(struct sk_buff *skb, const struct stw_status *st)
 
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u32(skb, STW_WORLD_A_MODE, st->w.mode) ||
+	if (nla_put_string(skb, STW_WORLD_A_NAME, st->w.name) ||
+	    nla_put_string(skb, STW_WORLD_A_OWNER, st->w.owner) ||
+	    nla_put_u32(skb, STW_WORLD_A_MODE, st->w.mode) ||
 	    nla_put_u64_64bit(skb, STW_WORLD_A_GENERATION, st->w.generation,
 			      STW_WORLD_A_PAD) ||
 	    nla_put_u32(skb, STW_WORLD_A_NR_VMS, st->w.nr_vms) ||
@@ -226,6 +270,8 @@ static int stw_nl_put_event(struct sk_buff *skb, const struct stw_event *ev)
 	};
 	struct nlattr *nest;
 
+	if (stw_nl_put_world_name(skb, stw_world_name(ev->world)))
+		return -EMSGSIZE;
 	if (ev->type == STW_EV_DONE) {
 		if (nla_put_u32(skb, STW_A_ERRNO, -ev->err) ||
 		    (ev->msg && nla_put_string(skb, STW_A_MESSAGE, ev->msg)))
@@ -306,20 +352,26 @@ static struct notifier_block stw_nl_event_nb = {
 	.notifier_call = stw_nl_event,
 };
 
-/* ---- STATUS ---- */
+/* ---- STATUS, WORLDS ---- */
 
 static int stw_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct stw_status st;
+	struct stw_world *w;
 	struct sk_buff *msg;
 	void *hdr;
 
+	w = stw_nl_world_get(info);
+	if (!w)
+		return -ENOENT;
+	stw_control_status(w, &st);
+	stw_control_world_put(w);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	stw_control_status(&st);
 	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, STW_CMD_STATUS);
-	if (!hdr || stw_nl_put_world(msg, &st)) {
+	if (!hdr || stw_nl_put_world_name(msg, st.w.name) ||
+	    stw_nl_put_world(msg, &st)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -328,41 +380,62 @@ static int stw_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * The world first, then the VMs from cb->args[1] on. Each message records
+ * The world first, then its VMs from cb->args[1] on. Each message records
  * the world's change number: one that moved since the previous message is
- * flagged NLM_F_DUMP_INTR, and the client dumps again.
+ * flagged NLM_F_DUMP_INTR, and the client dumps again. The world is looked
+ * up by name at each call, so that a dump read slowly never keeps it from
+ * going; if it went meanwhile, the dump ends.
  */
 static int stw_nl_status_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
+	struct nlattr *tb[STW_A_MAX + 1];
 	unsigned long id = cb->args[1];
 	struct stw_vm_snap snap;
 	struct stw_status st;
+	struct stw_world *w;
 	void *hdr;
+	int ret;
 
+	ret = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, STW_A_MAX,
+			  stw_status_policy, cb->extack);
+	if (ret)
+		return ret;
+	w = stw_control_world_get(stw_nl_world_name(tb));
+	if (!w) {
+		if (cb->args[0])
+			return 0;
+		NL_SET_ERR_MSG_ATTR(cb->extack, tb[STW_A_WORLD_NAME],
+				    "no such world");
+		return -ENOENT;
+	}
 	if (!cb->args[0]) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &stw_family, NLM_F_MULTI,
 				  STW_CMD_STATUS);
-		if (!hdr)
-			return -EMSGSIZE;
-		stw_control_status(&st);
+		if (!hdr) {
+			ret = -EMSGSIZE;
+			goto out_put;
+		}
+		stw_control_status(w, &st);
 		cb->seq = st.w.change_seq;
 		genl_dump_check_consistent(cb, hdr);
-		if (stw_nl_put_world(skb, &st)) {
+		if (stw_nl_put_world_name(skb, st.w.name) ||
+		    stw_nl_put_world(skb, &st)) {
 			genlmsg_cancel(skb, hdr);
-			return -EMSGSIZE;
+			ret = -EMSGSIZE;
+			goto out_put;
 		}
 		genlmsg_end(skb, hdr);
 		cb->args[0] = 1;
 	}
-	while (stw_control_vm_next(&id, &snap)) {
+	while (stw_control_vm_next(w, &id, &snap)) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &stw_family, NLM_F_MULTI,
 				  STW_CMD_STATUS);
 		if (!hdr)
 			break;
-		cb->seq = stw_control_change_seq();
+		cb->seq = stw_control_change_seq(w);
 		genl_dump_check_consistent(cb, hdr);
 		if (stw_nl_put_vm(skb, STW_A_VM, &snap)) {
 			genlmsg_cancel(skb, hdr);
@@ -371,6 +444,34 @@ static int stw_nl_status_dumpit(struct sk_buff *skb,
 		genlmsg_end(skb, hdr);
 		cb->args[1] = ++id;
 	}
+	ret = skb->len;
+out_put:
+	stw_control_world_put(w);
+	return ret;
+}
+
+/* Every world, from cb->args[0] on, in the order they were made. */
+static int stw_nl_worlds_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	unsigned long pos = cb->args[0];
+	struct stw_status st;
+	void *hdr;
+
+	while (stw_control_world_status(&pos, &st)) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &stw_family, NLM_F_MULTI,
+				  STW_CMD_WORLDS);
+		if (!hdr)
+			break;
+		if (stw_nl_put_world_name(skb, st.w.name) ||
+		    stw_nl_put_world(skb, &st)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = pos;
+	}
 	return skb->len;
 }
 
@@ -378,6 +479,7 @@ static int stw_nl_status_dumpit(struct sk_buff *skb,
 
 /* Send the reply of a request with a ticket, then commit the ticket. */
 static int stw_nl_reply_cycle(struct genl_info *info, u8 cmd,
+			      struct stw_world *w,
 			      const struct stw_cycle_res *res,
 			      struct stw_ticket *ticket)
 {
@@ -390,7 +492,8 @@ static int stw_nl_reply_cycle(struct genl_info *info, u8 cmd,
 		goto out_commit;
 	ret = -EMSGSIZE;
 	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, cmd);
-	if (!hdr || stw_nl_put_cycle(msg, res)) {
+	if (!hdr || stw_nl_put_world_name(msg, stw_world_name(w)) ||
+	    stw_nl_put_cycle(msg, res)) {
 		nlmsg_free(msg);
 		goto out_commit;
 	}
@@ -419,12 +522,17 @@ static int stw_nl_stop_doit(struct sk_buff *skb, struct genl_info *info)
 	};
 	struct stw_ticket *ticket;
 	struct stw_cycle_res res;
+	struct stw_world *w;
 	int ret;
 
-	ret = stw_control_stop(&req, &who, &res, &ticket, info->extack);
-	if (ret)
-		return ret;
-	return stw_nl_reply_cycle(info, STW_CMD_STOP, &res, ticket);
+	w = stw_nl_world_get(info);
+	if (!w)
+		return -ENOENT;
+	ret = stw_control_stop(w, &req, &who, &res, &ticket, info->extack);
+	if (!ret)
+		ret = stw_nl_reply_cycle(info, STW_CMD_STOP, w, &res, ticket);
+	stw_control_world_put(w);
+	return ret;
 }
 
 static int stw_nl_run_one_doit(struct sk_buff *skb, struct genl_info *info)
@@ -435,6 +543,7 @@ static int stw_nl_run_one_doit(struct sk_buff *skb, struct genl_info *info)
 	};
 	struct stw_ticket *ticket;
 	struct stw_cycle_res res;
+	struct stw_world *w;
 	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, STW_A_VM_ID)) {
@@ -442,14 +551,19 @@ static int stw_nl_run_one_doit(struct sk_buff *skb, struct genl_info *info)
 				   "STW_A_VM_ID missing: which VM to run");
 		return -EINVAL;
 	}
-	ret = stw_control_step(nla_get_u32(info->attrs[STW_A_VM_ID]),
+	w = stw_nl_world_get(info);
+	if (!w)
+		return -ENOENT;
+	ret = stw_control_step(w, nla_get_u32(info->attrs[STW_A_VM_ID]),
 			       stw_nl_u32(info, STW_A_POLLS, STW_POLLS_DEFAULT),
 			       stw_nl_u32(info, STW_A_TIMEOUT_MS,
 					  STW_TIMEOUT_DEFAULT_MS),
 			       &who, &res, &ticket, info->extack);
-	if (ret)
-		return ret;
-	return stw_nl_reply_cycle(info, STW_CMD_RUN_ONE, &res, ticket);
+	if (!ret)
+		ret = stw_nl_reply_cycle(info, STW_CMD_RUN_ONE, w, &res,
+					 ticket);
+	stw_control_world_put(w);
+	return ret;
 }
 
 /* ---- RESUME ---- */
@@ -457,6 +571,7 @@ static int stw_nl_run_one_doit(struct sk_buff *skb, struct genl_info *info)
 static int stw_nl_resume_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct stw_cycle_res res;
+	struct stw_world *w;
 	struct sk_buff *msg;
 	void *hdr;
 	int ret;
@@ -464,20 +579,29 @@ static int stw_nl_resume_doit(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	ret = stw_control_resume(stw_nl_u32(info, STW_A_HOLD_ID, 0),
+	w = stw_nl_world_get(info);
+	if (!w) {
+		ret = -ENOENT;
+		goto err_free_msg;
+	}
+	ret = stw_control_resume(w, stw_nl_u32(info, STW_A_HOLD_ID, 0),
 				 nla_get_flag(info->attrs[STW_A_FORCE]),
 				 info->snd_portid, &res, info->extack);
 	if (ret)
-		goto err_free_msg;
+		goto err_put_world;
 	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, STW_CMD_RESUME);
-	if (!hdr || stw_nl_put_cycle(msg, &res) ||
+	if (!hdr || stw_nl_put_world_name(msg, stw_world_name(w)) ||
+	    stw_nl_put_cycle(msg, &res) ||
 	    (res.resumed && nla_put_flag(msg, STW_A_RESUMED))) {
 		ret = -EMSGSIZE;
-		goto err_free_msg;
+		goto err_put_world;
 	}
+	stw_control_world_put(w);
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 
+err_put_world:
+	stw_control_world_put(w);
 err_free_msg:
 	nlmsg_free(msg);
 	return ret;
@@ -485,7 +609,7 @@ err_free_msg:
 
 /* ---- SPAWN, KILL, QUEUE_JOB ---- */
 
-/* Reply with STW_A_COUNT and the ids, STW_A_VM_ID each. */
+/* Reply with the world, STW_A_COUNT and the ids, STW_A_VM_ID each. */
 static int stw_nl_reply_ids(struct genl_info *info, u8 cmd, const u32 *ids,
 			    unsigned int n, bool more)
 {
@@ -493,11 +617,14 @@ static int stw_nl_reply_ids(struct genl_info *info, u8 cmd, const u32 *ids,
 	unsigned int i;
 	void *hdr;
 
-	msg = genlmsg_new(n * nla_total_size(sizeof(u32)) + 64, GFP_KERNEL);
+	msg = genlmsg_new(n * nla_total_size(sizeof(u32)) + 64 +
+			  nla_total_size(STW_WORLD_NAME_LEN), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &stw_family, 0, cmd);
-	if (!hdr || nla_put_u32(msg, STW_A_COUNT, n) ||
+	if (!hdr ||
+	    stw_nl_put_world_name(msg, stw_nl_world_name(info->attrs)) ||
+	    nla_put_u32(msg, STW_A_COUNT, n) ||
 	    (more && nla_put_flag(msg, STW_A_MORE)))
 		goto err_free_msg;
 	for (i = 0; i < n; i++)
@@ -511,6 +638,25 @@ err_free_msg:
 	return -EMSGSIZE;
 }
 
+/* Why a SPAWN could not make or use its world. */
+static void stw_nl_spawn_world_err(struct genl_info *info, int err)
+{
+	struct nlattr *attr = info->attrs[STW_A_WORLD_NAME];
+
+	if (err == -EEXIST)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "that world is another module's; demo VMs go in stw's own worlds");
+	else if (err == -EINVAL)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "a world's name is 1 to STW_WORLD_NAME_LEN - 1 bytes");
+	else if (err == -ENOSPC)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "STW_MAX_WORLDS worlds exist already");
+	else
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "could not create a VM; none was kept");
+}
+
 static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	static const struct {
@@ -522,9 +668,11 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 		{ STW_SPAWN_A_BURSTY, STW_VM_KIND_BURSTY },
 		{ STW_SPAWN_A_NOPOLL, STW_VM_KIND_NOPOLL },
 	};
+	const char *world = stw_nl_world_name(info->attrs);
 	struct nlattr *tb[STW_SPAWN_A_MAX + 1];
 	unsigned int total = 0, n = 0, i, j;
-	struct stw_status st;
+	struct stw_status st = {};
+	struct stw_world *w;
 	u32 *ids;
 	int ret;
 
@@ -549,7 +697,12 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 				    "more than STW_SPAWN_MAX VMs in one request");
 		return -ERANGE;
 	}
-	stw_control_status(&st);
+	/* A world that does not exist yet is made by the first VM's spawn. */
+	w = stw_control_world_get(world);
+	if (w) {
+		stw_control_status(w, &st);
+		stw_control_world_put(w);
+	}
 	if (st.w.nr_vms + total > STW_MAX_VMS) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_A_SPAWN],
 				    "that many VMs would pass STW_MAX_VMS");
@@ -564,10 +717,9 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 			    nla_get_u32(tb[kinds[i].attr]) : 0;
 
 		for (j = 0; j < count; j++) {
-			ret = stw_demo_spawn(kinds[i].kind, &ids[n]);
+			ret = stw_demo_spawn(world, kinds[i].kind, &ids[n]);
 			if (ret) {
-				NL_SET_ERR_MSG_MOD(info->extack,
-						   "could not create a VM; none was kept");
+				stw_nl_spawn_world_err(info, ret);
 				goto err_kill;
 			}
 			n++;
@@ -583,13 +735,14 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 err_kill:
 	/* All or nothing: a failed request leaves no VM behind. */
 	while (n--)
-		stw_demo_kill(ids[n]);
+		stw_demo_kill(world, ids[n]);
 	kvfree(ids);
 	return ret;
 }
 
 static int stw_nl_kill_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	const char *world = stw_nl_world_name(info->attrs);
 	bool all = nla_get_flag(info->attrs[STW_A_KILL_ALL]);
 	unsigned int n = 0, i, max;
 	struct nlattr *attr;
@@ -606,7 +759,7 @@ static int stw_nl_kill_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!ids)
 		return -ENOMEM;
 	if (all) {
-		more = stw_demo_kill_all(ids, STW_KILL_MAX, &n);
+		more = stw_demo_kill_all(world, ids, STW_KILL_MAX, &n);
 		goto reply;
 	}
 	/* Check every id before killing any: all or nothing. */
@@ -620,9 +773,9 @@ static int stw_nl_kill_doit(struct sk_buff *skb, struct genl_info *info)
 			goto err_free;
 		}
 		ids[n] = nla_get_u32(attr);
-		if (!stw_demo_exists(ids[n])) {
+		if (!stw_demo_exists(world, ids[n])) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attr,
-					    "no such demo VM");
+					    "no such demo VM in that world");
 			ret = -ENOENT;
 			goto err_free;
 		}
@@ -631,7 +784,7 @@ static int stw_nl_kill_doit(struct sk_buff *skb, struct genl_info *info)
 	/* Reply with what this request destroyed: not a repeated id twice. */
 	max = n;
 	for (n = 0, i = 0; i < max; i++)
-		if (!stw_demo_kill(ids[i]))
+		if (!stw_demo_kill(world, ids[i]))
 			ids[n++] = ids[i];
 reply:
 	ret = stw_nl_reply_ids(info, STW_CMD_KILL, ids, n, more);
@@ -649,13 +802,14 @@ static int stw_nl_queue_job_doit(struct sk_buff *skb, struct genl_info *info)
 				   "STW_A_VM_ID missing: which VM gets the jobs");
 		return -EINVAL;
 	}
-	ret = stw_demo_queue_jobs(nla_get_u32(info->attrs[STW_A_VM_ID]),
+	ret = stw_demo_queue_jobs(stw_nl_world_name(info->attrs),
+				  nla_get_u32(info->attrs[STW_A_VM_ID]),
 				  stw_nl_u32(info, STW_A_JOBS, 1),
 				  stw_nl_u32(info, STW_A_POLLS,
 					     STW_JOB_POLLS_DEFAULT));
 	if (ret)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_A_VM_ID],
-				    "no such demo VM");
+				    "no such demo VM in that world");
 	return ret;
 }
 
@@ -664,6 +818,8 @@ static const struct genl_ops stw_ops[] = {
 		.cmd = STW_CMD_STATUS,
 		.doit = stw_nl_status_doit,
 		.dumpit = stw_nl_status_dumpit,
+		.policy = stw_status_policy,
+		.maxattr = STW_A_MAX,
 	},
 	{
 		.cmd = STW_CMD_STOP,
@@ -706,6 +862,12 @@ static const struct genl_ops stw_ops[] = {
 		.policy = stw_queue_job_policy,
 		.maxattr = STW_A_MAX,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = STW_CMD_WORLDS,
+		.dumpit = stw_nl_worlds_dumpit,
+		.policy = stw_status_policy,
+		.maxattr = STW_A_MAX,
 	},
 };
 

@@ -114,11 +114,13 @@ struct stw_vm {
 
 /**
  * struct stw_stop_info - what a stop notifier is told
- * @generation: the stop cycle
+ * @world: the world that stopped; valid during the notifier call
+ * @generation: the stop cycle, that world's
  * @tts_ns: its time to stop, from the first request to the last VM parking
  * @step_vm: the VM whose step just ended, or 0 for a stop
  */
 struct stw_stop_info {
+	struct stw_world *world;
 	u64 generation;
 	u64 tts_ns;
 	u32 step_vm;
@@ -144,18 +146,25 @@ static inline bool stw_vm_poll(struct stw_vm *vm)
 	return false;
 }
 
-struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
-			     const char *name);
+struct stw_world *__stw_world_create(const char *name, struct module *owner);
+/* A world of the calling module's: it destroys it before it goes. */
+#define stw_world_create(name) __stw_world_create(name, THIS_MODULE)
+int stw_world_destroy(struct stw_world *w);
+const char *stw_world_name(const struct stw_world *w);
+
+struct stw_vm *stw_vm_create(struct stw_world *w, enum stw_vm_kind kind,
+			     void *priv, const char *name);
 void stw_vm_shutdown(struct stw_vm *vm);
 void stw_vm_destroy(struct stw_vm *vm);
 bool stw_vm_queue_job(struct stw_vm *vm, struct kthread_work *work);
 void stw_vm_enter(struct stw_vm *vm);
 void stw_vm_exit(struct stw_vm *vm);
 
-int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info);
+int stw_stop_world(struct stw_world *w, unsigned int timeout_ms,
+		   struct stw_stop_info *info);
 int stw_step_vm(int hold_id, struct stw_vm *vm, u32 polls,
 		unsigned int timeout_ms);
-int stw_resume_world(int hold_id);
+int stw_resume_world(struct stw_world *w, int hold_id);
 
 int stw_register_stop_notifier(struct notifier_block *nb);
 int stw_unregister_stop_notifier(struct notifier_block *nb);

@@ -26,7 +26,8 @@ static void stw_vm_start_work(struct kthread_work *work)
 }
 
 /**
- * stw_vm_create() - create a VM and add it to the world
+ * stw_vm_create() - create a VM and add it to a world
+ * @w: the world it joins, from stw_world_create(); it stops with it
  * @kind: STW_VM_KIND_EXTERNAL for VMs of other modules
  * @priv: the owner's pointer, stw does not touch it
  * @name: the VM is named "@name-<id>", its thread "stw/@name-<id>"
@@ -38,8 +39,8 @@ static void stw_vm_start_work(struct kthread_work *work)
  * Return: the VM, or an ERR_PTR(): -ENOSPC when STW_MAX_VMS VMs live,
  * -ESHUTDOWN while stw unloads, -ENOMEM, or what thread creation failed with.
  */
-struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
-			     const char *name)
+struct stw_vm *stw_vm_create(struct stw_world *w, enum stw_vm_kind kind,
+			     void *priv, const char *name)
 {
 	struct kthread_worker *worker;
 	struct task_struct *task;
@@ -49,8 +50,7 @@ struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
-	/* One world for now: every VM joins it. */
-	vm->world = &stw_default_world;
+	vm->world = w;
 	vm->kind = kind;
 	vm->priv = priv;
 	vm->state = STW_VM_STARTING;

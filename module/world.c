@@ -40,13 +40,6 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-/*
- * The one world for now. The protocol below works on the world it is
- * given, or on a VM's own; only the in-kernel API and the controller name
- * this one.
- */
-struct stw_world stw_default_world;
-
 enum stw_stop_at {
 	STW_AT_ENTRY,
 	STW_AT_POLL,
@@ -1217,6 +1210,8 @@ void stw_world_snapshot(struct stw_world *w, struct stw_world_snap *snap)
 	snap->last_tts_ns = w->last_tts_ns;
 	snap->max_tts_ns = w->max_tts_ns;
 	memcpy(snap->tts_hist, w->tts_hist, sizeof(snap->tts_hist));
+	strscpy(snap->name, w->name, sizeof(snap->name));
+	strscpy(snap->owner, w->owner, sizeof(snap->owner));
 	for (i = 0; i < STW_INV_COUNT; i++)
 		snap->violations[i] = atomic64_read(&w->violations[i]);
 }

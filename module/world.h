@@ -9,6 +9,7 @@
 #define _STW_WORLD_H
 
 #include <linux/atomic.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -67,10 +68,13 @@ struct stw_control;
  * @wq: kernel callers of stw_stop_world() waiting for STOPPED
  * @ctl: the controller's state for this world (holds, leases, tickets),
  *	set by control.c; opaque here: the world never calls up
+ * @name: the world's name, unique among worlds; set before it is listed
+ * @owner: the name of the module that made it
  *
  * Every function of world.c takes the world it works on (or reaches it
- * through a VM's @world), so that worlds can be many; there is one for
- * now, stw_default_world, which the in-kernel API and netlink act on.
+ * through a VM's @world). Worlds are made and listed by control.c
+ * (stw_world_create()); the protocol is the same in each, and no lock is
+ * shared between two worlds.
  */
 struct stw_world {
 	struct mutex lock;	/* see @lock above */
@@ -101,10 +105,9 @@ struct stw_world {
 	atomic64_t violations[STW_INV_COUNT];
 	wait_queue_head_t wq;
 	struct stw_control *ctl;
+	char name[STW_WORLD_NAME_LEN];
+	char owner[MODULE_NAME_LEN];
 };
-
-/* The one world there is for now: every VM, every request acts on it. */
-extern struct stw_world stw_default_world;
 
 /*
  * Whether @vm counts in the cycle under way: every VM that was in the world
@@ -144,6 +147,8 @@ struct stw_world_snap {
 	u64 max_tts_ns;
 	u64 tts_hist[STW_TTS_HIST_BUCKETS];
 	u64 violations[STW_INV_COUNT];
+	char name[STW_WORLD_NAME_LEN];
+	char owner[MODULE_NAME_LEN];
 };
 
 void stw_world_init(struct stw_world *w);

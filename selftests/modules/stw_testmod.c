@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * stw_testmod: a client of stw's in-kernel API for the selftests, doing
- * what another module's author would: VMs of its own, a stop hold taken
+ * what another module's author would: a world and VMs of its own (the
+ * world "testmod" unless world= names another), a stop hold taken
  * with stw_stop_world(), steps with stw_step_vm(), stop notifiers. And a
  * generic netlink family of its own, whose registration must never wait
  * for stw. Driven through its parameters:
@@ -20,6 +21,10 @@
 #include "module/stw.h"
 
 #define TESTMOD_MAX_VMS	8
+
+static char *world_name = "testmod";
+module_param_named(world, world_name, charp, 0444);
+MODULE_PARM_DESC(world, "the name of this module's world");
 
 static int vms;
 module_param(vms, int, 0444);
@@ -130,11 +135,14 @@ static void testmod_vm_destroy(struct testmod_vm *t)
 	WRITE_ONCE(t->vm, NULL);
 }
 
+/* This module's world: its VMs, its holds. */
+static struct stw_world *tworld;
+
 static void testmod_stop(struct work_struct *work)
 {
 	struct stw_stop_info info;
 
-	WRITE_ONCE(hold_id, stw_stop_world(stop_timeout_ms, &info));
+	WRITE_ONCE(hold_id, stw_stop_world(tworld, stop_timeout_ms, &info));
 }
 
 static void testmod_step(struct work_struct *work)
@@ -156,7 +164,7 @@ static int testmod_action_set(const char *val, const struct kernel_param *kp)
 		queue_work(system_unbound_wq, &step_work);
 	} else if (sysfs_streq(val, "resume")) {
 		flush_work(&stop_work);
-		WRITE_ONCE(resume_ret, stw_resume_world(hold_id));
+		WRITE_ONCE(resume_ret, stw_resume_world(tworld, hold_id));
 	} else {
 		return -EINVAL;
 	}
@@ -213,6 +221,7 @@ static void testmod_cleanup(void)
 	for (i = 0; i < nr_sleepers; i++)
 		testmod_vm_destroy(&sleeper_vms[i]);
 	kfree(sleeper_vms);
+	stw_world_destroy(tworld);
 }
 
 static int __init testmod_init(void)
@@ -221,9 +230,12 @@ static int __init testmod_init(void)
 
 	INIT_WORK(&stop_work, testmod_stop);
 	INIT_WORK(&step_work, testmod_step);
+	tworld = stw_world_create(world_name);
+	if (IS_ERR(tworld))
+		return PTR_ERR(tworld);
 	for (i = 0; i < min(vms, TESTMOD_MAX_VMS); i++) {
-		struct stw_vm *vm = stw_vm_create(STW_VM_KIND_EXTERNAL, NULL,
-						  "testmod");
+		struct stw_vm *vm = stw_vm_create(tworld, STW_VM_KIND_EXTERNAL,
+						  NULL, "testmod");
 
 		if (IS_ERR(vm)) {
 			ret = PTR_ERR(vm);
@@ -241,8 +253,8 @@ static int __init testmod_init(void)
 		goto err_cleanup;
 	}
 	for (i = 0; i < sleepers; i++) {
-		struct stw_vm *vm = stw_vm_create(STW_VM_KIND_EXTERNAL, NULL,
-						  "sleeper");
+		struct stw_vm *vm = stw_vm_create(tworld, STW_VM_KIND_EXTERNAL,
+						  NULL, "sleeper");
 
 		if (IS_ERR(vm)) {
 			ret = PTR_ERR(vm);
@@ -278,7 +290,7 @@ static void __exit testmod_exit(void)
 	flush_work(&stop_work);
 	flush_work(&step_work);
 	if (hold_id > 0 && resume_ret)
-		stw_resume_world(hold_id);
+		stw_resume_world(tworld, hold_id);
 	testmod_cleanup();
 }
 
