@@ -12,6 +12,22 @@
  * what was wrong. VM ids are 1 or more. The design of the protocol is in
  * Documentation/design.md of the stw tree.
  *
+ * Worlds (version 3)
+ * ------------------
+ *
+ * VMs belong to worlds, and each world is stopped, stepped and resumed on
+ * its own, with its own holds, statistics and events. A kernel module makes
+ * its own world (stw_world_create()); the demo VMs live in the world named
+ * STW_WORLD_DEFAULT ("demo") unless SPAWN names another. Every command may
+ * contain
+ *
+ *    STW_A_WORLD_NAME: NLA_NUL_STRING, 1..STW_WORLD_NAME_LEN - 1 bytes,
+ *        the world the command acts on (default STW_WORLD_DEFAULT)
+ *
+ * and fails with ENOENT if there is no such world, except SPAWN, which
+ * makes it. Every reply, completion and event carries STW_A_WORLD_NAME.
+ * VM ids and hold ids are per world.
+ *
  * No command waits for VMs inside the kernel (version 2). STOP and RUN_ONE
  * answer at once; when what they started completes (the world STOPPED, the
  * stop timed out, the step ended), the outcome arrives later on the
@@ -46,6 +62,9 @@
  *            other modules (stw_stop_world()); RUN_ONE is refused (EBUSY)
  *            and FORCE leaves them while there is one
  *        STW_WORLD_A_EVENT_SEQ: NLA_U64, sequence number of the latest event
+ *        STW_WORLD_A_NAME: NLA_NUL_STRING, the world's name
+ *        STW_WORLD_A_OWNER: NLA_NUL_STRING, the module that made it ("stw"
+ *            for the worlds of demo VMs)
  *
  * As a dump (NLM_F_DUMP, no attributes): first one message with STW_A_WORLD
  * as above, then one message per VM, in id order:
@@ -66,6 +85,12 @@
  * The dump is one consistent picture: if the world changed mode or gained
  * or lost a VM while it was read, its messages carry NLM_F_DUMP_INTR and
  * the client should dump again.
+ *
+ * STW_CMD_WORLDS
+ * --------------
+ *
+ * A dump, no attributes: one message per world, in the order they were
+ * made, each with STW_A_WORLD as STATUS's.
  *
  * STW_CMD_STOP
  * ------------
@@ -221,7 +246,7 @@
 #define _UAPI_STW_H
 
 #define STW_GENL_NAME		"stw"
-#define STW_GENL_VERSION	2
+#define STW_GENL_VERSION	3
 #define STW_MCGRP_EVENTS	"events"
 
 /* Limits, for the module, its policies and its clients alike. */
@@ -236,6 +261,9 @@
 #define STW_JOB_POLLS_DEFAULT	100	/* QUEUE_JOB's STW_A_POLLS */
 #define STW_MAX_HOLDS		1024	/* stop holds at once */
 #define STW_VM_NAME_LEN		32
+#define STW_WORLD_NAME_LEN	32
+#define STW_WORLD_DEFAULT	"demo"	/* STW_A_WORLD_NAME's default */
+#define STW_MAX_WORLDS		64
 #define STW_TTS_HIST_BUCKETS	40
 
 enum stw_cmd {
@@ -254,6 +282,7 @@ enum stw_cmd {
 	STW_CMD_VM_GONE_NTF,
 	STW_CMD_DONE_NTF,
 	STW_CMD_LEASE_EXPIRED_NTF,
+	STW_CMD_WORLDS,
 	__STW_CMD_MAX
 };
 
@@ -327,6 +356,7 @@ enum stw_attr {
 	STW_A_LAGGARDS_TRUNCATED,
 	STW_A_STACKS_LOGGED,
 	STW_A_EVENT_SEQ,
+	STW_A_WORLD_NAME,
 	__STW_A_MAX
 };
 
@@ -350,6 +380,8 @@ enum stw_world_attr {
 	STW_WORLD_A_VIOLATIONS,
 	STW_WORLD_A_KERNEL_HOLDS,
 	STW_WORLD_A_EVENT_SEQ,
+	STW_WORLD_A_NAME,
+	STW_WORLD_A_OWNER,
 	__STW_WORLD_A_MAX
 };
 
