@@ -326,7 +326,7 @@ static int run_hold(int argc, char **argv)
 	struct stw_sock *s, *ev;
 	sigset_t block, oldmask;
 	bool released = false;
-	struct watch w = { .world = ctl_world() };
+	struct watch w = {};
 	char **cmdv = NULL;
 	int c, ret, rel;
 
@@ -353,6 +353,8 @@ static int run_hold(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmdv = &argv[optind];
+	/* After the options: 'stwctl hold -w pool' names it here. */
+	w.world = ctl_world();
 
 	install_handlers();
 	sigemptyset(&block);
