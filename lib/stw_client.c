@@ -196,6 +196,34 @@ int stw_fd(const struct stw_sock *s)
 	return nl_socket_get_fd(s->nl);
 }
 
+int stw_set_world(struct stw_sock *s, const char *name)
+{
+	size_t len;
+
+	clear_result(s);
+	if (!name) {
+		s->world[0] = '\0';
+		return 0;
+	}
+	/*
+	 * Checked here rather than sent for the kernel to refuse: the name
+	 * is kept in s->world, and one that does not fit cannot be kept.
+	 * A test of the kernel's policy sends its bytes with stw_raw().
+	 */
+	len = strlen(name);
+	if (!len || len >= sizeof(s->world))
+		return stw_fail_local(s, EINVAL,
+				      "a world's name is 1 to %d bytes, not %zu",
+				      STW_WORLD_NAME_LEN - 1, len);
+	memcpy(s->world, name, len + 1);
+	return 0;
+}
+
+const char *stw_sock_world(const struct stw_sock *s)
+{
+	return s->world[0] ? s->world : STW_WORLD_DEFAULT;
+}
+
 /* ---- receiving ---- */
 
 /* One datagram, whatever its size, into s->pend. 0 or errno. */
@@ -482,7 +510,7 @@ static void parse_ack_tlvs(struct stw_sock *s, struct nlmsghdr *nlh,
 
 /* ---- requests ---- */
 
-struct nl_msg *stw_msg_new(struct stw_sock *s, uint8_t cmd, int flags)
+struct nl_msg *stw_msg_bare(struct stw_sock *s, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc_size(65536);
 
@@ -490,6 +518,23 @@ struct nl_msg *stw_msg_new(struct stw_sock *s, uint8_t cmd, int flags)
 		return NULL;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, s->family, 0, flags,
 			 cmd, s->version)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+struct nl_msg *stw_msg_new(struct stw_sock *s, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = stw_msg_bare(s, cmd, flags);
+
+	/*
+	 * The world goes first, in every request of the family: no request
+	 * function can forget it, and one that acts on the wrong world is
+	 * worse than one that fails. The probe family has no worlds.
+	 */
+	if (msg && s->stw && s->world[0] &&
+	    nla_put_string(msg, STW_A_WORLD_NAME, s->world)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
@@ -642,7 +687,7 @@ int stw_transact(struct stw_sock *s, struct nl_msg *msg,
 int stw_raw(struct stw_sock *s, uint8_t cmd, int flags, const void *attrs,
 	    size_t len, struct stw_reply *rep)
 {
-	struct nl_msg *msg = stw_msg_new(s, cmd, flags);
+	struct nl_msg *msg = stw_msg_bare(s, cmd, flags);
 
 	if (msg && len && nlmsg_append(msg, (void *)attrs, len, NLMSG_ALIGNTO)) {
 		nlmsg_free(msg);

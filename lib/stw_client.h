@@ -21,6 +21,11 @@
  *  - A value given as STW_UNSET is not sent (the kernel's default);
  *    any other value is sent as is, so that a test can send one out of
  *    range through the same function.
+ *  - A socket acts on one world (family version 3): the one stw_set_world()
+ *    named, sent as STW_A_WORLD_NAME in every request stw_msg_new() builds;
+ *    none named, the attribute is not sent and the kernel takes
+ *    STW_WORLD_DEFAULT, so that a client that never names a world works
+ *    as it did with one world.
  */
 #ifndef STW_CLIENT_H
 #define STW_CLIENT_H
@@ -45,6 +50,8 @@ struct stw_sock {
 	int family;		/* the family id */
 	int version;		/* the version its requests carry */
 	bool stw;		/* the "stw" family (not "stw_probe") */
+	/* STW_A_WORLD_NAME of its requests; "": not sent (the default). */
+	char world[STW_WORLD_NAME_LEN];
 
 	/* The last request's outcome. */
 	int err;		/* 0 or a positive errno */
@@ -101,6 +108,16 @@ int stw_join(struct stw_sock *s, const char *name, const char *group);
 void stw_close(struct stw_sock *s);
 bool stw_module_loaded(void);
 int stw_fd(const struct stw_sock *s);
+/*
+ * The world the socket's requests act on from now on: @name, 1 to
+ * STW_WORLD_NAME_LEN - 1 bytes, or NULL for the kernel's default (the
+ * attribute is not sent). Returns 0, or EINVAL (s->local, s->extack) and
+ * the socket's world unchanged. Whether the world exists is the kernel's
+ * to say (ENOENT), at the next request.
+ */
+int stw_set_world(struct stw_sock *s, const char *name);
+/* The name of that world: the one set, else STW_WORLD_DEFAULT. */
+const char *stw_sock_world(const struct stw_sock *s);
 
 /* ---- raw requests ---- */
 
@@ -111,8 +128,16 @@ struct stw_reply {
 	struct nlattr *tb[STW_A_MAX + 1];
 };
 
-/* A request for @cmd (@flags: NLM_F_DUMP or 0). NULL: out of memory. */
+/*
+ * A request for @cmd (@flags: NLM_F_DUMP or 0), with the socket's world
+ * (STW_A_WORLD_NAME) if one was set. NULL: out of memory.
+ */
 struct nl_msg *stw_msg_new(struct stw_sock *s, uint8_t cmd, int flags);
+/*
+ * The same without STW_A_WORLD_NAME, the genetlink header alone: for a
+ * request that names no world (WORLDS) and for stw_raw().
+ */
+struct nl_msg *stw_msg_bare(struct stw_sock *s, uint8_t cmd, int flags);
 /*
  * Sends @msg (freed here; NULL counts as ENOMEM) and reads until its ACK
  * or the end of the dump; @fn (may be NULL) sees each message of the
@@ -123,7 +148,10 @@ int stw_call(struct stw_sock *s, struct nl_msg *msg, stw_msg_fn fn,
 /* stw_call() keeping the first reply in @rep (may be NULL). */
 int stw_transact(struct stw_sock *s, struct nl_msg *msg,
 		 struct stw_reply *rep);
-/* Sends @cmd with exactly the attribute bytes @attrs; @rep may be NULL. */
+/*
+ * Sends @cmd with exactly the attribute bytes @attrs (no STW_A_WORLD_NAME
+ * of the socket's: a test says what it means); @rep may be NULL.
+ */
 int stw_raw(struct stw_sock *s, uint8_t cmd, int flags, const void *attrs,
 	    size_t len, struct stw_reply *rep);
 void stw_reply_free(struct stw_reply *rep);
@@ -148,6 +176,12 @@ int stw_status(struct stw_sock *s, struct stw_world *w);
 /* STATUS as a dump: the world and its VMs from one consistent dump. */
 int stw_dump(struct stw_sock *s, struct stw_world *w,
 	     struct stw_vm_list *vms);
+/*
+ * WORLDS: every world, in the order they were made, appended to @worlds.
+ * The request names no world (whatever the socket's), so that listing
+ * them cannot fail for want of one.
+ */
+int stw_worlds(struct stw_sock *s, struct stw_world_list *worlds);
 
 struct stw_stop_req {
 	uint32_t timeout_ms;	/* STW_UNSET: the kernel's default */

@@ -79,6 +79,25 @@ static void get_str(const struct nlattr *a, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
+/*
+ * An optional NLA_NUL_STRING that must fit @buf whole: a name cut short
+ * could name another world, so a longer one is a bad message, not a
+ * value to truncate. Absent: "".
+ */
+static int opt_name(const struct nlattr *a, char *buf, size_t size)
+{
+	size_t n;
+
+	buf[0] = '\0';
+	if (!a)
+		return 0;
+	n = strnlen(nla_data(a), nla_len(a));
+	if (n == (size_t)nla_len(a) || n >= size)
+		return EBADMSG;
+	memcpy(buf, nla_data(a), n + 1);
+	return 0;
+}
+
 /* Attribute type i + 1 holds element i. */
 static int get_u64_array(const struct nlattr *nest, uint64_t *v, int count)
 {
@@ -126,7 +145,9 @@ int stw_parse_world(const struct nlattr *nest, struct stw_world *w)
 			  STW_INV_COUNT) ||
 	    opt_u32(tb[STW_WORLD_A_STEP_VM], &w->has_step_vm, &w->step_vm) ||
 	    opt_u32(tb[STW_WORLD_A_KERNEL_HOLDS], NULL, &w->kernel_holds) ||
-	    opt_u64(tb[STW_WORLD_A_EVENT_SEQ], &w->event_seq))
+	    opt_u64(tb[STW_WORLD_A_EVENT_SEQ], &w->event_seq) ||
+	    opt_name(tb[STW_WORLD_A_NAME], w->name, sizeof(w->name)) ||
+	    opt_name(tb[STW_WORLD_A_OWNER], w->owner, sizeof(w->owner)))
 		return EBADMSG;
 	return 0;
 }
@@ -248,7 +269,8 @@ int stw_parse_done(struct nlmsghdr *nlh, struct stw_done *d)
 
 	memset(d, 0, sizeof(*d));
 	if (stw_parse_msg(nlh, tb) || get_u32(tb[STW_A_ERRNO], &err) ||
-	    stw_parse_cycle(tb[STW_A_CYCLE], &d->cycle))
+	    stw_parse_cycle(tb[STW_A_CYCLE], &d->cycle) ||
+	    opt_name(tb[STW_A_WORLD_NAME], d->world, sizeof(d->world)))
 		return EBADMSG;
 	d->err = err;
 	if (tb[STW_A_MESSAGE])
@@ -272,6 +294,7 @@ int stw_parse_event(struct nlmsghdr *nlh, struct stw_event *e)
 		return EBADMSG;
 	e->cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
 	if (opt_u64(tb[STW_A_EVENT_SEQ], &e->seq) ||
+	    opt_name(tb[STW_A_WORLD_NAME], e->world, sizeof(e->world)) ||
 	    (tb[STW_A_CYCLE] && stw_parse_cycle(tb[STW_A_CYCLE], &e->cycle)) ||
 	    opt_u32(tb[STW_A_HOLD_ID], &e->has_hold_id, &e->hold_id))
 		return EBADMSG;
@@ -321,6 +344,33 @@ void stw_vm_list_free(struct stw_vm_list *l)
 		return;
 	free(l->vms);
 	memset(l, 0, sizeof(*l));
+}
+
+int stw_world_list_add(struct stw_world_list *l, const struct stw_world *w)
+{
+	if (grow((void **)&l->worlds, &l->cap, l->n, sizeof(*w)))
+		return ENOMEM;
+	l->worlds[l->n++] = *w;
+	return 0;
+}
+
+void stw_world_list_free(struct stw_world_list *l)
+{
+	if (!l)
+		return;
+	free(l->worlds);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct stw_world *stw_world_find(const struct stw_world_list *l,
+				       const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->worlds[i].name, name))
+			return &l->worlds[i];
+	return NULL;
 }
 
 const struct stw_vm *stw_vm_find(const struct stw_vm *vms, size_t n,
@@ -436,7 +486,7 @@ static const char *const attr_names[STW_A_MAX + 1] = {
 	NAME(STW_A_MORE), NAME(STW_A_ERRNO), NAME(STW_A_MESSAGE),
 	NAME(STW_A_LAGGARD), NAME(STW_A_LAGGARDS_TOTAL),
 	NAME(STW_A_LAGGARDS_TRUNCATED), NAME(STW_A_STACKS_LOGGED),
-	NAME(STW_A_EVENT_SEQ),
+	NAME(STW_A_EVENT_SEQ), NAME(STW_A_WORLD_NAME),
 };
 
 static const char *const spawn_attr_names[STW_SPAWN_A_MAX + 1] = {

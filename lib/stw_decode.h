@@ -18,12 +18,24 @@
 
 #include "uapi/stw.h"
 
+/*
+ * Room for STW_WORLD_A_OWNER, a module's name: the kernel's
+ * MODULE_NAME_LEN is 64 - sizeof(long), and this is not uapi.
+ */
+#define STW_OWNER_LEN	64
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-/* STW_A_WORLD of a STATUS reply, the first message of a dump, an event. */
+/*
+ * STW_A_WORLD of a STATUS reply, the first message of a dump, a WORLDS
+ * entry. @name and @owner are "" if the kernel did not send them (before
+ * version 3).
+ */
 struct stw_world {
+	char name[STW_WORLD_NAME_LEN];	/* STW_WORLD_A_NAME */
+	char owner[STW_OWNER_LEN];	/* STW_WORLD_A_OWNER: a module's name */
 	int mode;			/* enum stw_world_mode */
 	uint64_t generation;
 	uint32_t nr_vms;
@@ -76,6 +88,12 @@ struct stw_vm_list {
 	size_t n, cap;
 };
 
+/* A growing array of worlds (STW_CMD_WORLDS). */
+struct stw_world_list {
+	struct stw_world *worlds;
+	size_t n, cap;
+};
+
 /* The VMs that did not park: STW_A_LAGGARD repeated and what goes along. */
 struct stw_laggards {
 	struct stw_vm_list list;
@@ -92,6 +110,7 @@ struct stw_ids {
 
 /* STW_CMD_DONE_NTF: the completion of a STOP or a RUN_ONE. */
 struct stw_done {
+	char world[STW_WORLD_NAME_LEN];	/* STW_A_WORLD_NAME, "" if absent */
 	int err;			/* STW_A_ERRNO: 0 or a positive errno */
 	char msg[256];			/* STW_A_MESSAGE, "" if none */
 	struct stw_cycle cycle;
@@ -103,6 +122,7 @@ struct stw_done {
 /* A message of the "events" group. */
 struct stw_event {
 	int cmd;			/* STW_CMD_*_NTF */
+	char world[STW_WORLD_NAME_LEN];	/* STW_A_WORLD_NAME, "" if absent */
 	uint64_t seq;			/* STW_A_EVENT_SEQ, 0 if absent */
 	struct stw_cycle cycle;		/* .present if it came with one */
 	bool has_step_vm;		/* STW_WORLD_A_STEP_VM in STW_A_WORLD */
@@ -131,6 +151,10 @@ int stw_parse_event(struct nlmsghdr *nlh, struct stw_event *e);
 
 int stw_vm_list_add(struct stw_vm_list *l, const struct stw_vm *vm);
 void stw_vm_list_free(struct stw_vm_list *l);
+int stw_world_list_add(struct stw_world_list *l, const struct stw_world *w);
+void stw_world_list_free(struct stw_world_list *l);
+const struct stw_world *stw_world_find(const struct stw_world_list *l,
+				       const char *name);
 const struct stw_vm *stw_vm_find(const struct stw_vm *vms, size_t n,
 				 uint32_t id);
 int stw_ids_add(struct stw_ids *ids, uint32_t id);

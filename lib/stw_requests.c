@@ -95,6 +95,50 @@ int stw_dump(struct stw_sock *s, struct stw_world *w,
 			      STW_DUMP_RETRIES);
 }
 
+/* ---- WORLDS ---- */
+
+struct worlds_ctx {
+	struct stw_world_list *list;
+	bool intr;		/* NLM_F_DUMP_INTR: a world came or went */
+};
+
+static int worlds_one(struct stw_sock *s, const struct stw_msg *m, void *arg)
+{
+	struct worlds_ctx *c = arg;
+	struct stw_world w;
+
+	(void)s;
+	if (m->nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		c->intr = true;
+	/* A world without its name cannot be told from another. */
+	if (m->cmd != STW_CMD_WORLDS ||
+	    stw_parse_world(m->tb[STW_A_WORLD], &w) || !w.name[0])
+		return EBADMSG;
+	return stw_world_list_add(c->list, &w);
+}
+
+int stw_worlds(struct stw_sock *s, struct stw_world_list *worlds)
+{
+	struct worlds_ctx c = { .list = worlds };
+	size_t first = worlds->n;
+	int tries, err;
+
+	for (tries = 0; tries < STW_DUMP_RETRIES; tries++) {
+		worlds->n = first;
+		c.intr = false;
+		/* No STW_A_WORLD_NAME: the dump is of every world. */
+		err = stw_call(s, stw_msg_bare(s, STW_CMD_WORLDS, NLM_F_DUMP),
+			       worlds_one, &c);
+		if (err)
+			return err;
+		if (!c.intr)
+			return 0;
+	}
+	return stw_fail_local(s, EAGAIN,
+			      "the worlds changed during %d dumps in a row",
+			      STW_DUMP_RETRIES);
+}
+
 /* ---- STOP ---- */
 
 static int stop_reply(struct stw_sock *s, const struct stw_msg *m, void *arg)

@@ -215,21 +215,25 @@ check "completion: 'stwctl <TAB>' offers every subcommand" sh -c '
 	got=$1; shift; for c in "$@"; do
 	case " $got " in *" $c "*) ;; *) echo "missing $c in: $got"; exit 1;; esac
 	done' sh "$(compreply stwctl '')" $cmds
-check "completion: 'stwctl -<TAB>' offers -j -p -V -h" \
-	test "$(compreply stwctl -)" = "--help --json --pretty --version -V -h -j -p "
+check "completion: 'stwctl -<TAB>' offers -j -p -w -V -h" \
+	test "$(compreply stwctl -)" = "--help --json --pretty --version --world -V -h -j -p -w "
 check "completion: 'stwctl st<TAB>' offers status stop step" \
 	test "$(compreply stwctl st)" = "status step stop "
 check "completion: 'stwctl stop --<TAB>' offers stop's options" \
-	test "$(compreply stwctl stop --)" = "--help --json --keep-waiting --lease --timeout "
+	test "$(compreply stwctl stop --)" = "--help --json --keep-waiting --lease --timeout --world "
 check "completion: an abbreviation 'stwctl res -<TAB>' completes resume's options" \
-	test "$(compreply stwctl res -)" = "--force --help --hold --json -H -f -h -j "
+	test "$(compreply stwctl res -)" = "--force --help --hold --json --world -H -f -h -j -w "
 check "completion: nothing after an option that takes a value (stop --timeout)" \
 	test -z "$(compreply stwctl stop --timeout '')"
 check "completion: spawn's options" \
-	test "$(compreply stwctl -j spawn --)" = "--active --bursty --help --idle --json --nopoll "
+	test "$(compreply stwctl -j spawn --)" = "--active --bursty --help --idle --json --nopoll --world "
+check "completion: a world before the command ('stwctl -w pool stop --<TAB>', 'stwctl -jw pool wor -<TAB>')" \
+	sh -c 'test "$1" = "--help --json --keep-waiting --lease --timeout --world " &&
+	test "$2" = "--help --json --world -h -j -w "' \
+	sh "$(compreply stwctl -w pool stop --)" "$(compreply stwctl -jw pool wor -)"
 check "completion: every long option of the sources is offered" sh -c '
 	comp=$1 work=$2; shift 2; all=
-	for c in status stop hold resume step spawn kill job monitor; do
+	for c in status stop hold resume step spawn kill job monitor worlds; do
 		all="$all $(bash "$work/compreply.sh" "$comp" stwctl "$c" --)"
 	done
 	for o in "$@"; do case " $all " in *" --$o "*) ;;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "args.h"
 
@@ -52,12 +53,26 @@ int opt_u32(const struct subcommand *cmd, const char *opt, const char *s,
 			   opt, s, min, max);
 }
 
+int opt_world_arg(const struct subcommand *cmd, const char *name)
+{
+	size_t len = strlen(name);
+
+	/* The lib would refuse it too, but as a failed request (exit 1). */
+	if (!len || len >= STW_WORLD_NAME_LEN)
+		return usage_error(cmd, "--world: a world's name is 1 to %d bytes",
+				   STW_WORLD_NAME_LEN - 1);
+	opt_world = name;
+	return 0;
+}
+
 int opt_common(const struct subcommand *cmd, int c, char **argv)
 {
 	switch (c) {
 	case 'j':
 		opt_json = true;
 		return -1;
+	case 'w':
+		return opt_world_arg(cmd, optarg) ?: -1;
 	case 'h':
 		print_help(cmd, stdout);
 		return EXIT_OK;

@@ -11,10 +11,15 @@
 
 #include "stwctl.h"
 
-/* Options every subcommand takes; append them to its getopt table. */
+/*
+ * Options every subcommand takes; append them to its getopt table, and
+ * COMMON_SHORTOPTS to its option string.
+ */
 #define COMMON_LONGOPTS \
 	{ "json", no_argument, NULL, 'j' }, \
-	{ "help", no_argument, NULL, 'h' }
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "world", required_argument, NULL, 'w' }
+#define COMMON_SHORTOPTS	"jhw:"
 
 #define OPT_END		{ NULL, 0, NULL, 0 }
 
@@ -32,9 +37,12 @@ int usage_error(const struct subcommand *cmd, const char *fmt, ...)
 int opt_u32(const struct subcommand *cmd, const char *opt, const char *s,
 	    uint32_t min, uint32_t max, uint32_t *out);
 
+/* Checks a -w/--world value and makes it opt_world, or a usage error. */
+int opt_world_arg(const struct subcommand *cmd, const char *name);
+
 /*
- * The default case of a subcommand's getopt loop: handles -j, -h and the
- * errors. Returns -1 if the option was handled and parsing goes on, else
+ * The default case of a subcommand's getopt loop: handles -j, -h, -w and
+ * the errors. Returns -1 if the option was handled and parsing goes on, else
  * the exit code to return at once (0 after --help).
  */
 int opt_common(const struct subcommand *cmd, int c, char **argv);

@@ -58,6 +58,7 @@ static void install_handlers(void)
 /* ---- watching our cycle on the events group ---- */
 
 struct watch {
+	const char *world;	/* ours: generations are per world */
 	uint64_t generation;
 	bool stopped;		/* STOPPED_NTF for our generation */
 	bool resumed;		/* RESUMED_NTF for it: our hold is gone */
@@ -67,6 +68,12 @@ struct watch {
 
 static void watch_event(struct watch *w, const struct stw_event *e)
 {
+	/*
+	 * Another world's cycle of the same generation is not ours; an event
+	 * naming no world comes from a kernel that has only one.
+	 */
+	if (e->world[0] && strcmp(e->world, w->world))
+		return;
 	if (!e->cycle.present || e->cycle.generation != w->generation)
 		return;
 	if (e->cmd == STW_CMD_STOPPED_NTF) {
@@ -326,7 +333,8 @@ static int run_hold(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	/* '+': the command's own options are not ours. */
-	while ((c = getopt_long(argc, argv, "+:t:kjh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:t:k" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			ret = opt_u32(&cmd_hold, "--timeout", optarg, 1,
@@ -345,6 +353,8 @@ static int run_hold(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmdv = &argv[optind];
+	/* After the options: 'stwctl hold -w pool' names it here. */
+	w.world = ctl_world();
 
 	install_handlers();
 	sigemptyset(&block);
@@ -406,7 +416,7 @@ out_close_s:
 const struct subcommand cmd_hold = {
 	.name = "hold",
 	.run = run_hold,
-	.synopsis = "[--timeout MS] [--keep-waiting] [-j] [-- CMD [ARGS...]]",
+	.synopsis = "[--timeout MS] [--keep-waiting] [-w NAME] [-j] [-- CMD [ARGS...]]",
 	.summary = "stop the world while a command runs, or until ^C",
 	.help =
 "Stops the world with a hold bound to stwctl's own netlink socket, then\n"
@@ -423,6 +433,7 @@ const struct subcommand cmd_hold = {
 " (default " STR(STW_TIMEOUT_DEFAULT_MS) ")\n"
 "  --keep-waiting   on a timeout, print the laggards and keep waiting\n"
 "                   until they park instead of giving up\n"
+"  -w, --world NAME the world to stop (default \"" STW_WORLD_DEFAULT "\")\n"
 "  -j, --json       JSON output, as for 'stwctl stop' and 'stwctl resume'\n"
 "\n"
 "Prints, as 'stwctl stop' does (without a lease):\n"

@@ -24,7 +24,8 @@ static int run_job(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:p:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:p:" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			ret = opt_u32(&cmd_job, "--jobs", optarg, 1,
@@ -67,6 +68,7 @@ static int run_job(int argc, char **argv)
 		polls = STW_JOB_POLLS_DEFAULT;
 	if (opt_json) {
 		json_begin(&j, stdout);
+		json_str(&j, "world", ctl_world());
 		json_u64(&j, "vm", id);
 		json_u64(&j, "jobs", jobs);
 		json_u64(&j, "polls", polls);
@@ -85,7 +87,7 @@ out:
 const struct subcommand cmd_job = {
 	.name = "job",
 	.run = run_job,
-	.synopsis = "VM [--jobs N] [--polls N] [-j]",
+	.synopsis = "VM [--jobs N] [--polls N] [-w NAME] [-j]",
 	.summary = "queue jobs on a demo VM",
 	.help =
 "Queues jobs on a demo VM's run loop (idle VMs too). Each job enters the\n"
@@ -96,9 +98,12 @@ const struct subcommand cmd_job = {
 "  --jobs N     jobs to queue, 1.." STR(STW_COUNT_MAX) " (default 1)\n"
 "  --polls N    polls per job, 1.." STR(STW_COUNT_MAX) " (default "
 STR(STW_JOB_POLLS_DEFAULT) ")\n"
+"  -w, --world NAME\n"
+"               the VM's world (default \"" STW_WORLD_DEFAULT "\"); VM ids are per world\n"
 "  -j, --json   JSON output\n"
 "\n"
 "Prints:\n"
 "  queued 1 job of 100 polls on vm 3\n"
-"With -j: {\"version\": \"...\", \"vm\": 3, \"jobs\": 1, \"polls\": 100}\n",
+"With -j: {\"version\": \"...\", \"world\": \"demo\", \"vm\": 3, \"jobs\": 1,\n"
+"  \"polls\": 100}\n",
 };

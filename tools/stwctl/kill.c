@@ -22,7 +22,8 @@ static int run_kill(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ajh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":a" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		if (c == 'a') {
 			all = true;
 			continue;
@@ -69,7 +70,7 @@ static int run_kill(int argc, char **argv)
 const struct subcommand cmd_kill = {
 	.name = "kill",
 	.run = run_kill,
-	.synopsis = "VM... | --all [-j]",
+	.synopsis = "VM... | --all [-w NAME] [-j]",
 	.summary = "destroy demo VMs",
 	.help =
 "Destroys the demo VMs given by id (1 to " STR(STW_KILL_MAX) " of them; all or none: an\n"
@@ -77,9 +78,11 @@ const struct subcommand cmd_kill = {
 "(asking again while the kernel says more are left).\n"
 "VMs registered by other modules are theirs to destroy.\n"
 "\n"
+"  -w, --world NAME\n"
+"               the VMs' world (default \"" STW_WORLD_DEFAULT "\"); VM ids are per world\n"
 "  -j, --json   JSON output\n"
 "\n"
 "Prints the ids destroyed on one line, space-separated (nothing if none):\n"
 "  4 5 6\n"
-"With -j: {\"version\": \"...\", \"ids\": [4, 5, 6]}\n",
+"With -j: {\"version\": \"...\", \"world\": \"demo\", \"ids\": [4, 5, 6]}\n",
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * stwctl monitor: print the events of the "events" multicast group, one
- * line each, until SIGINT or SIGTERM.
+ * line each, until SIGINT or SIGTERM: every world's, or with -w one
+ * world's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -80,6 +81,7 @@ static void print_json(const struct stw_event *e)
 
 	json_begin(&j, stdout);
 	json_str(&j, "event", name ?: "unknown");
+	json_str(&j, "world", e->world[0] ? e->world : "?");
 	json_u64(&j, "seq", e->seq);
 	if (name)
 		json_event_fields(&j, e);
@@ -111,6 +113,8 @@ static void print_text(const struct stw_event *e)
 	const struct stw_cycle *c = &e->cycle;
 	char tts[NS_BUF];
 
+	/* First, so that "stopped generation 12 ..." reads as it did. */
+	printf("%s: ", e->world[0] ? e->world : "?");
 	switch (e->cmd) {
 	case STW_CMD_STOPPED_NTF:
 		printf("stopped generation %" PRIu64 " tts %s", c->generation,
@@ -181,6 +185,14 @@ static int drain(struct stw_sock *s, uint64_t *last_seq)
 		}
 		if (e.seq)
 			*last_seq = e.seq;
+		/*
+		 * Filtered here, after the sequence check: the kernel sends
+		 * every world's events to the group, numbered as one stream.
+		 */
+		if (opt_world && e.world[0] && strcmp(e.world, opt_world)) {
+			stw_event_free(&e);
+			continue;
+		}
 		if (opt_json)
 			print_json(&e);
 		else
@@ -231,7 +243,8 @@ static int run_monitor(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		ret = opt_common(&cmd_monitor, c, argv);
 		if (ret >= 0)
 			return ret;
@@ -251,29 +264,33 @@ static int run_monitor(int argc, char **argv)
 const struct subcommand cmd_monitor = {
 	.name = "monitor",
 	.run = run_monitor,
-	.synopsis = "[-j]",
+	.synopsis = "[-w NAME] [-j]",
 	.summary = "print stw events as they happen, until ^C",
 	.help =
 "Joins the \"events\" multicast group and prints one line per event until\n"
 "SIGINT or SIGTERM (then exits 0). Needs no privilege. Once it listens it\n"
 "says so on stderr ('stwctl: monitor: listening for events'), so that a\n"
 "script can wait for that line before it acts. Each line is flushed at\n"
-"once.\n"
+"once, and begins with the event's world.\n"
 "\n"
-"  stopped generation 12 tts 85us\n"
-"  stopped generation 12 tts 3.1ms (step of vm 3 ended)\n"
-"  resumed generation 12\n"
-"  timeout generation 13: laggards 4(nopoll-4) 5(nopoll-5)\n"
-"  vm added 7 active-7\n"
-"  vm gone 7 active-7\n"
-"  lease expired hold 3\n"
+"  -w, --world NAME   only the events of this world (default: every world's)\n"
+"  -j, --json         JSON output\n"
+"\n"
+"  demo: stopped generation 12 tts 85us\n"
+"  demo: stopped generation 12 tts 3.1ms (step of vm 3 ended)\n"
+"  demo: resumed generation 12\n"
+"  demo: timeout generation 13: laggards 4(nopoll-4) 5(nopoll-5)\n"
+"  pool: vm added 7 active-7\n"
+"  pool: vm gone 7 active-7\n"
+"  demo: lease expired hold 3\n"
 "  lost events\n"
 "(a timeout line ends with '(N of M shown)' when the kernel named only\n"
 "some laggards, and '; stacks in the kernel log (dmesg)' when it logged\n"
-"their stacks; 'lost events' when the receive buffer overran or the\n"
-"events' sequence numbers skipped)\n"
+"their stacks; 'lost events', of any world, when the receive buffer\n"
+"overran or the events' sequence numbers skipped)\n"
 "\n"
-"With -j, one JSON object per line, each with \"version\" and \"seq\":\n"
+"With -j, one JSON object per line, each with \"version\", \"world\" and\n"
+"\"seq\":\n"
 "  {\"event\": \"stopped\", \"generation\": 12, \"tts_ns\": 85000, \"step_vm\": null}\n"
 "  {\"event\": \"resumed\", \"generation\": 12}\n"
 "  {\"event\": \"timeout\", \"generation\": 13, \"hold_id\": null,\n"
@@ -281,6 +298,6 @@ const struct subcommand cmd_monitor = {
 "   \"stacks_logged\"}\n"
 "  {\"event\": \"vm_added\", \"vm\": {VM}}   {\"event\": \"vm_gone\", \"vm\": {VM}}\n"
 "  {\"event\": \"lease_expired\", \"hold_id\": 3}\n"
-"  {\"event\": \"lost\"} (no \"seq\")\n"
+"  {\"event\": \"lost\"} (no \"world\", no \"seq\")\n"
 "where {VM} is as in 'stwctl status -j'.\n",
 };

@@ -11,8 +11,15 @@
 int ctl_open(struct stw_sock **s, const char *cmd, bool events)
 {
 	*s = events ? stw_open_events() : stw_open();
-	if (*s)
-		return 0;
+	if (*s) {
+		/* Checked by opt_world_arg() already: cannot fail but for a bug. */
+		if (!stw_set_world(*s, opt_world))
+			return 0;
+		ctl_fail(*s, cmd);
+		stw_close(*s);
+		*s = NULL;
+		return EXIT_USAGE;
+	}
 	if (errno == ENOENT) {
 		fputs("stwctl: the stw module is not loaded (generic netlink family \"" STW_GENL_NAME "\" not found); load it with: modprobe stw\n",
 		      stderr);
@@ -22,6 +29,11 @@ int ctl_open(struct stw_sock **s, const char *cmd, bool events)
 		cmd, STW_GENL_NAME, events ? " and join its events" : "",
 		strerror(errno));
 	return EXIT_FAILED;
+}
+
+const char *ctl_world(void)
+{
+	return opt_world ?: STW_WORLD_DEFAULT;
 }
 
 int ctl_fail(const struct stw_sock *s, const char *cmd)

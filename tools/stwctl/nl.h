@@ -9,10 +9,13 @@
 #include "stwctl.h"
 
 /*
- * Opens a socket on the family (joined to the events group if @events).
- * Returns 0, or an exit code after printing why (3: module not loaded).
+ * Opens a socket on the family (joined to the events group if @events),
+ * acting on -w's world. Returns 0, or an exit code after printing why (3: module not loaded).
  */
 int ctl_open(struct stw_sock **s, const char *cmd, bool events);
+
+/* The world the command acts on: -w's, else STW_WORLD_DEFAULT. */
+const char *ctl_world(void);
 
 /*
  * Prints "stwctl: CMD: <strerror>: <the kernel's message>" and what the

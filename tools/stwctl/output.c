@@ -173,6 +173,8 @@ void json_world(struct json *j, const char *key, const struct stw_world *w)
 	int i;
 
 	json_obj(j, key);
+	json_str(j, "name", w->name);
+	json_str(j, "owner", w->owner);
 	json_str(j, "mode", stw_mode_name(w->mode));
 	json_u64(j, "generation", w->generation);
 	json_u64(j, "vms", w->nr_vms);

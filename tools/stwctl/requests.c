@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * stwctl: requests shared by several subcommands, and their reports.
+ * Their JSON names the world the request acted on: a generation, a hold
+ * or a VM id means something only in its world.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -50,6 +52,7 @@ void stop_print(const struct stw_stop_req *o, const struct stw_stop_result *r)
 
 	if (opt_json) {
 		json_begin(&j, stdout);
+		json_str(&j, "world", ctl_world());
 		json_str(&j, "result", c->joined ? "joined" : "stopped");
 		json_cycle_fields(&j, o, r);
 		json_end(&j);
@@ -124,6 +127,7 @@ int stop_fail(const struct stw_sock *s, const char *cmd,
 
 	if (opt_json) {
 		json_begin(&j, stdout);
+		json_str(&j, "world", ctl_world());
 		json_str(&j, "result", "timeout");
 		json_cycle_fields(&j, o, r);
 		json_bool(&j, "rolled_back", !kept);
@@ -152,6 +156,7 @@ void resume_print(bool resumed, const struct stw_cycle *c)
 
 	if (opt_json) {
 		json_begin(&j, stdout);
+		json_str(&j, "world", ctl_world());
 		json_bool(&j, "resumed", resumed);
 		json_u64(&j, "generation", c->generation);
 		json_u64(&j, "holds", c->holds);
@@ -175,6 +180,7 @@ void print_ids(const struct stw_ids *ids)
 
 	if (opt_json) {
 		json_begin(&j, stdout);
+		json_str(&j, "world", ctl_world());
 		json_ids(&j, "ids", ids);
 		json_end(&j);
 		return;

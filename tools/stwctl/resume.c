@@ -26,7 +26,8 @@ static int run_resume(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fH:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fH:" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;
@@ -72,7 +73,7 @@ static int run_resume(int argc, char **argv)
 const struct subcommand cmd_resume = {
 	.name = "resume",
 	.run = run_resume,
-	.synopsis = "[--force] [--hold ID] [-j]",
+	.synopsis = "[--force] [--hold ID] [-w NAME] [-j]",
 	.summary = "release stop holds; the world runs when none is left",
 	.help =
 "Releases stop holds. With no option: every detached hold (those of\n"
@@ -81,9 +82,13 @@ const struct subcommand cmd_resume = {
 "  --hold ID    release this hold only (the number 'stwctl stop' printed)\n"
 "  --force      release every hold, also those of running 'stwctl hold's\n"
 "               and of other controllers\n"
+"  -w, --world NAME\n"
+"               the world to resume (default \"" STW_WORLD_DEFAULT "\"); hold ids are\n"
+"               per world\n"
 "  -j, --json   JSON output\n"
 "\n"
 "Prints 'resumed' if the world runs again, else 'released, N holds remain'.\n"
-"With -j: {\"version\", \"resumed\": true|false, \"generation\": N, \"holds\": N}\n"
+"With -j: {\"version\", \"world\", \"resumed\": true|false, \"generation\": N,\n"
+"  \"holds\": N}\n"
 "If there was nothing to release: 'nothing to resume' on stderr, exit 1.\n",
 };

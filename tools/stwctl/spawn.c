@@ -31,7 +31,8 @@ static int run_spawn(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		if (c >= STW_SPAWN_A_ACTIVE && c <= STW_SPAWN_A_MAX) {
 			ret = opt_u32(&cmd_spawn, names[c], optarg, 0,
 				      STW_MAX_VMS, &count[c]);
@@ -75,7 +76,7 @@ static int run_spawn(int argc, char **argv)
 const struct subcommand cmd_spawn = {
 	.name = "spawn",
 	.run = run_spawn,
-	.synopsis = "[--active N] [--idle N] [--bursty N] [--nopoll N] [-j]",
+	.synopsis = "[--active N] [--idle N] [--bursty N] [--nopoll N] [-w NAME] [-j]",
 	.summary = "create demo VMs",
 	.help =
 "Creates demo VMs running a built-in workload, named KIND-ID:\n"
@@ -84,6 +85,9 @@ const struct subcommand cmd_spawn = {
 "  --idle N     VMs that sleep until 'stwctl job' gives them work\n"
 "  --bursty N   VMs that run short jobs with idle gaps\n"
 "  --nopoll N   VMs that run without ever polling: any stop times out\n"
+"  -w, --world NAME\n"
+"               the world to put them in (default \"" STW_WORLD_DEFAULT "\"), made if\n"
+"               there is none of that name\n"
 "  -j, --json   JSON output\n"
 "\n"
 "At least one N is non-zero; at most " STR(STW_MAX_VMS) " VMs live at once.\n"
@@ -91,5 +95,5 @@ const struct subcommand cmd_spawn = {
 "more are asked for in several requests. Prints the new ids on one line,\n"
 "space-separated (on a failure, those created before it):\n"
 "  4 5 6\n"
-"With -j: {\"version\": \"...\", \"ids\": [4, 5, 6]}\n",
+"With -j: {\"version\": \"...\", \"world\": \"demo\", \"ids\": [4, 5, 6]}\n",
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * stwctl status: the world (STATUS do) and every VM (STATUS dump).
+ * stwctl status: the world (STATUS do) and every VM (STATUS dump), of the
+ * world -w names.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -59,6 +60,12 @@ static void print_tab(const struct stw_world *w,
 	for (k = 0; k < STW_INV_COUNT; k++)
 		printf("%s%" PRIu64, k ? " " : "", w->violations[k]);
 	putchar('\n');
+	/*
+	 * New in version 3, last of the world's lines: a script that reads
+	 * them in order finds the older ones where they were.
+	 */
+	printf("world\tname\t%s\n", w->name);
+	printf("world\towner\t%s\n", w->owner[0] ? w->owner : "-");
 	for (i = 0; i < vms->n; i++) {
 		const struct stw_vm *vm = &vms->vms[i];
 
@@ -99,6 +106,7 @@ static void print_world(const struct stw_world *w)
 	bool clean = true;
 	int i;
 
+	printf("name: %s  owner: %s\n", w->name, w->owner[0] ? w->owner : "-");
 	printf("world: %s  generation %" PRIu64 "  vms %" PRIu32
 	       " (active %" PRIu32 ", stopped %" PRIu32 ")  holds %" PRIu32,
 	       stw_mode_name(w->mode), w->generation, w->nr_vms, w->active,
@@ -180,7 +188,8 @@ static int run_status(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		ret = opt_common(&cmd_status, c, argv);
 		if (ret >= 0)
 			return ret;
@@ -193,6 +202,9 @@ static int run_status(int argc, char **argv)
 	if (ret)
 		return ret;
 	ret = stw_dump(s, &w, &vms) ? ctl_fail(s, "status") : EXIT_OK;
+	/* A kernel before version 3 does not name its one world. */
+	if (!ret && !w.name[0])
+		snprintf(w.name, sizeof(w.name), "%s", stw_sock_world(s));
 	stw_close(s);
 	if (ret)
 		goto out;
@@ -214,13 +226,17 @@ out:
 const struct subcommand cmd_status = {
 	.name = "status",
 	.run = run_status,
-	.synopsis = "[-j]",
+	.synopsis = "[-w NAME] [-j]",
 	.summary = "show the world and every VM (the default command)",
 	.help =
 "Shows the world and every VM, from one STATUS dump (asked again if the\n"
 "world changed while it was read). Needs no privilege.\n"
 "\n"
+"  -w, --world NAME   the world to show (default \"" STW_WORLD_DEFAULT "\")\n"
+"  -j, --json         JSON output\n"
+"\n"
 "On a terminal: a header, then one row per VM:\n"
+"  name: demo  owner: stw\n"
 "  world: stopped  generation 12  vms 5 (active 5, stopped 5)  holds 1\n"
 "  stats: cycles 12  timeouts 0  last tts 85us  max tts 1.2ms\n"
 "  tts histogram: 66us-131us 3, 131us-262us 9\n"
@@ -237,13 +253,16 @@ const struct subcommand cmd_status = {
 "  world<TAB>tts_hist<TAB>40 space-separated counts; count i has\n"
 "      2^i <= tts_ns < 2^(i+1) (count 0 also tts_ns < 1)\n"
 "  world<TAB>violations<TAB>5 space-separated counts, I1..I5\n"
+"  world<TAB>name<TAB>NAME\n"
+"  world<TAB>owner<TAB>the module that made the world (- if not said)\n"
 "  vm<TAB>ID<TAB>NAME<TAB>PID<TAB>KIND<TAB>STATE<TAB>DOING<TAB>STOPS<TAB>\n"
 "      LAST_TTS_NS<TAB>POLLS<TAB>JOBS   (one line per VM, in id order)\n"
 "\n"
 "With -j, one JSON object:\n"
-"  {\"version\", \"world\": {\"mode\", \"generation\", \"vms\", \"active\",\n"
-"    \"stopped\", \"holds\", \"kernel_holds\", \"step_vm\" (null unless run_one),\n"
-"    \"cycles\", \"timeouts\", \"last_tts_ns\", \"max_tts_ns\", \"event_seq\",\n"
+"  {\"version\", \"world\": {\"name\", \"owner\", \"mode\", \"generation\",\n"
+"    \"vms\", \"active\", \"stopped\", \"holds\", \"kernel_holds\",\n"
+"    \"step_vm\" (null unless run_one), \"cycles\", \"timeouts\",\n"
+"    \"last_tts_ns\", \"max_tts_ns\", \"event_seq\",\n"
 "    \"tts_hist\": [40 counts], \"violations\": {\"I1\": 0, ...}},\n"
 "   \"vms\": [{\"id\", \"name\", \"pid\", \"kind\", \"state\", \"doing\", \"stops\",\n"
 "    \"last_tts_ns\", \"polls\", \"jobs\"}, ...]}\n"

@@ -18,6 +18,7 @@ static void print_step(uint32_t id, const struct stw_done *r)
 
 	if (opt_json) {
 		json_begin(&j, stdout);
+		json_str(&j, "world", ctl_world());
 		json_u64(&j, "generation", r->cycle.generation);
 		json_u64(&j, "holds", r->cycle.holds);
 		if (r->has_vm)
@@ -52,7 +53,8 @@ static int run_step(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:t:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:t:" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			ret = opt_u32(&cmd_step, "--polls", optarg, 1,
@@ -98,7 +100,7 @@ static int run_step(int argc, char **argv)
 const struct subcommand cmd_step = {
 	.name = "step",
 	.run = run_step,
-	.synopsis = "VM [--polls N] [--timeout MS] [-j]",
+	.synopsis = "VM [--polls N] [--timeout MS] [-w NAME] [-j]",
 	.summary = "let one VM run a few polls while the others stay stopped",
 	.help =
 "From a stopped world (see 'stwctl stop'), lets VM run until it has\n"
@@ -112,10 +114,13 @@ STR(STW_POLLS_DEFAULT) ")\n"
 STR(STW_TIMEOUT_DEFAULT_MS) "); on a\n"
 "                 timeout the world stays run_one until the VM stops\n"
 "                 or the world is resumed, and stwctl exits with 4\n"
+"  -w, --world NAME\n"
+"                 the VM's world (default \"" STW_WORLD_DEFAULT "\"); VM ids are per world\n"
 "  -j, --json     JSON output\n"
 "\n"
 "Prints the VM after its step:\n"
 "  stepped vm 3 (active-3): polls 1235, jobs 1, state stopped, doing parked\n"
-"With -j: {\"generation\": N, \"holds\": N, \"vm\": {VM as in 'status -j'}}\n"
+"With -j: {\"world\", \"generation\": N, \"holds\": N,\n"
+"  \"vm\": {VM as in 'status -j'}}\n"
 "Fails with EBUSY if the world is not stopped.\n",
 };

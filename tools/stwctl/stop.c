@@ -27,7 +27,8 @@ static int run_stop(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:kl:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:kl:" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			ret = opt_u32(&cmd_stop, "--timeout", optarg, 1,
@@ -72,7 +73,7 @@ static int run_stop(int argc, char **argv)
 const struct subcommand cmd_stop = {
 	.name = "stop",
 	.run = run_stop,
-	.synopsis = "[--timeout MS] [--keep-waiting] [--lease SEC] [-j]",
+	.synopsis = "[--timeout MS] [--keep-waiting] [--lease SEC] [-w NAME] [-j]",
 	.summary = "stop the world with a detached hold (leased, 60 s by default)",
 	.help =
 "Stops the world: every VM parks at a safe point. Waits until it is\n"
@@ -87,14 +88,15 @@ const struct subcommand cmd_stop = {
 "  --keep-waiting   on a timeout keep the hold and the world stopping\n"
 "                   instead of rolling back\n"
 "  --lease SEC      the hold's lease, at most a day (default " STR(DEFAULT_LEASE_S) ")\n"
+"  -w, --world NAME the world to stop (default \"" STW_WORLD_DEFAULT "\")\n"
 "  -j, --json       JSON output\n"
 "\n"
 "Prints:\n"
 "  stopped: generation 12, time to stop 85us, hold 3 (lease 60s)\n"
 "('joined:' instead of 'stopped:' if the cycle was in progress, and\n"
 "', N holds' at the end if other holds are outstanding.)\n"
-"With -j: {\"result\": \"stopped\"|\"joined\", \"generation\", \"tts_ns\",\n"
-"  \"joined\", \"hold_id\", \"holds\", \"lease_ms\"}\n"
+"With -j: {\"world\", \"result\": \"stopped\"|\"joined\", \"generation\",\n"
+"  \"tts_ns\", \"joined\", \"hold_id\", \"holds\", \"lease_ms\"}\n"
 "\n"
 "On a timeout the kernel's message goes to stderr and the VMs that did\n"
 "not park to stdout, and stwctl exits with 4:\n"

@@ -13,10 +13,11 @@
 
 bool opt_json;
 bool opt_pretty;
+const char *opt_world;
 
 static const struct subcommand *const subcommands[] = {
 	&cmd_status, &cmd_stop, &cmd_hold, &cmd_resume, &cmd_step,
-	&cmd_spawn, &cmd_kill, &cmd_job, &cmd_monitor,
+	&cmd_spawn, &cmd_kill, &cmd_job, &cmd_monitor, &cmd_worlds,
 };
 
 /*
@@ -55,7 +56,7 @@ static void print_usage(FILE *f)
 {
 	size_t i;
 
-	fputs("Usage: stwctl [-j] [-p] [COMMAND] [ARGS...]\n"
+	fputs("Usage: stwctl [-j] [-p] [-w NAME] [COMMAND] [ARGS...]\n"
 	      "\n"
 	      "Stops, steps and resumes the kernel threads (\"VMs\") registered with\n"
 	      "the stw module, over its generic netlink family \"" STW_GENL_NAME "\".\n"
@@ -72,6 +73,10 @@ static void print_usage(FILE *f)
 	      "  -j, --json     JSON output (also accepted after the command); every\n"
 	      "                 object has \"version\" (Documentation/stwctl-json.md)\n"
 	      "  -p, --pretty   indented JSON ('stwctl -jp status')\n"
+	      "  -w, --world NAME\n"
+	      "                 the world the command acts on (default \"" STW_WORLD_DEFAULT "\";\n"
+	      "                 also accepted after the command: 'stwctl stop -w pool');\n"
+	      "                 'stwctl worlds' lists them\n"
 	      "  -h, --help     this help; 'stwctl help COMMAND' or\n"
 	      "                 'stwctl COMMAND --help' describes one command\n"
 	      "  -V, --version  print the version\n"
@@ -120,14 +125,38 @@ static int print_version(void)
 }
 
 /*
- * One option before the command: "-j", "--json", or short ones together
- * ("-jp"). Returns -1 to go on, else the exit code to return at once.
+ * The value of -w/--world: the rest of the word ("-wpool", "--world=pool")
+ * if there is one, else the next word, which *I then steps over.
  */
-static int global_option(const char *arg)
+static int world_value(const char *rest, int argc, char **argv, int *i)
 {
-	const char *c;
+	if (*rest)
+		return opt_world_arg(NULL, rest);
+	if (*i + 1 >= argc)
+		return usage_error(NULL, "option '%s' needs a value", argv[*i]);
+	return opt_world_arg(NULL, argv[++*i]);
+}
 
-	if (!strcmp(arg, "--json")) {
+/*
+ * The option argv[*i] before the command: "-j", "--json", or short ones
+ * together ("-jp", "-jw pool"). Returns -1 to go on, else the exit code
+ * to return at once.
+ */
+static int global_option(int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i];
+	const char *c;
+	int ret;
+
+	if (!strncmp(arg, "--world=", 8)) {
+		ret = opt_world_arg(NULL, arg + 8);	/* "--world=": empty */
+		if (ret)
+			return ret;
+	} else if (!strcmp(arg, "--world")) {
+		ret = world_value("", argc, argv, i);
+		if (ret)
+			return ret;
+	} else if (!strcmp(arg, "--json")) {
 		opt_json = true;
 	} else if (!strcmp(arg, "--pretty")) {
 		opt_pretty = true;
@@ -152,6 +181,10 @@ static int global_option(const char *arg)
 				return EXIT_OK;
 			case 'V':
 				return print_version();
+			case 'w':
+				/* The value is the rest of the word, or the next. */
+				ret = world_value(c + 1, argc, argv, i);
+				return ret ? ret : -1;
 			default:
 				return usage_error(NULL, "unknown option '-%c'",
 						   *c);
@@ -172,7 +205,7 @@ int main(int argc, char **argv)
 			i++;
 			break;
 		}
-		ret = global_option(argv[i]);
+		ret = global_option(argc, argv, &i);
 		if (ret >= 0)
 			return ret;
 	}

@@ -32,11 +32,17 @@ struct subcommand {
 };
 
 extern const struct subcommand cmd_status, cmd_stop, cmd_hold, cmd_resume,
-	cmd_step, cmd_spawn, cmd_kill, cmd_job, cmd_monitor;
+	cmd_step, cmd_spawn, cmd_kill, cmd_job, cmd_monitor, cmd_worlds;
 
 /* -j/--json, given before or after the subcommand; -p/--pretty before. */
 extern bool opt_json;
 extern bool opt_pretty;
+/*
+ * -w/--world NAME, before or after the subcommand (the last one given
+ * wins): the world the command acts on. NULL: none given, the kernel's
+ * default (STW_WORLD_DEFAULT); monitor then shows every world's events.
+ */
+extern const char *opt_world;
 
 void print_help(const struct subcommand *cmd, FILE *f);
 
