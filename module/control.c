@@ -83,91 +83,119 @@ struct stw_ticket {
 	 */
 	struct stw_event *done;
 	struct delayed_work timeout;
+	struct stw_control *ctl;	/* the world's controller it waits on */
 };
 
 /**
- * struct stw_control - the controller's state
- * @lock: protects every field below but @nr_socket_holds and @wq. Taken
- *	before the world lock, never under it; VMs never take it, so it may
- *	be held while allocating and while logging stacks.
+ * struct stw_control - the controller's state for one world
+ * @lock: protects every field below but @world. Taken before the world
+ *	lock, never under it, and never with another world's control lock
+ *	held; VMs never take it, so it may be held while allocating and while
+ *	logging stacks.
+ * @world: the world whose holds these are; its @ctl points back here
  * @holds: id -> struct stw_hold; ids cyclic in [1, INT_MAX], so that
  *	stw_stop_world() can return them as a positive int
  * @next_hold_id: where the cyclic allocation goes on
  * @nr_holds: holds in @holds; read without the lock by STATUS
  * @nr_kernel_holds: of them, STW_HOLD_KERNEL; read without the lock too
- * @nr_socket_holds: of them, STW_HOLD_SOCKET: the socket-release fast path
- *	reads it without the lock
+ * @nr_socket_holds: of them, STW_HOLD_SOCKET (stw_nr_socket_holds counts
+ *	them over every world, for the socket-release fast path)
  * @tickets: struct stw_ticket awaiting their outcome
  * @lease_work: drops holds whose lease expired
- * @wq: stw's own workqueue for @lease_work and the tickets' timeouts
  * @shutting_down: the module is going away; requests fail
  */
-static struct stw_control {
+struct stw_control {
 	struct mutex lock;	/* see @lock above */
+	struct stw_world *world;
 	struct xarray holds;
 	u32 next_hold_id;
 	u32 nr_holds;
 	u32 nr_kernel_holds;
-	atomic_t nr_socket_holds;
+	u32 nr_socket_holds;
 	struct list_head tickets;
 	struct delayed_work lease_work;
-	struct workqueue_struct *wq;
 	bool shutting_down;
-} stw_ctl;
+};
 
-static void stw_hold_arm_lease(struct stw_hold *hold, u32 lease_ms)
+/* The controller of stw_default_world, the one world for now. */
+static struct stw_control stw_default_ctl;
+
+/*
+ * Socket-bound holds of every world. Every generic netlink socket closed on
+ * the machine reaches stw_control_netlink_event(), which reads this without
+ * a lock and returns at once while it is 0.
+ */
+static atomic_t stw_nr_socket_holds;
+
+/* stw's own workqueue: every world's lease work and tickets' timeouts. */
+static struct workqueue_struct *stw_control_wq;
+
+/*
+ * The controller that netlink requests and the in-kernel API act on: the
+ * default world's, reached through the world as a named world's will be.
+ */
+static struct stw_control *stw_control_default(void)
+{
+	return stw_default_world.ctl;
+}
+
+static void stw_hold_arm_lease(struct stw_control *c, struct stw_hold *hold,
+			       u32 lease_ms)
 {
 	unsigned long delay = msecs_to_jiffies(lease_ms);
 
-	lockdep_assert_held(&stw_ctl.lock);
+	lockdep_assert_held(&c->lock);
 	hold->expires = jiffies + delay;
 	/* The lease work wakes for the earliest expiry. */
-	if (!delayed_work_pending(&stw_ctl.lease_work) ||
-	    time_before(hold->expires, stw_ctl.lease_work.timer.expires))
-		mod_delayed_work(stw_ctl.wq, &stw_ctl.lease_work, delay);
+	if (!delayed_work_pending(&c->lease_work) ||
+	    time_before(hold->expires, c->lease_work.timer.expires))
+		mod_delayed_work(stw_control_wq, &c->lease_work, delay);
 }
 
-static void stw_hold_count(struct stw_hold *hold, int delta)
+static void stw_hold_count(struct stw_control *c, struct stw_hold *hold,
+			   int delta)
 {
-	WRITE_ONCE(stw_ctl.nr_holds, stw_ctl.nr_holds + delta);
-	if (hold->kind == STW_HOLD_KERNEL)
-		WRITE_ONCE(stw_ctl.nr_kernel_holds,
-			   stw_ctl.nr_kernel_holds + delta);
-	else if (hold->kind == STW_HOLD_SOCKET)
-		atomic_add(delta, &stw_ctl.nr_socket_holds);
+	WRITE_ONCE(c->nr_holds, c->nr_holds + delta);
+	if (hold->kind == STW_HOLD_KERNEL) {
+		WRITE_ONCE(c->nr_kernel_holds, c->nr_kernel_holds + delta);
+	} else if (hold->kind == STW_HOLD_SOCKET) {
+		c->nr_socket_holds += delta;
+		atomic_add(delta, &stw_nr_socket_holds);
+	}
 }
 
 /* Take a stop hold. */
-static struct stw_hold *stw_hold_take(enum stw_hold_kind kind, u32 portid,
+static struct stw_hold *stw_hold_take(struct stw_control *c,
+				      enum stw_hold_kind kind, u32 portid,
 				      u32 lease_ms,
 				      struct netlink_ext_ack *extack)
 {
 	struct stw_hold *hold;
 	int ret;
 
-	lockdep_assert_held(&stw_ctl.lock);
-	if (stw_ctl.shutting_down) {
+	lockdep_assert_held(&c->lock);
+	if (c->shutting_down) {
 		NL_SET_ERR_MSG_MOD(extack, "stw is unloading");
 		return ERR_PTR(-ESHUTDOWN);
 	}
-	if (stw_ctl.nr_holds >= STW_MAX_HOLDS) {
+	if (c->nr_holds >= STW_MAX_HOLDS) {
 		NL_SET_ERR_MSG_MOD(extack, "too many stop holds");
 		return ERR_PTR(-ENOSPC);
 	}
 	hold = kzalloc(sizeof(*hold), GFP_KERNEL);
 	if (!hold)
 		goto err_nomem;
-	ret = xa_alloc_cyclic(&stw_ctl.holds, &hold->id, hold,
-			      XA_LIMIT(1, INT_MAX), &stw_ctl.next_hold_id,
+	ret = xa_alloc_cyclic(&c->holds, &hold->id, hold,
+			      XA_LIMIT(1, INT_MAX), &c->next_hold_id,
 			      GFP_KERNEL);
 	if (ret < 0)
 		goto err_free_hold;
 	hold->kind = kind;
 	hold->portid = portid;
 	if (kind == STW_HOLD_LEASE)
-		stw_hold_arm_lease(hold, lease_ms);
-	stw_hold_count(hold, 1);
-	trace_stw_hold_take(hold->id, kind, stw_ctl.nr_holds);
+		stw_hold_arm_lease(c, hold, lease_ms);
+	stw_hold_count(c, hold, 1);
+	trace_stw_hold_take(hold->id, kind, c->nr_holds);
 	return hold;
 
 err_free_hold:
@@ -178,45 +206,49 @@ err_nomem:
 }
 
 /* Drop a hold; the world resumes with the last one. */
-static void stw_hold_drop(struct stw_hold *hold)
+static void stw_hold_drop(struct stw_control *c, struct stw_hold *hold)
 {
-	lockdep_assert_held(&stw_ctl.lock);
-	xa_erase(&stw_ctl.holds, hold->id);
-	stw_hold_count(hold, -1);
-	trace_stw_hold_release(hold->id, hold->kind, stw_ctl.nr_holds);
+	struct stw_world *w = c->world;
+
+	lockdep_assert_held(&c->lock);
+	xa_erase(&c->holds, hold->id);
+	stw_hold_count(c, hold, -1);
+	trace_stw_hold_release(hold->id, hold->kind, c->nr_holds);
 	kfree(hold);
-	if (stw_ctl.nr_holds)
+	if (c->nr_holds)
 		return;
-	mutex_lock(&stw_world.lock);
-	stw_world_resume();
-	mutex_unlock(&stw_world.lock);
+	mutex_lock(&w->lock);
+	stw_world_resume(w);
+	mutex_unlock(&w->lock);
 }
 
-static struct stw_hold *stw_hold_find(u32 id)
+static struct stw_hold *stw_hold_find(struct stw_control *c, u32 id)
 {
-	lockdep_assert_held(&stw_ctl.lock);
-	return xa_load(&stw_ctl.holds, id);
+	lockdep_assert_held(&c->lock);
+	return xa_load(&c->holds, id);
 }
 
 /* Take a hold of @kind and begin or join a stop cycle. */
-static struct stw_hold *stw_control_begin_stop(enum stw_hold_kind kind,
+static struct stw_hold *stw_control_begin_stop(struct stw_control *c,
+					       enum stw_hold_kind kind,
 					       u32 portid, u32 lease_ms,
 					       struct stw_cycle_res *res,
 					       struct netlink_ext_ack *extack)
 {
+	struct stw_world *w = c->world;
 	struct stw_hold *hold;
 
-	lockdep_assert_held(&stw_ctl.lock);
-	hold = stw_hold_take(kind, portid, lease_ms, extack);
+	lockdep_assert_held(&c->lock);
+	hold = stw_hold_take(c, kind, portid, lease_ms, extack);
 	if (IS_ERR(hold))
 		return hold;
-	res->generation = stw_world_begin_stop(&res->joined);
-	mutex_lock(&stw_world.lock);
-	res->has_tts = stw_world_reached(res->generation);
-	res->tts_ns = stw_world.last_tts_ns;
-	mutex_unlock(&stw_world.lock);
+	res->generation = stw_world_begin_stop(w, &res->joined);
+	mutex_lock(&w->lock);
+	res->has_tts = stw_world_reached(w, res->generation);
+	res->tts_ns = w->last_tts_ns;
+	mutex_unlock(&w->lock);
 	res->hold_id = hold->id;
-	res->holds = stw_ctl.nr_holds;
+	res->holds = c->nr_holds;
 	return hold;
 }
 
@@ -231,7 +263,9 @@ static void stw_ticket_free(struct stw_ticket *t)
 
 static void stw_ticket_unlist(struct stw_ticket *t, bool from_timeout)
 {
-	lockdep_assert_held(&stw_ctl.lock);
+	struct stw_control *c = t->ctl;
+
+	lockdep_assert_held(&c->lock);
 	list_del(&t->node);
 	/* A timeout work that is running frees the ticket itself. */
 	if (from_timeout || cancel_delayed_work(&t->timeout))
@@ -244,54 +278,59 @@ static void stw_ticket_unlist(struct stw_ticket *t, bool from_timeout)
 static void stw_ticket_done(struct stw_ticket *t, int err, const char *msg,
 			    bool from_timeout)
 {
+	struct stw_control *c = t->ctl;
+	struct stw_world *w = c->world;
 	struct stw_event *ev = t->done;
 
-	lockdep_assert_held(&stw_ctl.lock);
+	lockdep_assert_held(&c->lock);
 	t->done = NULL;		/* the event worker's from here on */
 	ev->portid = t->who.portid;
 	ev->nlseq = t->who.nlseq;
 	ev->err = err;
 	ev->msg = msg;
-	if (t->kind == STW_TICKET_STOP && stw_hold_find(t->hold_id))
+	if (t->kind == STW_TICKET_STOP && stw_hold_find(c, t->hold_id))
 		ev->hold_id = t->hold_id;
-	ev->holds = stw_ctl.nr_holds;
-	mutex_lock(&stw_world.lock);
+	ev->holds = c->nr_holds;
+	mutex_lock(&w->lock);
 	ev->generation = t->kind == STW_TICKET_STOP ? t->generation :
-			 stw_world.generation;
+			 w->generation;
 	if (!err && t->kind == STW_TICKET_STOP) {
-		ev->tts_ns = stw_world.last_tts_ns;
+		ev->tts_ns = w->last_tts_ns;
 		ev->has_tts = true;
 	}
 	if (t->kind == STW_TICKET_STEP) {
 		unsigned long id = t->vm_id;
 
-		ev->has_vm = stw_world_vm_next(&id, &ev->vm) &&
+		ev->has_vm = stw_world_vm_next(w, &id, &ev->vm) &&
 			     id == t->vm_id;
 	}
 	stw_event_post(ev);
-	mutex_unlock(&stw_world.lock);
+	mutex_unlock(&w->lock);
 	stw_ticket_unlist(t, from_timeout);
 }
 
 /* Complete @t if its outcome is known; false if it still waits. */
 static bool stw_ticket_settle(struct stw_ticket *t, bool from_timeout)
 {
-	lockdep_assert_held(&stw_ctl.lock);
-	if (stw_ctl.shutting_down) {
+	struct stw_control *c = t->ctl;
+	struct stw_world *w = c->world;
+
+	lockdep_assert_held(&c->lock);
+	if (c->shutting_down) {
 		stw_ticket_done(t, -ESHUTDOWN, "stw is unloading",
 				from_timeout);
 		return true;
 	}
 	if (t->kind == STW_TICKET_STOP) {
-		if (!stw_hold_find(t->hold_id)) {
+		if (!stw_hold_find(c, t->hold_id)) {
 			stw_ticket_done(t, -ECANCELED,
 					"the hold was released before the world stopped",
 					from_timeout);
 			return true;
 		}
-		if (!stw_world_reached(t->generation))
+		if (!stw_world_reached(w, t->generation))
 			return false;
-	} else if (!stw_world_step_ended(t->step_seq)) {
+	} else if (!stw_world_step_ended(w, t->step_seq)) {
 		return false;
 	}
 	stw_ticket_done(t, 0, NULL, from_timeout);
@@ -299,12 +338,12 @@ static bool stw_ticket_settle(struct stw_ticket *t, bool from_timeout)
 }
 
 /* Complete every ticket whose outcome is known. */
-static void stw_control_settle(void)
+static void stw_control_settle(struct stw_control *c)
 {
 	struct stw_ticket *t, *tmp;
 
-	lockdep_assert_held(&stw_ctl.lock);
-	list_for_each_entry_safe(t, tmp, &stw_ctl.tickets, node)
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry_safe(t, tmp, &c->tickets, node)
 		stw_ticket_settle(t, false);
 }
 
@@ -331,12 +370,14 @@ static void stw_log_stacks(struct task_struct **tasks, u32 n, bool log,
  * laggards for the requester. Returns false if the cycle stopped after
  * all. The arrays are allocated here, before the world lock is taken.
  */
-static bool stw_control_time_out(u64 generation, u32 hold_id, bool keep,
-				 u32 timeout_ms, struct stw_event *done)
+static bool stw_control_time_out(struct stw_control *c, u64 generation,
+				 u32 hold_id, bool keep, u32 timeout_ms,
+				 struct stw_event *done)
 {
 	static DEFINE_RATELIMIT_STATE(stacks_rs, 10 * HZ, 4);
 	struct task_struct *tasks[STW_LAGGARD_STACKS] = {};
-	u32 room = min_t(u32, READ_ONCE(stw_world.nr_vms),
+	struct stw_world *w = c->world;
+	u32 room = min_t(u32, READ_ONCE(w->nr_vms),
 			 STW_LAGGARDS_LISTED);
 	struct stw_laggards *lag;
 	struct stw_hold *hold;
@@ -344,10 +385,11 @@ static bool stw_control_time_out(u64 generation, u32 hold_id, bool keep,
 	bool timed_out, log;
 	u32 total = 0;
 
-	lockdep_assert_held(&stw_ctl.lock);
+	lockdep_assert_held(&c->lock);
 	ev = stw_event_new(STW_EV_TIMEOUT);
 	if (!ev)
 		return false;	/* tried again at the next timeout */
+	ev->world = w;
 	ev->laggards.vms = kvcalloc(max(room, 1U), sizeof(*ev->laggards.vms),
 				    GFP_KERNEL);
 	if (done)
@@ -356,13 +398,13 @@ static bool stw_control_time_out(u64 generation, u32 hold_id, bool keep,
 					      GFP_KERNEL);
 	if (!ev->laggards.vms)
 		room = 0;
-	hold = stw_hold_find(hold_id);
+	hold = stw_hold_find(c, hold_id);
 	if (keep && hold)
 		ev->hold_id = hold_id;
 	log = __ratelimit(&stacks_rs);
 
-	mutex_lock(&stw_world.lock);
-	timed_out = stw_world_time_out(generation, ev, room, tasks,
+	mutex_lock(&w->lock);
+	timed_out = stw_world_time_out(w, generation, ev, room, tasks,
 				       ARRAY_SIZE(tasks));
 	if (timed_out) {
 		lag = &ev->laggards;
@@ -379,7 +421,7 @@ static bool stw_control_time_out(u64 generation, u32 hold_id, bool keep,
 		 */
 		stw_event_post(ev);
 	}
-	mutex_unlock(&stw_world.lock);
+	mutex_unlock(&w->lock);
 	if (!timed_out) {
 		kvfree(ev->laggards.vms);
 		kfree(ev);
@@ -392,7 +434,7 @@ static bool stw_control_time_out(u64 generation, u32 hold_id, bool keep,
 	}
 	stw_log_stacks(tasks, ARRAY_SIZE(tasks), log, timeout_ms);
 	if (!keep && hold)
-		stw_hold_drop(hold);
+		stw_hold_drop(c, hold);
 	return true;
 }
 
@@ -400,8 +442,9 @@ static void stw_ticket_timeout(struct work_struct *work)
 {
 	struct stw_ticket *t = container_of(to_delayed_work(work),
 					    struct stw_ticket, timeout);
+	struct stw_control *c = t->ctl;
 
-	mutex_lock(&stw_ctl.lock);
+	mutex_lock(&c->lock);
 	if (t->removed) {
 		stw_ticket_free(t);
 		goto out_unlock;
@@ -414,13 +457,14 @@ static void stw_ticket_timeout(struct work_struct *work)
 				true);
 		goto out_unlock;
 	}
-	if (!stw_control_time_out(t->generation, t->hold_id, t->keep,
+	if (!stw_control_time_out(c, t->generation, t->hold_id, t->keep,
 				  t->timeout_ms, t->done)) {
 		/* Stopped after all, or no memory: look again soon. */
 		kvfree(t->done->laggards.vms);
 		t->done->laggards.vms = NULL;
 		if (!stw_ticket_settle(t, true))
-			queue_delayed_work(stw_ctl.wq, &t->timeout, HZ / 10);
+			queue_delayed_work(stw_control_wq, &t->timeout,
+					   HZ / 10);
 		goto out_unlock;
 	}
 	stw_ticket_done(t, -ETIMEDOUT,
@@ -428,10 +472,11 @@ static void stw_ticket_timeout(struct work_struct *work)
 				  "stop timed out and was rolled back; see laggards",
 			true);
 out_unlock:
-	mutex_unlock(&stw_ctl.lock);
+	mutex_unlock(&c->lock);
 }
 
-static struct stw_ticket *stw_ticket_new(enum stw_ticket_kind kind,
+static struct stw_ticket *stw_ticket_new(struct stw_control *c,
+					 enum stw_ticket_kind kind,
 					 const struct stw_requester *who,
 					 u32 timeout_ms)
 {
@@ -444,6 +489,8 @@ static struct stw_ticket *stw_ticket_new(enum stw_ticket_kind kind,
 		kfree(t);
 		return NULL;
 	}
+	t->done->world = c->world;
+	t->ctl = c;
 	t->kind = kind;
 	t->who = *who;
 	t->timeout_ms = timeout_ms;
@@ -471,21 +518,22 @@ int stw_control_stop(const struct stw_stop_req *req,
 		     struct stw_cycle_res *res, struct stw_ticket **ticket,
 		     struct netlink_ext_ack *extack)
 {
+	struct stw_control *c = stw_control_default();
 	enum stw_hold_kind kind = req->lease_ms ? STW_HOLD_LEASE :
 				  STW_HOLD_SOCKET;
 	struct stw_hold *hold;
 	struct stw_ticket *t;
 
 	memset(res, 0, sizeof(*res));
-	t = stw_ticket_new(STW_TICKET_STOP, who, req->timeout_ms);
+	t = stw_ticket_new(c, STW_TICKET_STOP, who, req->timeout_ms);
 	if (!t) {
 		NL_SET_ERR_MSG_MOD(extack, "no memory for a stop request");
 		return -ENOMEM;
 	}
-	mutex_lock(&stw_ctl.lock);
-	hold = stw_control_begin_stop(kind, who->portid, req->lease_ms, res,
+	mutex_lock(&c->lock);
+	hold = stw_control_begin_stop(c, kind, who->portid, req->lease_ms, res,
 				      extack);
-	mutex_unlock(&stw_ctl.lock);
+	mutex_unlock(&c->lock);
 	if (IS_ERR(hold)) {
 		stw_ticket_free(t);
 		return PTR_ERR(hold);
@@ -520,32 +568,34 @@ int stw_control_step(u32 vm_id, u32 polls, u32 timeout_ms,
 		     struct stw_cycle_res *res, struct stw_ticket **ticket,
 		     struct netlink_ext_ack *extack)
 {
+	struct stw_control *c = stw_control_default();
+	struct stw_world *w = c->world;
 	struct stw_ticket *t;
 	struct stw_vm *vm;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	t = stw_ticket_new(STW_TICKET_STEP, who, timeout_ms);
+	t = stw_ticket_new(c, STW_TICKET_STEP, who, timeout_ms);
 	if (!t) {
 		NL_SET_ERR_MSG_MOD(extack, "no memory for a step request");
 		return -ENOMEM;
 	}
 	t->vm_id = vm_id;
-	mutex_lock(&stw_ctl.lock);
+	mutex_lock(&c->lock);
 	ret = -ESHUTDOWN;
-	if (stw_ctl.shutting_down) {
+	if (c->shutting_down) {
 		NL_SET_ERR_MSG_MOD(extack, "stw is unloading");
 		goto err_unlock_ctl;
 	}
 	ret = -EBUSY;
-	if (stw_ctl.nr_kernel_holds) {
+	if (c->nr_kernel_holds) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "a kernel module holds the world stopped; no step until it resumes");
 		goto err_unlock_ctl;
 	}
-	mutex_lock(&stw_world.lock);
-	vm = xa_load(&stw_world.vms, vm_id);
-	if (stw_world.mode != STW_STOPPED) {
+	mutex_lock(&w->lock);
+	vm = xa_load(&w->vms, vm_id);
+	if (w->mode != STW_STOPPED) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "the world is not stopped; stop it first");
 		goto err_unlock_world;
@@ -560,19 +610,19 @@ int stw_control_step(u32 vm_id, u32 polls, u32 timeout_ms,
 		NL_SET_ERR_MSG_MOD(extack, "the VM has not parked yet");
 		goto err_unlock_world;
 	}
-	t->step_seq = stw_world_step(vm, polls);
-	res->generation = stw_world.generation;
-	mutex_unlock(&stw_world.lock);
-	res->holds = stw_ctl.nr_holds;
+	t->step_seq = stw_world_step(w, vm, polls);
+	res->generation = w->generation;
+	mutex_unlock(&w->lock);
+	res->holds = c->nr_holds;
 	res->pending = true;
-	mutex_unlock(&stw_ctl.lock);
+	mutex_unlock(&c->lock);
 	*ticket = t;
 	return 0;
 
 err_unlock_world:
-	mutex_unlock(&stw_world.lock);
+	mutex_unlock(&w->lock);
 err_unlock_ctl:
-	mutex_unlock(&stw_ctl.lock);
+	mutex_unlock(&c->lock);
 	stw_ticket_free(t);
 	return ret;
 }
@@ -590,38 +640,40 @@ err_unlock_ctl:
  */
 void stw_control_commit(struct stw_ticket *t, bool delivered)
 {
+	struct stw_control *c = t->ctl;
 	struct stw_hold *hold;
 
-	mutex_lock(&stw_ctl.lock);
+	mutex_lock(&c->lock);
 	if (t->kind == STW_TICKET_STOP && (!delivered || t->at_once)) {
-		hold = stw_hold_find(t->hold_id);
+		hold = stw_hold_find(c, t->hold_id);
 		if (!delivered && hold)
-			stw_hold_drop(hold);
-		stw_control_settle();
+			stw_hold_drop(c, hold);
+		stw_control_settle(c);
 		stw_ticket_free(t);
 	} else if (!delivered) {
 		stw_ticket_free(t);
 	} else {
-		list_add_tail(&t->node, &stw_ctl.tickets);
-		queue_delayed_work(stw_ctl.wq, &t->timeout,
+		list_add_tail(&t->node, &c->tickets);
+		queue_delayed_work(stw_control_wq, &t->timeout,
 				   msecs_to_jiffies(t->timeout_ms));
 		stw_ticket_settle(t, false);
 	}
-	mutex_unlock(&stw_ctl.lock);
+	mutex_unlock(&c->lock);
 }
 
 /* Drop the holds of a socket, and the leased ones if @leased_too. */
-static unsigned int stw_hold_drop_owned(u32 portid, bool leased_too)
+static unsigned int stw_hold_drop_owned(struct stw_control *c, u32 portid,
+					bool leased_too)
 {
 	struct stw_hold *hold;
 	unsigned long id;
 	unsigned int n = 0;
 
-	lockdep_assert_held(&stw_ctl.lock);
-	xa_for_each(&stw_ctl.holds, id, hold) {
+	lockdep_assert_held(&c->lock);
+	xa_for_each(&c->holds, id, hold) {
 		if ((hold->kind == STW_HOLD_SOCKET && hold->portid == portid) ||
 		    (hold->kind == STW_HOLD_LEASE && leased_too)) {
-			stw_hold_drop(hold);
+			stw_hold_drop(c, hold);
 			n++;
 		}
 	}
@@ -629,16 +681,16 @@ static unsigned int stw_hold_drop_owned(u32 portid, bool leased_too)
 }
 
 /* Every hold but the kernel's: they are promised until they resume. */
-static unsigned int stw_hold_drop_users(void)
+static unsigned int stw_hold_drop_users(struct stw_control *c)
 {
 	struct stw_hold *hold;
 	unsigned long id;
 	unsigned int n = 0;
 
-	lockdep_assert_held(&stw_ctl.lock);
-	xa_for_each(&stw_ctl.holds, id, hold) {
+	lockdep_assert_held(&c->lock);
+	xa_for_each(&c->holds, id, hold) {
 		if (hold->kind != STW_HOLD_KERNEL) {
-			stw_hold_drop(hold);
+			stw_hold_drop(c, hold);
 			n++;
 		}
 	}
@@ -661,14 +713,16 @@ int stw_control_resume(u32 hold_id, bool force, u32 portid,
 		       struct stw_cycle_res *res,
 		       struct netlink_ext_ack *extack)
 {
+	struct stw_control *c = stw_control_default();
+	struct stw_world *w = c->world;
 	struct stw_hold *hold;
 	unsigned int n = 0;
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
-	mutex_lock(&stw_ctl.lock);
+	mutex_lock(&c->lock);
 	if (hold_id) {
-		hold = stw_hold_find(hold_id);
+		hold = stw_hold_find(c, hold_id);
 		if (!hold) {
 			NL_SET_ERR_MSG_MOD(extack, "no such hold");
 			ret = -ENOENT;
@@ -677,19 +731,19 @@ int stw_control_resume(u32 hold_id, bool force, u32 portid,
 					   "that hold belongs to a kernel module");
 			ret = -ENOENT;
 		} else {
-			stw_hold_drop(hold);
+			stw_hold_drop(c, hold);
 			n = 1;
 		}
 	} else if (force) {
-		n = stw_hold_drop_users();
+		n = stw_hold_drop_users(c);
 	} else {
-		n = stw_hold_drop_owned(portid, true);
+		n = stw_hold_drop_owned(c, portid, true);
 	}
 	if (!ret && !n) {
-		if (stw_ctl.nr_kernel_holds)
+		if (c->nr_kernel_holds)
 			NL_SET_ERR_MSG_MOD(extack,
 					   "the holds left belong to kernel modules");
-		else if (stw_ctl.nr_holds)
+		else if (c->nr_holds)
 			NL_SET_ERR_MSG_MOD(extack,
 					   "the holds left belong to other controllers; use force");
 		else
@@ -697,11 +751,11 @@ int stw_control_resume(u32 hold_id, bool force, u32 portid,
 					   "nothing to resume: no stop hold");
 		ret = -EALREADY;
 	}
-	stw_control_settle();
-	res->holds = stw_ctl.nr_holds;
-	res->generation = READ_ONCE(stw_world.generation);
-	res->resumed = READ_ONCE(stw_world.mode) == STW_RUN_ALL;
-	mutex_unlock(&stw_ctl.lock);
+	stw_control_settle(c);
+	res->holds = c->nr_holds;
+	res->generation = READ_ONCE(w->generation);
+	res->resumed = READ_ONCE(w->mode) == STW_RUN_ALL;
+	mutex_unlock(&c->lock);
 	return ret;
 }
 
@@ -713,12 +767,15 @@ int stw_control_resume(u32 hold_id, bool force, u32 portid,
  */
 void stw_control_status(struct stw_status *st)
 {
-	mutex_lock(&stw_world.lock);
-	stw_world_snapshot(&st->w);
-	mutex_unlock(&stw_world.lock);
+	struct stw_control *c = stw_control_default();
+	struct stw_world *w = c->world;
+
+	mutex_lock(&w->lock);
+	stw_world_snapshot(w, &st->w);
+	mutex_unlock(&w->lock);
 	/* Written under the control lock, read as samples. */
-	st->holds = READ_ONCE(stw_ctl.nr_holds);
-	st->kernel_holds = READ_ONCE(stw_ctl.nr_kernel_holds);
+	st->holds = READ_ONCE(c->nr_holds);
+	st->kernel_holds = READ_ONCE(c->nr_kernel_holds);
 	st->event_seq = stw_event_last_seq();
 }
 
@@ -730,7 +787,7 @@ void stw_control_status(struct stw_status *st)
  */
 u64 stw_control_change_seq(void)
 {
-	return READ_ONCE(stw_world.change_seq);
+	return READ_ONCE(stw_control_default()->world->change_seq);
 }
 
 /**
@@ -743,7 +800,7 @@ u64 stw_control_change_seq(void)
  */
 bool stw_control_vm_next(unsigned long *id, struct stw_vm_snap *snap)
 {
-	return stw_world_vm_next(id, snap);
+	return stw_world_vm_next(stw_control_default()->world, id, snap);
 }
 
 /**
@@ -762,52 +819,55 @@ bool stw_control_vm_next(unsigned long *id, struct stw_vm_snap *snap)
  */
 int stw_stop_world(unsigned int timeout_ms, struct stw_stop_info *info)
 {
+	struct stw_control *c = stw_control_default();
+	struct stw_world *w = c->world;
 	struct stw_cycle_res res;
 	struct stw_hold *hold;
 	u32 id;
 
-	mutex_lock(&stw_ctl.lock);
-	hold = stw_control_begin_stop(STW_HOLD_KERNEL, 0, 0, &res, NULL);
-	mutex_unlock(&stw_ctl.lock);
+	mutex_lock(&c->lock);
+	hold = stw_control_begin_stop(c, STW_HOLD_KERNEL, 0, 0, &res, NULL);
+	mutex_unlock(&c->lock);
 	if (IS_ERR(hold))
 		return PTR_ERR(hold);
 	id = res.hold_id;
 
-	wait_event_timeout(stw_world.wq,
-			   stw_world_stopped(res.generation) ||
-			   READ_ONCE(stw_world.shutting_down),
+	wait_event_timeout(w->wq,
+			   stw_world_stopped(w, res.generation) ||
+			   READ_ONCE(w->shutting_down),
 			   msecs_to_jiffies(timeout_ms));
 	/*
 	 * Stopped, and only stw_resume_world() drops a kernel hold: no need
 	 * for the control lock, which the event worker may hold right now
 	 * (preempted among the busy VMs that just parked: the others).
 	 */
-	if (stw_world_stopped(res.generation))
+	if (stw_world_stopped(w, res.generation))
 		goto out;
 
-	mutex_lock(&stw_ctl.lock);
-	if (!stw_world_stopped(res.generation)) {
+	mutex_lock(&c->lock);
+	if (!stw_world_stopped(w, res.generation)) {
 		/*
 		 * Not stopped in time: roll back (the TIMEOUT names the
 		 * laggards); or it stopped, but a step that began before our
 		 * hold is still running, and we promised a parked world.
 		 */
-		if (!stw_control_time_out(res.generation, id, false, timeout_ms,
-					  NULL)) {
-			hold = stw_hold_find(id);
-			if (hold && !stw_world_stopped(res.generation))
-				stw_hold_drop(hold);
+		if (!stw_control_time_out(c, res.generation, id, false,
+					  timeout_ms, NULL)) {
+			hold = stw_hold_find(c, id);
+			if (hold && !stw_world_stopped(w, res.generation))
+				stw_hold_drop(c, hold);
 		}
-		if (!stw_world_stopped(res.generation) || !stw_hold_find(id)) {
-			stw_control_settle();
-			mutex_unlock(&stw_ctl.lock);
+		if (!stw_world_stopped(w, res.generation) ||
+		    !stw_hold_find(c, id)) {
+			stw_control_settle(c);
+			mutex_unlock(&c->lock);
 			return -ETIMEDOUT;
 		}
 	}
-	mutex_unlock(&stw_ctl.lock);
+	mutex_unlock(&c->lock);
 out:
 	info->generation = res.generation;
-	info->tts_ns = READ_ONCE(stw_world.last_tts_ns);
+	info->tts_ns = READ_ONCE(w->last_tts_ns);
 	info->step_vm = 0;
 	return id;
 }
@@ -828,29 +888,34 @@ EXPORT_SYMBOL_GPL(stw_stop_world);
 int stw_step_vm(int hold_id, struct stw_vm *vm, u32 polls,
 		unsigned int timeout_ms)
 {
+	struct stw_control *c;
 	struct stw_hold *hold;
+	struct stw_world *w;
 	u64 seq;
 
 	if (polls < 1 || hold_id <= 0)
 		return -EINVAL;
-	mutex_lock(&stw_ctl.lock);
-	hold = stw_hold_find(hold_id);
+	/* The VM's own world: the hold must be one of that world's. */
+	w = vm->world;
+	c = w->ctl;
+	mutex_lock(&c->lock);
+	hold = stw_hold_find(c, hold_id);
 	if (!hold || hold->kind != STW_HOLD_KERNEL) {
-		mutex_unlock(&stw_ctl.lock);
+		mutex_unlock(&c->lock);
 		return -ENOENT;
 	}
-	mutex_lock(&stw_world.lock);
-	if (stw_ctl.nr_kernel_holds != 1 || stw_world.mode != STW_STOPPED ||
+	mutex_lock(&w->lock);
+	if (c->nr_kernel_holds != 1 || w->mode != STW_STOPPED ||
 	    vm->dying || !READ_ONCE(vm->parked)) {
-		mutex_unlock(&stw_world.lock);
-		mutex_unlock(&stw_ctl.lock);
+		mutex_unlock(&w->lock);
+		mutex_unlock(&c->lock);
 		return -EBUSY;
 	}
-	seq = stw_world_step(vm, polls);
-	mutex_unlock(&stw_world.lock);
-	mutex_unlock(&stw_ctl.lock);
+	seq = stw_world_step(w, vm, polls);
+	mutex_unlock(&w->lock);
+	mutex_unlock(&c->lock);
 
-	if (!wait_event_timeout(stw_world.wq, stw_world_step_ended(seq),
+	if (!wait_event_timeout(w->wq, stw_world_step_ended(w, seq),
 				msecs_to_jiffies(timeout_ms)))
 		return -ETIMEDOUT;
 	return 0;
@@ -868,78 +933,86 @@ EXPORT_SYMBOL_GPL(stw_step_vm);
  */
 int stw_resume_world(int hold_id)
 {
+	struct stw_control *c = stw_control_default();
 	struct stw_hold *hold;
 	int ret = -ENOENT;
 
 	if (hold_id <= 0)
 		return -ENOENT;
-	mutex_lock(&stw_ctl.lock);
-	hold = stw_hold_find(hold_id);
+	mutex_lock(&c->lock);
+	hold = stw_hold_find(c, hold_id);
 	if (hold && hold->kind == STW_HOLD_KERNEL) {
-		stw_hold_drop(hold);
-		stw_control_settle();
+		stw_hold_drop(c, hold);
+		stw_control_settle(c);
 		ret = 0;
 	}
-	mutex_unlock(&stw_ctl.lock);
+	mutex_unlock(&c->lock);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(stw_resume_world);
 
 static void stw_hold_lease_work(struct work_struct *work)
 {
+	struct stw_control *c = container_of(to_delayed_work(work),
+					     struct stw_control, lease_work);
+	struct stw_world *w = c->world;
 	unsigned long next = 0;
 	struct stw_hold *hold;
 	struct stw_event *ev;
 	bool rearm = false;
 	unsigned long id;
 
-	mutex_lock(&stw_ctl.lock);
-	xa_for_each(&stw_ctl.holds, id, hold) {
+	mutex_lock(&c->lock);
+	xa_for_each(&c->holds, id, hold) {
 		if (hold->kind != STW_HOLD_LEASE)
 			continue;
 		if (time_after_eq(jiffies, hold->expires)) {
 			pr_info("hold %u: lease expired, released\n", hold->id);
 			trace_stw_lease_expired(hold->id, hold->kind,
-						stw_ctl.nr_holds - 1);
+						c->nr_holds - 1);
 			ev = stw_event_new(STW_EV_LEASE_EXPIRED);
 			if (ev) {
+				ev->world = w;
 				ev->hold_id = hold->id;
-				ev->generation = READ_ONCE(stw_world.generation);
+				ev->generation = READ_ONCE(w->generation);
 				stw_event_post(ev);
 			} else {
 				stw_event_lost();
 			}
-			stw_hold_drop(hold);
+			stw_hold_drop(c, hold);
 		} else if (!rearm || time_before(hold->expires, next)) {
 			next = hold->expires;
 			rearm = true;
 		}
 	}
 	if (rearm)
-		mod_delayed_work(stw_ctl.wq, &stw_ctl.lease_work,
+		mod_delayed_work(stw_control_wq, &c->lease_work,
 				 time_after(next, jiffies) ? next - jiffies : 0);
-	stw_control_settle();
-	mutex_unlock(&stw_ctl.lock);
+	stw_control_settle(c);
+	mutex_unlock(&c->lock);
 }
 
 /*
- * A controller's socket is gone: so are its holds (race 8). Every generic
- * netlink socket closed on the machine comes here: with no socket-bound
- * hold, it returns without a lock.
+ * A controller's socket is gone: so are its holds (race 8), in every world.
+ * Every generic netlink socket closed on the machine comes here: with no
+ * socket-bound hold in any world, it returns without a lock.
  */
 static int stw_control_netlink_event(struct notifier_block *nb,
 				     unsigned long event, void *ptr)
 {
 	struct netlink_notify *n = ptr;
+	struct stw_control *c;
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
 	    !net_eq(n->net, &init_net) || !n->portid ||
-	    !atomic_read(&stw_ctl.nr_socket_holds) || stw_mutant(8))
+	    !atomic_read(&stw_nr_socket_holds) || stw_mutant(8))
 		return NOTIFY_DONE;
-	mutex_lock(&stw_ctl.lock);
-	if (stw_hold_drop_owned(n->portid, false))
-		stw_control_settle();
-	mutex_unlock(&stw_ctl.lock);
+	/* Each world's controller in turn; there is one world for now. */
+	c = stw_control_default();
+	mutex_lock(&c->lock);
+	if (c->nr_socket_holds && stw_hold_drop_owned(c, n->portid, false))
+		stw_control_settle(c);
+	mutex_unlock(&c->lock);
 	return NOTIFY_DONE;
 }
 
@@ -947,15 +1020,23 @@ static struct notifier_block stw_control_netlink_nb = {
 	.notifier_call = stw_control_netlink_event,
 };
 
-/* The world stopped or resumed: some tickets may know their outcome. */
+/*
+ * A world stopped or resumed: some of its tickets may know their outcome.
+ * Only the world's own events come here (stw_world_post()), so @ev->world
+ * is set.
+ */
 static int stw_control_world_event(struct notifier_block *nb,
 				   unsigned long type, void *data)
 {
+	struct stw_event *ev = data;
+	struct stw_control *c;
+
 	if (type != STW_EV_STOPPED && type != STW_EV_RESUMED)
 		return NOTIFY_DONE;
-	mutex_lock(&stw_ctl.lock);
-	stw_control_settle();
-	mutex_unlock(&stw_ctl.lock);
+	c = ev->world->ctl;
+	mutex_lock(&c->lock);
+	stw_control_settle(c);
+	mutex_unlock(&c->lock);
 	return NOTIFY_DONE;
 }
 
@@ -963,17 +1044,42 @@ static struct notifier_block stw_control_event_nb = {
 	.notifier_call = stw_control_world_event,
 };
 
+/* Give world @w its controller @c: no hold, no ticket yet. */
+static void stw_control_attach(struct stw_control *c, struct stw_world *w)
+{
+	mutex_init(&c->lock);
+	c->world = w;
+	xa_init_flags(&c->holds, XA_FLAGS_ALLOC1);
+	INIT_LIST_HEAD(&c->tickets);
+	c->next_hold_id = min_t(uint, first_hold_id, INT_MAX);
+	INIT_DELAYED_WORK(&c->lease_work, stw_hold_lease_work);
+	w->ctl = c;
+}
+
+/*
+ * Drop what is left of @c: its world is empty, its lease work cancelled,
+ * and no request can come in any more.
+ */
+static void stw_control_detach(struct stw_control *c)
+{
+	struct stw_hold *hold;
+	unsigned long id;
+
+	mutex_lock(&c->lock);
+	xa_for_each(&c->holds, id, hold)
+		stw_hold_drop(c, hold);
+	mutex_unlock(&c->lock);
+	xa_destroy(&c->holds);
+	mutex_destroy(&c->lock);
+}
+
 int __init stw_control_init(void)
 {
 	int ret;
 
-	mutex_init(&stw_ctl.lock);
-	xa_init_flags(&stw_ctl.holds, XA_FLAGS_ALLOC1);
-	INIT_LIST_HEAD(&stw_ctl.tickets);
-	stw_ctl.next_hold_id = min_t(uint, first_hold_id, INT_MAX);
-	INIT_DELAYED_WORK(&stw_ctl.lease_work, stw_hold_lease_work);
-	stw_ctl.wq = alloc_workqueue("stw_control", WQ_UNBOUND, 0);
-	if (!stw_ctl.wq)
+	stw_control_attach(&stw_default_ctl, &stw_default_world);
+	stw_control_wq = alloc_workqueue("stw_control", WQ_UNBOUND, 0);
+	if (!stw_control_wq)
 		return -ENOMEM;
 	ret = stw_event_listen(&stw_control_event_nb);
 	if (ret)
@@ -986,7 +1092,7 @@ int __init stw_control_init(void)
 err_unlisten:
 	stw_event_unlisten(&stw_control_event_nb);
 err_destroy_wq:
-	destroy_workqueue(stw_ctl.wq);
+	destroy_workqueue(stw_control_wq);
 	return ret;
 }
 
@@ -996,32 +1102,29 @@ err_destroy_wq:
  */
 void stw_control_shutdown(void)
 {
-	mutex_lock(&stw_ctl.lock);
-	stw_ctl.shutting_down = true;
-	mutex_lock(&stw_world.lock);
-	WRITE_ONCE(stw_world.shutting_down, true);
-	mutex_unlock(&stw_world.lock);
-	stw_control_settle();
-	mutex_unlock(&stw_ctl.lock);
-	wake_up_all(&stw_world.wq);
+	struct stw_control *c = stw_control_default();
+	struct stw_world *w = c->world;
+
+	mutex_lock(&c->lock);
+	c->shutting_down = true;
+	mutex_lock(&w->lock);
+	WRITE_ONCE(w->shutting_down, true);
+	mutex_unlock(&w->lock);
+	stw_control_settle(c);
+	mutex_unlock(&c->lock);
+	wake_up_all(&w->wq);
 }
 
 /* Every VM and every request is gone. */
 void stw_control_exit(void)
 {
-	struct stw_hold *hold;
-	unsigned long id;
+	struct stw_control *c = stw_control_default();
 
 	netlink_unregister_notifier(&stw_control_netlink_nb);
 	stw_event_unlisten(&stw_control_event_nb);
-	cancel_delayed_work_sync(&stw_ctl.lease_work);
+	cancel_delayed_work_sync(&c->lease_work);
 	/* Timeout works of tickets settled above free their tickets. */
-	drain_workqueue(stw_ctl.wq);
-	destroy_workqueue(stw_ctl.wq);
-	mutex_lock(&stw_ctl.lock);
-	xa_for_each(&stw_ctl.holds, id, hold)
-		stw_hold_drop(hold);
-	mutex_unlock(&stw_ctl.lock);
-	xa_destroy(&stw_ctl.holds);
-	mutex_destroy(&stw_ctl.lock);
+	drain_workqueue(stw_control_wq);
+	destroy_workqueue(stw_control_wq);
+	stw_control_detach(c);
 }

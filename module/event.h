@@ -18,6 +18,8 @@
 
 #include "uapi/stw.h"
 
+struct stw_world;
+
 enum stw_event_type {
 	STW_EV_STOPPED,		/* a stop cycle or a step reached STOPPED */
 	STW_EV_RESUMED,		/* the world is back in RUN_ALL */
@@ -54,6 +56,7 @@ struct stw_laggards {
  * struct stw_event - one thing that happened, as listeners see it
  * @node: in the delivery queue
  * @type: what happened
+ * @world: the world it happened in; opaque here (events are below worlds)
  * @seq: its place in the order of events, from 1
  * @generation: the stop cycle it belongs to
  * @tts_ns: time to stop (STOPPED, DONE of a stop)
@@ -72,6 +75,7 @@ struct stw_laggards {
 struct stw_event {
 	struct list_head node;
 	enum stw_event_type type;
+	struct stw_world *world;
 	u64 seq;
 	u64 generation;
 	u64 tts_ns;

@@ -27,7 +27,7 @@ static int __init stw_init(void)
 {
 	int ret;
 
-	stw_world_init();
+	stw_world_init(&stw_default_world);
 	ret = stw_event_init();
 	if (ret)
 		goto err_world;
@@ -53,7 +53,7 @@ err_control:
 err_event:
 	stw_event_exit();
 err_world:
-	stw_world_exit();
+	stw_world_exit(&stw_default_world);
 	return ret;
 }
 
@@ -68,7 +68,7 @@ static void __exit stw_exit(void)
 	stw_netlink_exit();
 	stw_control_exit();
 	stw_event_exit();
-	stw_world_exit();
+	stw_world_exit(&stw_default_world);
 	/* VMs are freed after a grace period, by this module's code. */
 	rcu_barrier();
 }

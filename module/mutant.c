@@ -20,7 +20,7 @@ static void stw_mutant_stop_work(struct kthread_work *work)
 	struct stw_mutant_work *mw = container_of(work, struct stw_mutant_work,
 						  work);
 
-	stw_world_probe(STW_PROBE_STOP_WORK_ENTER, mw->vm);
+	stw_world_probe(mw->vm->world, STW_PROBE_STOP_WORK_ENTER, mw->vm);
 	stw_vm_enter(mw->vm);
 	stw_vm_exit(mw->vm);
 	kfree(mw);
@@ -42,7 +42,8 @@ bool stw_mutant_dispatch(struct stw_vm *vm, u64 epoch)
 	if (!mw)
 		return false;
 	if (vm->dispatch_epoch == epoch)
-		stw_violation(STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
+		stw_violation(vm->world, STW_INV_I4,
+			      "vm %u %s: second stop work in epoch %llu",
 			      vm->id, vm->name, epoch);
 	vm->dispatch_epoch = epoch;
 	mw->vm = vm;
@@ -52,11 +53,11 @@ bool stw_mutant_dispatch(struct stw_vm *vm, u64 epoch)
 }
 
 /*
- * Mutant 1: like JSC before its fix, count entered VMs only. The idle ones
- * are left to count themselves when they park, as VMs born late do.
- * Returns false (count them all) but in that mutant.
+ * Mutant 1: like JSC before its fix, count entered VMs only (@w's active
+ * count). The idle ones are left to count themselves when they park, as
+ * VMs born late do. Returns false (count them all) but in that mutant.
  */
-bool stw_mutant_count_entered(u32 *active)
+bool stw_mutant_count_entered(struct stw_world *w)
 {
 	struct stw_vm *vm;
 	unsigned long id;
@@ -64,27 +65,27 @@ bool stw_mutant_count_entered(u32 *active)
 
 	if (!stw_mutant(1))
 		return false;
-	lockdep_assert_held(&stw_world.lock);
-	xa_for_each(&stw_world.vms, id, vm) {
+	lockdep_assert_held(&w->lock);
+	xa_for_each(&w->vms, id, vm) {
 		if (READ_ONCE(vm->entered))
 			n++;
 		else
-			vm->uncounted_gen = stw_world.generation;
+			vm->uncounted_gen = w->generation;
 	}
-	*active = n;
+	w->active = n;
 	return true;
 }
 
-/* Mutant 1: the last VM marks every VM stopped. */
-void stw_mutant_mark_all_stopped(void)
+/* Mutant 1: the last VM marks every VM of @w stopped. */
+void stw_mutant_mark_all_stopped(struct stw_world *w)
 {
 	struct stw_vm *vm;
 	unsigned long id;
 
 	if (!stw_mutant(1))
 		return;
-	lockdep_assert_held(&stw_world.lock);
-	xa_for_each(&stw_world.vms, id, vm)
+	lockdep_assert_held(&w->lock);
+	xa_for_each(&w->vms, id, vm)
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
 }
 
@@ -95,15 +96,16 @@ void stw_mutant_mark_all_stopped(void)
  */
 void stw_mutant_count_at_entry(struct stw_vm *vm)
 {
+	atomic64_t *arrival = &vm->world->arrival;
 	s64 v;
 
 	if (!stw_mutant(3))
 		return;
-	v = atomic64_read(&stw_world.arrival);
+	v = atomic64_read(arrival);
 	do {
 		if (!(u32)v)
 			return;
-	} while (!atomic64_try_cmpxchg(&stw_world.arrival, &v, v - 1));
+	} while (!atomic64_try_cmpxchg(arrival, &v, v - 1));
 }
 
 /*
@@ -112,18 +114,20 @@ void stw_mutant_count_at_entry(struct stw_vm *vm)
  */
 bool stw_mutant_stop_by_hand(struct stw_vm *vm)
 {
+	struct stw_world *w = vm->world;
+
 	if (!stw_mutant(2))
 		return false;
 	if (!test_and_clear_bit(STW_TRAP_ENTRY, &vm->trap))
 		return true;
-	mutex_lock(&stw_world.lock);
-	stw_world.active++;
-	mutex_unlock(&stw_world.lock);
+	mutex_lock(&w->lock);
+	w->active++;
+	mutex_unlock(&w->lock);
 	/* The stop point itself, reached the way a poll reaches it. */
 	stw_vm_trap(vm);
-	mutex_lock(&stw_world.lock);
-	if (stw_world.mode != STW_RUN_ALL)
-		stw_world.active--;
-	mutex_unlock(&stw_world.lock);
+	mutex_lock(&w->lock);
+	if (w->mode != STW_RUN_ALL)
+		w->active--;
+	mutex_unlock(&w->lock);
 	return true;
 }

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct stw_vm;
+struct stw_world;
 
 #ifndef STW_MUTANT
 #define STW_MUTANT 0
@@ -24,8 +25,8 @@ static __always_inline bool stw_mutant(int race)
 
 #if STW_MUTANT
 bool stw_mutant_dispatch(struct stw_vm *vm, u64 epoch);
-bool stw_mutant_count_entered(u32 *active);
-void stw_mutant_mark_all_stopped(void);
+bool stw_mutant_count_entered(struct stw_world *w);
+void stw_mutant_mark_all_stopped(struct stw_world *w);
 void stw_mutant_count_at_entry(struct stw_vm *vm);
 bool stw_mutant_stop_by_hand(struct stw_vm *vm);
 #else
@@ -34,12 +35,12 @@ static inline bool stw_mutant_dispatch(struct stw_vm *vm, u64 epoch)
 	return false;
 }
 
-static inline bool stw_mutant_count_entered(u32 *active)
+static inline bool stw_mutant_count_entered(struct stw_world *w)
 {
 	return false;
 }
 
-static inline void stw_mutant_mark_all_stopped(void) { }
+static inline void stw_mutant_mark_all_stopped(struct stw_world *w) { }
 static inline void stw_mutant_count_at_entry(struct stw_vm *vm) { }
 static inline bool stw_mutant_stop_by_hand(struct stw_vm *vm) { return false; }
 #endif

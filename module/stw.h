@@ -46,6 +46,8 @@ enum {
 	STW_TRAP_ARMED,		/* armed in this cycle: by the walk or at birth */
 };
 
+struct stw_world;
+
 /* Bits of struct stw_vm::flags. */
 enum {
 	STW_VM_DISPATCHED,	/* a stop work item is queued and not started */
@@ -68,6 +70,8 @@ struct stw_vm {
 	bool in_stop_work;
 	unsigned long flags;
 
+	/* The world the VM belongs to, for its whole life; set at creation. */
+	struct stw_world *world;
 	u32 id;
 	enum stw_vm_kind kind;
 	char name[STW_VM_NAME_LEN];

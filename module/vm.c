@@ -49,6 +49,8 @@ struct stw_vm *stw_vm_create(enum stw_vm_kind kind, void *priv,
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
+	/* One world for now: every VM joins it. */
+	vm->world = &stw_default_world;
 	vm->kind = kind;
 	vm->priv = priv;
 	vm->state = STW_VM_STARTING;
@@ -115,7 +117,7 @@ EXPORT_SYMBOL_GPL(stw_vm_create);
  */
 void stw_vm_shutdown(struct stw_vm *vm)
 {
-	stw_probe(STW_PROBE_VM_DESTROY, vm, READ_ONCE(stw_world.generation));
+	stw_world_probe(vm->world, STW_PROBE_VM_DESTROY, vm);
 	stw_world_remove_vm(vm);
 }
 EXPORT_SYMBOL_GPL(stw_vm_shutdown);

@@ -40,7 +40,12 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-struct stw_world stw_world;
+/*
+ * The one world for now. The protocol below works on the world it is
+ * given, or on a VM's own; only the in-kernel API and the controller name
+ * this one.
+ */
+struct stw_world stw_default_world;
 
 enum stw_stop_at {
 	STW_AT_ENTRY,
@@ -48,12 +53,13 @@ enum stw_stop_at {
 	STW_AT_EXIT,
 };
 
-void stw_violation(enum stw_invariant inv, const char *fmt, ...)
+void stw_violation(struct stw_world *w, enum stw_invariant inv,
+		   const char *fmt, ...)
 {
 	struct va_format vaf;
 	va_list args;
 
-	atomic64_inc(&stw_world.violations[inv]);
+	atomic64_inc(&w->violations[inv]);
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
@@ -62,8 +68,9 @@ void stw_violation(enum stw_invariant inv, const char *fmt, ...)
 }
 
 /*
- * The arrival count (stw_world.arrival): one 64-bit word, so that a VM
- * counts itself with one compare-and-exchange that checks the cycle too.
+ * The arrival count (struct stw_world's @arrival): one 64-bit word, so
+ * that a VM counts itself with one compare-and-exchange that checks the
+ * cycle too.
  * Only the low 32 bits of the generation are kept: a VM would have to sleep
  * through 2^32 stop cycles between reading the count and counting for the
  * check to be fooled.
@@ -89,12 +96,12 @@ static inline u32 stw_arrival_left(s64 v)
  * counts. Returns false if cycle @gen no longer counts; @v is then the
  * current count.
  */
-static bool stw_world_count_arrival(u32 gen, s64 *v)
+static bool stw_world_count_arrival(struct stw_world *w, u32 gen, s64 *v)
 {
 	do {
 		if (stw_arrival_gen(*v) != gen || !stw_arrival_left(*v))
 			return false;
-	} while (!atomic64_try_cmpxchg(&stw_world.arrival, v, *v - 1));
+	} while (!atomic64_try_cmpxchg(&w->arrival, v, *v - 1));
 	*v -= 1;
 	return true;
 }
@@ -116,31 +123,31 @@ static bool stw_vm_claim(struct stw_vm *vm, u32 gen)
 }
 
 /* Under the world lock: one fewer to arrive (a VM gone, arming over). */
-static void stw_world_uncount(void)
+static void stw_world_uncount(struct stw_world *w)
 {
-	s64 v = atomic64_read(&stw_world.arrival);
+	s64 v = atomic64_read(&w->arrival);
 
-	lockdep_assert_held(&stw_world.lock);
-	if (!stw_world_count_arrival(lower_32_bits(stw_world.generation), &v))
-		stw_violation(STW_INV_I1, "nothing left to count in generation %llu",
-			      stw_world.generation);
+	lockdep_assert_held(&w->lock);
+	if (!stw_world_count_arrival(w, lower_32_bits(w->generation), &v))
+		stw_violation(w, STW_INV_I1, "nothing left to count in generation %llu",
+			      w->generation);
 }
 
 /* Counted VMs parked now (what STATUS calls stopped). */
-static u32 stw_world_nr_stopped(void)
+static u32 stw_world_nr_stopped(struct stw_world *w)
 {
-	lockdep_assert_held(&stw_world.lock);
-	if (stw_world.mode != STW_STOPPING)
-		return stw_world.stopped;
-	return stw_world.active + stw_world.arming -
-	       stw_arrival_left(atomic64_read(&stw_world.arrival));
+	lockdep_assert_held(&w->lock);
+	if (w->mode != STW_STOPPING)
+		return w->stopped;
+	return w->active + w->arming -
+	       stw_arrival_left(atomic64_read(&w->arrival));
 }
 
 /*
  * The one writer of the world's mode, after stop_machine's set_state().
  * Every legal move is listed; anything else is a bug in stw and is refused.
  */
-static bool stw_world_set_mode(enum stw_world_mode to)
+static bool stw_world_set_mode(struct stw_world *w, enum stw_world_mode to)
 {
 	static const u8 legal[] = {
 		[STW_RUN_ALL] = BIT(STW_STOPPING),
@@ -150,31 +157,33 @@ static bool stw_world_set_mode(enum stw_world_mode to)
 		/* the step ended, or the world resumed during it */
 		[STW_RUN_ONE] = BIT(STW_STOPPED) | BIT(STW_RUN_ALL),
 	};
-	enum stw_world_mode from = stw_world.mode;
+	enum stw_world_mode from = w->mode;
 
-	lockdep_assert_held(&stw_world.lock);
+	lockdep_assert_held(&w->lock);
 	if (WARN_ONCE(!(legal[from] & BIT(to)),
 		      "stw: illegal world mode change %d -> %d\n", from, to))
 		return false;
 	/* Waiters and STATUS read it without the lock. */
-	WRITE_ONCE(stw_world.mode, to);
-	WRITE_ONCE(stw_world.change_seq, stw_world.change_seq + 1);
+	WRITE_ONCE(w->mode, to);
+	WRITE_ONCE(w->change_seq, w->change_seq + 1);
 	return true;
 }
 
 /* Tell the listeners; a lost event leaves a gap in the numbers. */
-static void stw_world_post(enum stw_event_type type, struct stw_vm *vm)
+static void stw_world_post(struct stw_world *w, enum stw_event_type type,
+			   struct stw_vm *vm)
 {
 	struct stw_event *ev = stw_event_new(type);
 
-	lockdep_assert_held(&stw_world.lock);
+	lockdep_assert_held(&w->lock);
 	if (!ev) {
 		stw_event_lost();
 		return;
 	}
-	ev->generation = stw_world.generation;
+	ev->world = w;
+	ev->generation = w->generation;
 	if (type == STW_EV_STOPPED) {
-		ev->tts_ns = stw_world.last_tts_ns;
+		ev->tts_ns = w->last_tts_ns;
 		ev->has_tts = true;
 		ev->step_vm = vm ? vm->id : 0;
 	} else if (vm) {
@@ -184,16 +193,16 @@ static void stw_world_post(enum stw_event_type type, struct stw_vm *vm)
 	stw_event_post(ev);
 }
 
-static void stw_world_account_tts(u64 tts_ns)
+static void stw_world_account_tts(struct stw_world *w, u64 tts_ns)
 {
 	unsigned int bucket = tts_ns ? ilog2(tts_ns) : 0;
 
-	lockdep_assert_held(&stw_world.lock);
-	stw_world.cycles++;
+	lockdep_assert_held(&w->lock);
+	w->cycles++;
 	/* stw_stop_world() reads it without the lock, once STOPPED. */
-	WRITE_ONCE(stw_world.last_tts_ns, tts_ns);
-	stw_world.max_tts_ns = max(stw_world.max_tts_ns, tts_ns);
-	stw_world.tts_hist[min_t(unsigned int, bucket,
+	WRITE_ONCE(w->last_tts_ns, tts_ns);
+	w->max_tts_ns = max(w->max_tts_ns, tts_ns);
+	w->tts_hist[min_t(unsigned int, bucket,
 				 STW_TTS_HIST_BUCKETS - 1)]++;
 }
 
@@ -202,14 +211,14 @@ static void stw_world_account_tts(u64 tts_ns)
  * after the cycle stopped is not counted until it parks at its first entry;
  * until then it must not have run at all.
  */
-static void stw_world_check_stopped(void)
+static void stw_world_check_stopped(struct stw_world *w)
 {
-	XA_STATE(xas, &stw_world.vms, 0);
+	XA_STATE(xas, &w->vms, 0);
 	enum stw_vm_state state;
 	struct stw_vm *vm;
 	bool counted;
 
-	lockdep_assert_held(&stw_world.lock);
+	lockdep_assert_held(&w->lock);
 	/* Node by node, as stw_world_resume() walks. */
 	rcu_read_lock();
 	xas_for_each(&xas, vm, ULONG_MAX) {
@@ -220,7 +229,7 @@ static void stw_world_check_stopped(void)
 		state = READ_ONCE(vm->state);
 		if (counted ? !READ_ONCE(vm->parked) || state != STW_VM_STOPPED
 			    : state != STW_VM_STARTING)
-			stw_violation(STW_INV_I3,
+			stw_violation(w, STW_INV_I3,
 				      "vm %u %s in STOPPED: counted %d parked %d state %d",
 				      vm->id, vm->name, counted,
 				      READ_ONCE(vm->parked), state);
@@ -236,29 +245,29 @@ static void stw_world_check_stopped(void)
  * on the stop path. local_clock() stays on the CPU; read on two CPUs it
  * may disagree by a little, so a VM's time to stop is never below zero.
  */
-static u64 stw_world_since_stop_start(void)
+static u64 stw_world_since_stop_start(struct stw_world *w)
 {
-	u64 start = READ_ONCE(stw_world.stop_start);
+	u64 start = READ_ONCE(w->stop_start);
 	u64 now = local_clock();
 
 	return now > start ? now - start : 0;
 }
 
-static void stw_world_reach_stopped(void)
+static void stw_world_reach_stopped(struct stw_world *w)
 {
-	u64 tts = stw_world_since_stop_start();
+	u64 tts = stw_world_since_stop_start(w);
 
-	lockdep_assert_held(&stw_world.lock);
-	stw_world_set_mode(STW_STOPPED);
-	stw_world.stopped = stw_world.active;
-	WRITE_ONCE(stw_world.reached, stw_world.generation);
-	stw_world_account_tts(tts);
-	stw_mutant_mark_all_stopped();
-	trace_stw_stopped(stw_world.generation, tts, 0);
-	stw_world_post(STW_EV_STOPPED, NULL);
-	wake_up_all(&stw_world.wq);
+	lockdep_assert_held(&w->lock);
+	stw_world_set_mode(w, STW_STOPPED);
+	w->stopped = w->active;
+	WRITE_ONCE(w->reached, w->generation);
+	stw_world_account_tts(w, tts);
+	stw_mutant_mark_all_stopped(w);
+	trace_stw_stopped(w->generation, tts, 0);
+	stw_world_post(w, STW_EV_STOPPED, NULL);
+	wake_up_all(&w->wq);
 	/* O(N): after the kernel waiters are on their way, not before. */
-	stw_world_check_stopped();
+	stw_world_check_stopped(w);
 }
 
 /*
@@ -266,24 +275,24 @@ static void stw_world_reach_stopped(void)
  * share while it arms. Whoever holds the lock and sees the count at zero
  * moves the world on; the others find it done.
  */
-static void stw_world_maybe_stopped(void)
+static void stw_world_maybe_stopped(struct stw_world *w)
 {
-	lockdep_assert_held(&stw_world.lock);
-	if (stw_world.mode == STW_STOPPING &&
-	    !stw_arrival_left(atomic64_read(&stw_world.arrival)))
-		stw_world_reach_stopped();
+	lockdep_assert_held(&w->lock);
+	if (w->mode == STW_STOPPING &&
+	    !stw_arrival_left(atomic64_read(&w->arrival)))
+		stw_world_reach_stopped(w);
 }
 
-static void stw_world_end_step(struct stw_vm *vm)
+static void stw_world_end_step(struct stw_world *w, struct stw_vm *vm)
 {
-	lockdep_assert_held(&stw_world.lock);
-	WRITE_ONCE(stw_world.step_vm, NULL);
-	WRITE_ONCE(stw_world.step_seq, stw_world.step_seq + 1);
-	stw_world_set_mode(STW_STOPPED);
-	stw_world_check_stopped();
-	trace_stw_stopped(stw_world.generation, stw_world.last_tts_ns, vm->id);
-	stw_world_post(STW_EV_STOPPED, vm);
-	wake_up_all(&stw_world.wq);
+	lockdep_assert_held(&w->lock);
+	WRITE_ONCE(w->step_vm, NULL);
+	WRITE_ONCE(w->step_seq, w->step_seq + 1);
+	stw_world_set_mode(w, STW_STOPPED);
+	stw_world_check_stopped(w);
+	trace_stw_stopped(w->generation, w->last_tts_ns, vm->id);
+	stw_world_post(w, STW_EV_STOPPED, vm);
+	wake_up_all(&w->wq);
 }
 
 /*
@@ -294,8 +303,9 @@ static void stw_world_end_step(struct stw_vm *vm)
  */
 static bool stw_world_dispatch_stop(struct stw_vm *vm)
 {
+	struct stw_world *w = vm->world;
 	/* Written under the world lock, which the walk does not hold. */
-	u64 epoch = READ_ONCE(stw_world.epoch);
+	u64 epoch = READ_ONCE(w->epoch);
 	bool queued = false;
 
 	spin_lock(&vm->lock);
@@ -314,7 +324,7 @@ static bool stw_world_dispatch_stop(struct stw_vm *vm)
 	if (test_and_set_bit(STW_VM_DISPATCHED, &vm->flags))
 		goto out_unlock;
 	if (vm->dispatch_epoch == epoch)
-		stw_violation(STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
+		stw_violation(w, STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
 			      vm->id, vm->name, epoch);
 	vm->dispatch_epoch = epoch;
 	kthread_queue_work(vm->worker, &vm->stop_work);
@@ -373,9 +383,9 @@ static bool stw_world_arm(struct stw_vm *vm)
  * It leaves RCU only to report a stop work queued while the probes are
  * armed (a probe point may park) and to reschedule when asked to.
  */
-static void stw_world_arm_all(u64 generation)
+static void stw_world_arm_all(struct stw_world *w, u64 generation)
 {
-	XA_STATE(xas, &stw_world.vms, 0);
+	XA_STATE(xas, &w->vms, 0);
 	struct stw_vm *vm;
 	unsigned long id;
 	bool queued;
@@ -401,58 +411,61 @@ static void stw_world_arm_all(u64 generation)
 /* Under the world lock: arm, and say when a stop work was queued. */
 static void stw_world_arm_locked(struct stw_vm *vm)
 {
-	lockdep_assert_held(&stw_world.lock);
+	struct stw_world *w = vm->world;
+
+	lockdep_assert_held(&w->lock);
 	if (stw_world_arm(vm))
-		stw_world_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
+		stw_world_probe(w, STW_PROBE_STOP_WORK_QUEUED, vm);
 }
 
 /* In STOPPING: count one VM more, unless the count reached zero. */
-static bool stw_world_count_birth(void)
+static bool stw_world_count_birth(struct stw_world *w)
 {
-	s64 v = atomic64_read(&stw_world.arrival);
+	s64 v = atomic64_read(&w->arrival);
 
-	lockdep_assert_held(&stw_world.lock);
+	lockdep_assert_held(&w->lock);
 	do {
 		if (!stw_arrival_left(v))
 			return false;
-	} while (!atomic64_try_cmpxchg(&stw_world.arrival, &v, v + 1));
-	stw_world.active++;
+	} while (!atomic64_try_cmpxchg(&w->arrival, &v, v + 1));
+	w->active++;
 	return true;
 }
 
 /* RUN_ALL -> STOPPING, in O(1): every VM in the world counts. */
-static u64 stw_world_open_cycle(void)
+static u64 stw_world_open_cycle(struct stw_world *w)
 {
-	lockdep_assert_held(&stw_world.lock);
-	if (stw_world.active != STW_ACTIVE_SENTINEL)
-		stw_violation(STW_INV_I2, "active count %u in RUN_ALL",
-			      stw_world.active);
-	if (stw_world.generation < stw_world.reached)
-		stw_violation(STW_INV_I5, "generation %llu behind %llu",
-			      stw_world.generation, stw_world.reached);
-	WRITE_ONCE(stw_world.generation, stw_world.generation + 1);
-	WRITE_ONCE(stw_world.epoch, stw_world.epoch + 1);
-	stw_world_set_mode(STW_STOPPING);
+	lockdep_assert_held(&w->lock);
+	if (w->active != STW_ACTIVE_SENTINEL)
+		stw_violation(w, STW_INV_I2, "active count %u in RUN_ALL",
+			      w->active);
+	if (w->generation < w->reached)
+		stw_violation(w, STW_INV_I5, "generation %llu behind %llu",
+			      w->generation, w->reached);
+	WRITE_ONCE(w->generation, w->generation + 1);
+	WRITE_ONCE(w->epoch, w->epoch + 1);
+	stw_world_set_mode(w, STW_STOPPING);
 	/*
 	 * Every VM is counted, entered or idle, so that STOPPED means every
 	 * VM parked (I3), not just the ones that were running. Arrivals
 	 * cannot complete the cycle before the arming walk is over.
 	 */
-	if (!stw_mutant_count_entered(&stw_world.active))
-		stw_world.active = stw_world.nr_live;
-	stw_world.stopped = 0;
-	stw_world.arming = true;
+	if (!stw_mutant_count_entered(w))
+		w->active = w->nr_live;
+	w->stopped = 0;
+	w->arming = true;
 	/* One more than counted: the walk's share, given up when it ends. */
-	atomic64_set(&stw_world.arrival,
-		     STW_ARRIVAL(stw_world.generation, stw_world.active + 1));
+	atomic64_set(&w->arrival,
+		     STW_ARRIVAL(w->generation, w->active + 1));
 	/* Arrivals read it without the lock, for their time to stop. */
-	WRITE_ONCE(stw_world.stop_start, local_clock());
-	trace_stw_stop_begin(stw_world.generation, stw_world.nr_vms);
-	return stw_world.generation;
+	WRITE_ONCE(w->stop_start, local_clock());
+	trace_stw_stop_begin(w->generation, w->nr_vms);
+	return w->generation;
 }
 
 /**
  * stw_world_begin_stop() - begin a stop cycle, or join the one in progress
+ * @w: the world to stop
  * @joined: set when a cycle was already in progress
  *
  * The world lock is held only to open the cycle and to close arming; the
@@ -464,24 +477,24 @@ static u64 stw_world_open_cycle(void)
  * lock; may sleep.
  * Return: the generation of the cycle.
  */
-u64 stw_world_begin_stop(bool *joined)
+u64 stw_world_begin_stop(struct stw_world *w, bool *joined)
 {
 	u64 generation;
 
-	mutex_lock(&stw_world.lock);
-	*joined = stw_world.mode != STW_RUN_ALL;
-	generation = *joined ? stw_world.generation : stw_world_open_cycle();
-	mutex_unlock(&stw_world.lock);
+	mutex_lock(&w->lock);
+	*joined = w->mode != STW_RUN_ALL;
+	generation = *joined ? w->generation : stw_world_open_cycle(w);
+	mutex_unlock(&w->lock);
 	if (*joined)
 		return generation;
 
-	stw_world_arm_all(generation);
+	stw_world_arm_all(w, generation);
 
-	mutex_lock(&stw_world.lock);
-	stw_world.arming = false;
-	stw_world_uncount();
-	stw_world_maybe_stopped();
-	mutex_unlock(&stw_world.lock);
+	mutex_lock(&w->lock);
+	w->arming = false;
+	stw_world_uncount(w);
+	stw_world_maybe_stopped(w);
+	mutex_unlock(&w->lock);
 	stw_probe(STW_PROBE_ARMED, NULL, generation);
 	return generation;
 }
@@ -494,7 +507,9 @@ u64 stw_world_begin_stop(bool *joined)
  */
 static void stw_vm_release(struct stw_vm *vm)
 {
-	lockdep_assert_held(&stw_world.lock);
+	struct stw_world *w = vm->world;
+
+	lockdep_assert_held(&w->lock);
 	/* Pairs with the smp_load_acquire() of the parked VM's wait. */
 	smp_store_release(&vm->parked, false);
 	wake_up(&vm->park_wq);
@@ -502,23 +517,24 @@ static void stw_vm_release(struct stw_vm *vm)
 
 /**
  * stw_world_resume() - release every VM and return to RUN_ALL
+ * @w: the world
  *
  * Also the rollback of a stop that timed out (from STOPPING).
  *
  * Context: world lock held.
  */
-void stw_world_resume(void)
+void stw_world_resume(struct stw_world *w)
 {
-	XA_STATE(xas, &stw_world.vms, 0);
+	XA_STATE(xas, &w->vms, 0);
 	struct stw_vm *vm;
 
-	lockdep_assert_held(&stw_world.lock);
-	if (stw_world.mode == STW_RUN_ALL)
+	lockdep_assert_held(&w->lock);
+	if (w->mode == STW_RUN_ALL)
 		return;
 
-	stw_world_probe(STW_PROBE_RESUME_CLEAR, NULL);
+	stw_world_probe(w, STW_PROBE_RESUME_CLEAR, NULL);
 	/* Nobody is left to count: a late arrival finds no place. */
-	atomic64_set(&stw_world.arrival, STW_ARRIVAL(stw_world.generation, 0));
+	atomic64_set(&w->arrival, STW_ARRIVAL(w->generation, 0));
 	/*
 	 * Close the count, then look at who parked. Pairs with the arrival,
 	 * which marks itself parked and then counts (fully ordered): either
@@ -542,17 +558,18 @@ void stw_world_resume(void)
 			stw_vm_release(vm);
 	}
 	rcu_read_unlock();
-	stw_world_set_mode(STW_RUN_ALL);
-	stw_world.active = STW_ACTIVE_SENTINEL;
-	stw_world.stopped = 0;
-	WRITE_ONCE(stw_world.step_vm, NULL);
-	trace_stw_resumed(stw_world.generation);
-	stw_world_post(STW_EV_RESUMED, NULL);
-	wake_up_all(&stw_world.wq);
+	stw_world_set_mode(w, STW_RUN_ALL);
+	w->active = STW_ACTIVE_SENTINEL;
+	w->stopped = 0;
+	WRITE_ONCE(w->step_vm, NULL);
+	trace_stw_resumed(w->generation);
+	stw_world_post(w, STW_EV_RESUMED, NULL);
+	wake_up_all(&w->wq);
 }
 
 /**
  * stw_world_step() - let one parked VM run while the others stay parked
+ * @w: the world, STOPPED
  * @vm: the target, parked
  * @polls: polls it may pass before it parks again
  *
@@ -562,21 +579,22 @@ void stw_world_resume(void)
  * Context: world lock held, world STOPPED, @vm parked.
  * Return: the step sequence number the end of this step will move past.
  */
-u64 stw_world_step(struct stw_vm *vm, u32 polls)
+u64 stw_world_step(struct stw_world *w, struct stw_vm *vm, u32 polls)
 {
-	lockdep_assert_held(&stw_world.lock);
-	stw_world_set_mode(STW_RUN_ONE);
-	WRITE_ONCE(stw_world.step_vm, vm);
-	WRITE_ONCE(stw_world.epoch, stw_world.epoch + 1);
-	stw_world.stopped--;
+	lockdep_assert_held(&w->lock);
+	stw_world_set_mode(w, STW_RUN_ONE);
+	WRITE_ONCE(w->step_vm, vm);
+	WRITE_ONCE(w->epoch, w->epoch + 1);
+	w->stopped--;
 	vm->step_budget = polls;
-	trace_stw_step_begin(stw_world.generation, vm->id, polls);
+	trace_stw_step_begin(w->generation, vm->id, polls);
 	stw_vm_release(vm);
-	return stw_world.step_seq;
+	return w->step_seq;
 }
 
 /**
  * stw_world_stopped() - tell whether a cycle reached STOPPED and stays there
+ * @w: the world
  * @generation: the cycle
  *
  * Not while a step runs: a kernel holder is promised every VM parked.
@@ -584,10 +602,10 @@ u64 stw_world_step(struct stw_vm *vm, u32 polls)
  * Context: any; reads without the lock.
  * Return: true if the world is STOPPED in @generation or later.
  */
-bool stw_world_stopped(u64 generation)
+bool stw_world_stopped(struct stw_world *w, u64 generation)
 {
-	return READ_ONCE(stw_world.mode) == STW_STOPPED &&
-	       READ_ONCE(stw_world.reached) >= generation;
+	return READ_ONCE(w->mode) == STW_STOPPED &&
+	       READ_ONCE(w->reached) >= generation;
 }
 
 /*
@@ -598,25 +616,27 @@ bool stw_world_stopped(u64 generation)
  */
 static void stw_world_vm_gone(struct stw_vm *vm)
 {
-	lockdep_assert_held(&stw_world.lock);
+	struct stw_world *w = vm->world;
+
+	lockdep_assert_held(&w->lock);
 	if (stw_vm_counted(vm) && !stw_mutant(7)) {
-		stw_world.active--;
-		if (stw_world.mode != STW_STOPPING) {
+		w->active--;
+		if (w->mode != STW_STOPPING) {
 			/*
 			 * Every counted VM is parked but a step's target;
 			 * not its parked flag, which a dying VM clears.
 			 */
-			if (stw_world.step_vm != vm)
-				stw_world.stopped--;
+			if (w->step_vm != vm)
+				w->stopped--;
 		} else if (stw_mutant(9) ||
 			   stw_vm_claim(vm,
-					lower_32_bits(stw_world.generation))) {
+					lower_32_bits(w->generation))) {
 			/*
 			 * It had not claimed its place: it never will.
 			 * Mutant 9 uncounts it without the claim, so a VM
 			 * that claimed and counts on is counted twice.
 			 */
-			stw_world_uncount();
+			stw_world_uncount(w);
 		}
 	}
 	/*
@@ -628,10 +648,10 @@ static void stw_world_vm_gone(struct stw_vm *vm)
 	smp_mb();
 	if (READ_ONCE(vm->parked))
 		stw_vm_release(vm);
-	if (stw_world.step_vm == vm)
-		stw_world_end_step(vm);
+	if (w->step_vm == vm)
+		stw_world_end_step(w, vm);
 	else
-		stw_world_maybe_stopped();
+		stw_world_maybe_stopped(w);
 }
 
 /**
@@ -643,24 +663,25 @@ static void stw_world_vm_gone(struct stw_vm *vm)
  */
 int stw_world_add_vm(struct stw_vm *vm)
 {
+	struct stw_world *w = vm->world;
 	int ret;
 
-	mutex_lock(&stw_world.lock);
+	mutex_lock(&w->lock);
 	ret = -ESHUTDOWN;
-	if (stw_world.shutting_down)
+	if (w->shutting_down)
 		goto out_unlock;
 	ret = -ENOSPC;
-	if (stw_world.nr_vms >= STW_MAX_VMS)
+	if (w->nr_vms >= STW_MAX_VMS)
 		goto out_unlock;
 	/* Cyclic, so a killed VM's id does not name a new VM at once. */
-	ret = xa_alloc_cyclic(&stw_world.vms, &vm->id, NULL, xa_limit_31b,
-			      &stw_world.next_vm_id, GFP_KERNEL);
+	ret = xa_alloc_cyclic(&w->vms, &vm->id, NULL, xa_limit_31b,
+			      &w->next_vm_id, GFP_KERNEL);
 	if (ret < 0)
 		goto out_unlock;
 	ret = 0;
-	WRITE_ONCE(stw_world.nr_vms, stw_world.nr_vms + 1);
+	WRITE_ONCE(w->nr_vms, w->nr_vms + 1);
 out_unlock:
-	mutex_unlock(&stw_world.lock);
+	mutex_unlock(&w->lock);
 	return ret;
 }
 
@@ -672,10 +693,12 @@ out_unlock:
  */
 void stw_world_forget_vm(struct stw_vm *vm)
 {
-	mutex_lock(&stw_world.lock);
-	xa_erase(&stw_world.vms, vm->id);
-	WRITE_ONCE(stw_world.nr_vms, stw_world.nr_vms - 1);
-	mutex_unlock(&stw_world.lock);
+	struct stw_world *w = vm->world;
+
+	mutex_lock(&w->lock);
+	xa_erase(&w->vms, vm->id);
+	WRITE_ONCE(w->nr_vms, w->nr_vms - 1);
+	mutex_unlock(&w->lock);
 }
 
 /**
@@ -691,11 +714,13 @@ void stw_world_forget_vm(struct stw_vm *vm)
  */
 void stw_world_publish_vm(struct stw_vm *vm)
 {
-	mutex_lock(&stw_world.lock);
-	xa_store(&stw_world.vms, vm->id, vm, GFP_KERNEL);
-	stw_world.nr_live++;
-	WRITE_ONCE(stw_world.change_seq, stw_world.change_seq + 1);
-	if (stw_world.mode == STW_RUN_ALL) {
+	struct stw_world *w = vm->world;
+
+	mutex_lock(&w->lock);
+	xa_store(&w->vms, vm->id, vm, GFP_KERNEL);
+	w->nr_live++;
+	WRITE_ONCE(w->change_seq, w->change_seq + 1);
+	if (w->mode == STW_RUN_ALL) {
 		kthread_queue_work(vm->worker, &vm->start_work);
 	} else {
 		/*
@@ -703,15 +728,15 @@ void stw_world_publish_vm(struct stw_vm *vm)
 		 * cycle is complete (its last VM is on its way to the lock
 		 * we hold, so complete it now), and this VM is born after.
 		 */
-		if (stw_world.mode != STW_STOPPING ||
-		    !stw_world_count_birth()) {
-			vm->uncounted_gen = stw_world.generation;
-			stw_world_maybe_stopped();
+		if (w->mode != STW_STOPPING ||
+		    !stw_world_count_birth(w)) {
+			vm->uncounted_gen = w->generation;
+			stw_world_maybe_stopped(w);
 		}
 		stw_world_arm_locked(vm);
 	}
-	stw_world_post(STW_EV_VM_ADDED, vm);
-	mutex_unlock(&stw_world.lock);
+	stw_world_post(w, STW_EV_VM_ADDED, vm);
+	mutex_unlock(&w->lock);
 }
 
 /**
@@ -726,9 +751,11 @@ void stw_world_publish_vm(struct stw_vm *vm)
  */
 bool stw_world_remove_vm(struct stw_vm *vm)
 {
-	mutex_lock(&stw_world.lock);
+	struct stw_world *w = vm->world;
+
+	mutex_lock(&w->lock);
 	if (vm->dying) {
-		mutex_unlock(&stw_world.lock);
+		mutex_unlock(&w->lock);
 		return false;
 	}
 	/* The VM reads it without either lock once released. */
@@ -736,13 +763,13 @@ bool stw_world_remove_vm(struct stw_vm *vm)
 	WRITE_ONCE(vm->dying, true);
 	spin_unlock(&vm->lock);
 	set_bit(STW_TRAP_NEED_STOP, &vm->trap);	/* its polls notice */
-	xa_erase(&stw_world.vms, vm->id);
-	stw_world.nr_live--;
-	WRITE_ONCE(stw_world.nr_vms, stw_world.nr_vms - 1);
-	WRITE_ONCE(stw_world.change_seq, stw_world.change_seq + 1);
+	xa_erase(&w->vms, vm->id);
+	w->nr_live--;
+	WRITE_ONCE(w->nr_vms, w->nr_vms - 1);
+	WRITE_ONCE(w->change_seq, w->change_seq + 1);
 	stw_world_vm_gone(vm);
-	stw_world_post(STW_EV_VM_GONE, vm);
-	mutex_unlock(&stw_world.lock);
+	stw_world_post(w, STW_EV_VM_GONE, vm);
+	mutex_unlock(&w->lock);
 	return true;
 }
 
@@ -756,10 +783,12 @@ bool stw_world_remove_vm(struct stw_vm *vm)
  */
 void stw_world_vm_started(struct stw_vm *vm)
 {
-	mutex_lock(&stw_world.lock);
+	struct stw_world *w = vm->world;
+
+	mutex_lock(&w->lock);
 	if (vm->state == STW_VM_STARTING && !vm->parked)
 		WRITE_ONCE(vm->state, STW_VM_RUNNING);
-	mutex_unlock(&stw_world.lock);
+	mutex_unlock(&w->lock);
 }
 
 /*
@@ -770,8 +799,9 @@ void stw_world_vm_started(struct stw_vm *vm)
  */
 static bool stw_world_arrive(struct stw_vm *vm, bool *last)
 {
+	struct stw_world *w = vm->world;
 	enum stw_vm_state was = READ_ONCE(vm->state);
-	s64 v = atomic64_read(&stw_world.arrival);
+	s64 v = atomic64_read(&w->arrival);
 	u32 gen;
 
 	if (!stw_arrival_left(v))
@@ -783,7 +813,7 @@ static bool stw_world_arrive(struct stw_vm *vm, bool *last)
 	 */
 	if (!stw_mutant(4))
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
-	stw_world_probe(STW_PROBE_BEFORE_COUNT, vm);
+	stw_world_probe(w, STW_PROBE_BEFORE_COUNT, vm);
 	for (;;) {
 		/* Race 5: the world resumed; there is nothing to stop for. */
 		if (!stw_arrival_left(v) && !stw_mutant(5))
@@ -812,14 +842,14 @@ static bool stw_world_arrive(struct stw_vm *vm, bool *last)
 		 * (Documentation/litmus/destroy-vs-arrival.litmus).
 		 */
 		WRITE_ONCE(vm->parked, true);
-		stw_world_probe(STW_PROBE_CLAIMED, vm);
+		stw_world_probe(w, STW_PROBE_CLAIMED, vm);
 		if (stw_mutant(5)) {
 			/* Mutant 5: count with no look at the cycle. */
-			v = atomic64_dec_return(&stw_world.arrival);
+			v = atomic64_dec_return(&w->arrival);
 			*last = !stw_arrival_left(v);
 			return true;
 		}
-		if (stw_world_count_arrival(gen, &v)) {
+		if (stw_world_count_arrival(w, gen, &v)) {
 			*last = !stw_arrival_left(v);
 			return true;
 		}
@@ -844,23 +874,24 @@ enum stw_locked_arrival {
 static enum stw_locked_arrival stw_stop_point_locked(struct stw_vm *vm,
 						     enum stw_stop_at at)
 {
+	struct stw_world *w = vm->world;
 	enum stw_locked_arrival ret = STW_LOCKED_RUN_ON;
 	s64 v;
 
-	mutex_lock(&stw_world.lock);
+	mutex_lock(&w->lock);
 	/*
 	 * Race 5: a VM that saw its trap before a resume cleared it arrives
 	 * in RUN_ALL. Counting or parking it now would corrupt the counts of
 	 * the next cycle; it has nothing to stop for.
 	 */
-	if ((stw_world.mode == STW_RUN_ALL && !stw_mutant(5)) || vm->dying)
+	if ((w->mode == STW_RUN_ALL && !stw_mutant(5)) || vm->dying)
 		goto out_unlock;
 	/*
 	 * A step runs until its polls are spent or the VM goes idle, which
 	 * is when its stop work enters. Leaving a job, or entering the next
 	 * one already queued, does not end it.
 	 */
-	if (stw_world.step_vm == vm &&
+	if (w->step_vm == vm &&
 	    ((at == STW_AT_POLL && --vm->step_budget) || at == STW_AT_EXIT ||
 	     (at == STW_AT_ENTRY && !vm->in_stop_work)))
 		goto out_unlock;
@@ -869,51 +900,51 @@ static enum stw_locked_arrival stw_stop_point_locked(struct stw_vm *vm,
 	 * lock orders us after the opening): it is counted there, so it
 	 * counts itself there, without the lock.
 	 */
-	v = atomic64_read(&stw_world.arrival);
+	v = atomic64_read(&w->arrival);
 	if (stw_arrival_left(v) && stw_vm_counted(vm) &&
 	    READ_ONCE(vm->arrived_gen) != stw_arrival_gen(v)) {
 		ret = STW_LOCKED_AGAIN;
 		goto out_unlock;
 	}
 
-	stw_world_probe(STW_PROBE_BEFORE_COUNT, vm);
+	stw_world_probe(w, STW_PROBE_BEFORE_COUNT, vm);
 	/*
 	 * Race 3: born after the cycle stopped, the VM counts itself here,
 	 * once; it holds its place in a cycle still counting like any
 	 * arrival. Any other VM here in STOPPING was counted and found
 	 * nobody left to arrive: the count is off.
 	 */
-	if (vm->uncounted_gen == stw_world.generation) {
+	if (vm->uncounted_gen == w->generation) {
 		vm->uncounted_gen = 0;
-		stw_world.active++;
-		if (stw_world.mode == STW_STOPPING)
+		w->active++;
+		if (w->mode == STW_STOPPING)
 			WRITE_ONCE(vm->arrived_gen,
-				   lower_32_bits(stw_world.generation));
-	} else if (stw_world.mode == STW_STOPPING) {
-		stw_violation(STW_INV_I1, "vm %u %s arrives, nobody left to count",
+				   lower_32_bits(w->generation));
+	} else if (w->mode == STW_STOPPING) {
+		stw_violation(w, STW_INV_I1, "vm %u %s arrives, nobody left to count",
 			      vm->id, vm->name);
 	}
-	stw_world_probe(STW_PROBE_AFTER_COUNT, vm);
+	stw_world_probe(w, STW_PROBE_AFTER_COUNT, vm);
 	if (!stw_mutant(4))
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
 	WRITE_ONCE(vm->parked, true);
 	WRITE_ONCE(vm->stops, vm->stops + 1);
-	if (stw_world.mode != STW_STOPPING) {
-		stw_world.stopped++;
-		if (stw_world.stopped > stw_world.active)
-			stw_violation(STW_INV_I1, "stopped %u > active %u at vm %u %s",
-				      stw_world.stopped, stw_world.active,
+	if (w->mode != STW_STOPPING) {
+		w->stopped++;
+		if (w->stopped > w->active)
+			stw_violation(w, STW_INV_I1, "stopped %u > active %u at vm %u %s",
+				      w->stopped, w->active,
 				      vm->id, vm->name);
 	}
-	if (stw_world.step_vm == vm) {
-		stw_world_probe(STW_PROBE_STEP_LEAVE, vm);
-		stw_world_end_step(vm);
+	if (w->step_vm == vm) {
+		stw_world_probe(w, STW_PROBE_STEP_LEAVE, vm);
+		stw_world_end_step(w, vm);
 	} else {
-		stw_world_maybe_stopped();
+		stw_world_maybe_stopped(w);
 	}
 	ret = STW_LOCKED_PARK;
 out_unlock:
-	mutex_unlock(&stw_world.lock);
+	mutex_unlock(&w->lock);
 	return ret;
 }
 
@@ -923,10 +954,11 @@ out_unlock:
  */
 static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 {
+	struct stw_world *w = vm->world;
 	bool last = false;
 	bool dying;
 
-	stw_world_probe(STW_PROBE_STOP_POINT_LOCK, vm);
+	stw_world_probe(w, STW_PROBE_STOP_POINT_LOCK, vm);
 	while (!stw_world_arrive(vm, &last)) {
 		switch (stw_stop_point_locked(vm, at)) {
 		case STW_LOCKED_RUN_ON:
@@ -937,20 +969,20 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 			break;
 		}
 	}
-	stw_world_probe(STW_PROBE_AFTER_COUNT, vm);
+	stw_world_probe(w, STW_PROBE_AFTER_COUNT, vm);
 	WRITE_ONCE(vm->stops, vm->stops + 1);
-	WRITE_ONCE(vm->last_tts_ns, stw_world_since_stop_start());
+	WRITE_ONCE(vm->last_tts_ns, stw_world_since_stop_start(w));
 	if (last) {
 		/* The one lock of the cycle's arrivals: move it to STOPPED. */
-		stw_world_probe(STW_PROBE_REPORT_STOPPED, vm);
-		mutex_lock(&stw_world.lock);
-		stw_world_maybe_stopped();
-		mutex_unlock(&stw_world.lock);
+		stw_world_probe(w, STW_PROBE_REPORT_STOPPED, vm);
+		mutex_lock(&w->lock);
+		stw_world_maybe_stopped(w);
+		mutex_unlock(&w->lock);
 	}
 
 park:
-	trace_stw_vm_park(vm->id, READ_ONCE(stw_world.generation));
-	stw_world_probe(STW_PROBE_PARKING, vm);
+	trace_stw_vm_park(vm->id, READ_ONCE(w->generation));
+	stw_world_probe(w, STW_PROBE_PARKING, vm);
 	if (stw_mutant(4))	/* Mutant 4: marked stopped after counting. */
 		WRITE_ONCE(vm->state, STW_VM_STOPPED);
 	/*
@@ -972,7 +1004,7 @@ park:
 	 */
 	WRITE_ONCE(vm->state, STW_VM_RUNNING);
 	dying = READ_ONCE(vm->dying);
-	trace_stw_vm_release(vm->id, READ_ONCE(stw_world.generation));
+	trace_stw_vm_release(vm->id, READ_ONCE(w->generation));
 	return dying;
 }
 
@@ -984,6 +1016,7 @@ park:
  */
 static bool stw_world_step_goes_on(struct stw_vm *vm)
 {
+	struct stw_world *w = vm->world;
 	struct kthread_worker *worker = vm->worker;
 	bool busy = false;
 
@@ -992,17 +1025,17 @@ static bool stw_world_step_goes_on(struct stw_vm *vm)
 	 * A step's target has taken the lock on its own thread since the
 	 * step named it (to queue this work), so it cannot miss it here.
 	 */
-	if (READ_ONCE(stw_world.step_vm) != vm)
+	if (READ_ONCE(w->step_vm) != vm)
 		return false;
-	mutex_lock(&stw_world.lock);
-	if (stw_world.step_vm == vm) {
+	mutex_lock(&w->lock);
+	if (w->step_vm == vm) {
 		raw_spin_lock_irq(&worker->lock);
 		busy = !list_empty(&worker->work_list);
 		raw_spin_unlock_irq(&worker->lock);
 		if (busy)
 			kthread_queue_work(worker, &vm->stop_work);
 	}
-	mutex_unlock(&stw_world.lock);
+	mutex_unlock(&w->lock);
 	return busy;
 }
 
@@ -1019,6 +1052,8 @@ static bool stw_world_step_goes_on(struct stw_vm *vm)
  */
 void stw_world_stop_work(struct stw_vm *vm)
 {
+	struct stw_world *w = vm->world;
+
 	if (stw_world_step_goes_on(vm))
 		return;
 	/*
@@ -1027,7 +1062,7 @@ void stw_world_stop_work(struct stw_vm *vm)
 	 */
 	clear_bit(STW_VM_DISPATCHED, &vm->flags);
 	smp_mb__after_atomic(); /* clear the flag, then look at the trap */
-	stw_world_probe(STW_PROBE_STOP_WORK_ENTER, vm);
+	stw_world_probe(w, STW_PROBE_STOP_WORK_ENTER, vm);
 	if (stw_mutant_stop_by_hand(vm))
 		return;
 	vm->in_stop_work = true;
@@ -1062,6 +1097,8 @@ EXPORT_SYMBOL_GPL(stw_vm_trap);
  */
 void stw_vm_enter(struct stw_vm *vm)
 {
+	struct stw_world *w = vm->world;
+
 	if (vm->entered) {
 		WRITE_ONCE(vm->entered, vm->entered + 1);
 		return;
@@ -1074,7 +1111,7 @@ void stw_vm_enter(struct stw_vm *vm)
 		 * world lock, so the world may resume before the stop point
 		 * takes it. The stop point copes; nothing is counted here.
 		 */
-		stw_world_probe(STW_PROBE_ENTRY_CHECKED, vm);
+		stw_world_probe(w, STW_PROBE_ENTRY_CHECKED, vm);
 		stw_mutant_count_at_entry(vm);
 		stw_stop_point(vm, STW_AT_ENTRY);
 	}
@@ -1093,6 +1130,8 @@ EXPORT_SYMBOL_GPL(stw_vm_enter);
  */
 void stw_vm_exit(struct stw_vm *vm)
 {
+	struct stw_world *w = vm->world;
+
 	if (WARN_ON_ONCE(!vm->entered))
 		return;
 	if (vm->entered > 1) {
@@ -1103,14 +1142,14 @@ void stw_vm_exit(struct stw_vm *vm)
 		stw_stop_point(vm, STW_AT_EXIT);
 	WRITE_ONCE(vm->entered, 0);
 	smp_mb(); /* pairs with stw_world_arm() */
-	stw_world_probe(STW_PROBE_EXIT_IDLE, vm);
+	stw_world_probe(w, STW_PROBE_EXIT_IDLE, vm);
 	if (unlikely(test_bit(STW_TRAP_NEED_STOP, &vm->trap))) {
-		mutex_lock(&stw_world.lock);
-		if (stw_world.mode != STW_RUN_ALL && !vm->dying &&
+		mutex_lock(&w->lock);
+		if (w->mode != STW_RUN_ALL && !vm->dying &&
 		    test_bit(STW_TRAP_NEED_STOP, &vm->trap) &&
 		    stw_world_dispatch_stop(vm))
-			stw_world_probe(STW_PROBE_STOP_WORK_QUEUED, vm);
-		mutex_unlock(&stw_world.lock);
+			stw_world_probe(w, STW_PROBE_STOP_WORK_QUEUED, vm);
+		mutex_unlock(&w->lock);
 	}
 }
 EXPORT_SYMBOL_GPL(stw_vm_exit);
@@ -1154,35 +1193,37 @@ void stw_vm_snapshot(struct stw_vm *vm, struct stw_vm_snap *snap)
 
 /**
  * stw_world_snapshot() - copy what is told outside about the world
+ * @w: the world
  * @snap: filled in
  *
  * Context: world lock held.
  */
-void stw_world_snapshot(struct stw_world_snap *snap)
+void stw_world_snapshot(struct stw_world *w, struct stw_world_snap *snap)
 {
 	int i;
 
-	lockdep_assert_held(&stw_world.lock);
-	snap->mode = stw_world.mode;
-	snap->generation = stw_world.generation;
-	snap->reached = stw_world.reached;
-	snap->nr_vms = stw_world.nr_vms;
-	snap->active = stw_world.mode == STW_RUN_ALL ? 0 : stw_world.active;
-	snap->stopped = stw_world_nr_stopped();
-	snap->step_vm = stw_world.step_vm ? stw_world.step_vm->id : 0;
-	snap->step_seq = stw_world.step_seq;
-	snap->change_seq = stw_world.change_seq;
-	snap->cycles = stw_world.cycles;
-	snap->timeouts = stw_world.timeouts;
-	snap->last_tts_ns = stw_world.last_tts_ns;
-	snap->max_tts_ns = stw_world.max_tts_ns;
-	memcpy(snap->tts_hist, stw_world.tts_hist, sizeof(snap->tts_hist));
+	lockdep_assert_held(&w->lock);
+	snap->mode = w->mode;
+	snap->generation = w->generation;
+	snap->reached = w->reached;
+	snap->nr_vms = w->nr_vms;
+	snap->active = w->mode == STW_RUN_ALL ? 0 : w->active;
+	snap->stopped = stw_world_nr_stopped(w);
+	snap->step_vm = w->step_vm ? w->step_vm->id : 0;
+	snap->step_seq = w->step_seq;
+	snap->change_seq = w->change_seq;
+	snap->cycles = w->cycles;
+	snap->timeouts = w->timeouts;
+	snap->last_tts_ns = w->last_tts_ns;
+	snap->max_tts_ns = w->max_tts_ns;
+	memcpy(snap->tts_hist, w->tts_hist, sizeof(snap->tts_hist));
 	for (i = 0; i < STW_INV_COUNT; i++)
-		snap->violations[i] = atomic64_read(&stw_world.violations[i]);
+		snap->violations[i] = atomic64_read(&w->violations[i]);
 }
 
 /**
  * stw_world_time_out() - count a stop that timed out and name its laggards
+ * @w: the world
  * @generation: the cycle that timed out
  * @ev: a TIMEOUT event, its laggards array allocated with room for @room;
  *	filled in here unless the cycle is over; the caller posts it before
@@ -1195,18 +1236,19 @@ void stw_world_snapshot(struct stw_world_snap *snap)
  * Context: world lock held; allocates nothing.
  * Return: false if the cycle already stopped or ended: no timeout then.
  */
-bool stw_world_time_out(u64 generation, struct stw_event *ev, u32 room,
+bool stw_world_time_out(struct stw_world *w, u64 generation,
+			struct stw_event *ev, u32 room,
 			struct task_struct **tasks, u32 ntasks)
 {
 	struct stw_laggards *lag = &ev->laggards;
 	struct stw_vm *vm;
 	unsigned long id;
 
-	lockdep_assert_held(&stw_world.lock);
-	if (stw_world.mode != STW_STOPPING ||
-	    stw_world.generation != generation)
+	lockdep_assert_held(&w->lock);
+	if (w->mode != STW_STOPPING ||
+	    w->generation != generation)
 		return false;
-	xa_for_each(&stw_world.vms, id, vm) {
+	xa_for_each(&w->vms, id, vm) {
 		if (READ_ONCE(vm->parked) || !stw_vm_counted(vm))
 			continue;
 		if (lag->total < ntasks)
@@ -1215,13 +1257,14 @@ bool stw_world_time_out(u64 generation, struct stw_event *ev, u32 room,
 			stw_vm_snapshot(vm, &lag->vms[lag->listed++]);
 		lag->total++;
 	}
-	stw_world.timeouts++;
+	w->timeouts++;
 	ev->generation = generation;
 	return true;
 }
 
 /**
  * stw_world_reached() - tell whether a cycle reached STOPPED
+ * @w: the world
  * @generation: the cycle
  *
  * Also while a step runs: the cycle did stop (for STOP requests).
@@ -1230,68 +1273,72 @@ bool stw_world_time_out(u64 generation, struct stw_event *ev, u32 room,
  * Return: true if @generation or a later cycle reached STOPPED and the
  * world has not resumed since.
  */
-bool stw_world_reached(u64 generation)
+bool stw_world_reached(struct stw_world *w, u64 generation)
 {
-	enum stw_world_mode mode = READ_ONCE(stw_world.mode);
+	enum stw_world_mode mode = READ_ONCE(w->mode);
 
 	return (mode == STW_STOPPED || mode == STW_RUN_ONE) &&
-	       READ_ONCE(stw_world.reached) >= generation;
+	       READ_ONCE(w->reached) >= generation;
 }
 
 /**
  * stw_world_step_ended() - tell whether a step is over
+ * @w: the world the step runs in
  * @step_seq: what stw_world_step() returned
  *
  * Context: any; reads without the lock.
  * Return: true once the step ended or the world left RUN_ONE.
  */
-bool stw_world_step_ended(u64 step_seq)
+bool stw_world_step_ended(struct stw_world *w, u64 step_seq)
 {
-	return READ_ONCE(stw_world.step_seq) != step_seq ||
-	       READ_ONCE(stw_world.mode) != STW_RUN_ONE;
+	return READ_ONCE(w->step_seq) != step_seq ||
+	       READ_ONCE(w->mode) != STW_RUN_ONE;
 }
 
 /**
  * stw_world_vm_next() - the next VM from an id on, as a snapshot
+ * @w: the world whose VMs to look at
  * @id: where to look from; set to the VM's id
  * @snap: filled in
  *
  * Context: any; takes no lock (RCU: VMs are freed after a grace period).
  * Return: false if there is none.
  */
-bool stw_world_vm_next(unsigned long *id, struct stw_vm_snap *snap)
+bool stw_world_vm_next(struct stw_world *w, unsigned long *id,
+		       struct stw_vm_snap *snap)
 {
 	struct stw_vm *vm;
 
 	rcu_read_lock();
-	vm = xa_find(&stw_world.vms, id, ULONG_MAX, XA_PRESENT);
+	vm = xa_find(&w->vms, id, ULONG_MAX, XA_PRESENT);
 	if (vm)
 		stw_vm_snapshot(vm, snap);
 	rcu_read_unlock();
 	return vm;
 }
 
-void stw_world_init(void)
+/* @w is zeroed memory: generations, statistics and counts start at 0. */
+void stw_world_init(struct stw_world *w)
 {
 	int i;
 
-	mutex_init(&stw_world.lock);
-	stw_world.mode = STW_RUN_ALL;
-	stw_world.active = STW_ACTIVE_SENTINEL;
-	atomic64_set(&stw_world.arrival, 0);
+	mutex_init(&w->lock);
+	w->mode = STW_RUN_ALL;
+	w->active = STW_ACTIVE_SENTINEL;
+	atomic64_set(&w->arrival, 0);
 	/* Not 0: a dump's consistency check takes 0 for "not seen yet". */
-	stw_world.change_seq = 1;
-	xa_init_flags(&stw_world.vms, XA_FLAGS_ALLOC1);
-	init_waitqueue_head(&stw_world.wq);
+	w->change_seq = 1;
+	xa_init_flags(&w->vms, XA_FLAGS_ALLOC1);
+	init_waitqueue_head(&w->wq);
 	for (i = 0; i < STW_INV_COUNT; i++)
-		atomic64_set(&stw_world.violations[i], 0);
+		atomic64_set(&w->violations[i], 0);
 }
 
 /* Called once every VM is gone and no request can come in any more. */
-void stw_world_exit(void)
+void stw_world_exit(struct stw_world *w)
 {
 	/* The controller dropped every hold: the world runs, empty. */
-	WARN_ON(stw_world.nr_vms || stw_world.mode != STW_RUN_ALL);
-	xa_destroy(&stw_world.vms);
-	mutex_destroy(&stw_world.lock);
+	WARN_ON(w->nr_vms || w->mode != STW_RUN_ALL);
+	xa_destroy(&w->vms);
+	mutex_destroy(&w->lock);
 }

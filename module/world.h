@@ -20,8 +20,10 @@
 /* The active count in RUN_ALL, where counting means nothing (I2). */
 #define STW_ACTIVE_SENTINEL	U32_MAX
 
+struct stw_control;
+
 /**
- * struct stw_world - the one world all VMs belong to
+ * struct stw_world - a world: a set of VMs stopped and resumed together
  * @lock: the world lock. Protects every field below but @arrival,
  *	@violations and @wq, and the "world lock" fields of every VM. Taken
  *	by controllers (control.c, always after the control lock) and by VM
@@ -63,6 +65,12 @@
  * @tts_hist: statistics: log2 histogram of the times to stop
  * @violations: invariant violations seen, per invariant
  * @wq: kernel callers of stw_stop_world() waiting for STOPPED
+ * @ctl: the controller's state for this world (holds, leases, tickets),
+ *	set by control.c; opaque here: the world never calls up
+ *
+ * Every function of world.c takes the world it works on (or reaches it
+ * through a VM's @world), so that worlds can be many; there is one for
+ * now, stw_default_world, which the in-kernel API and netlink act on.
  */
 struct stw_world {
 	struct mutex lock;	/* see @lock above */
@@ -92,9 +100,11 @@ struct stw_world {
 
 	atomic64_t violations[STW_INV_COUNT];
 	wait_queue_head_t wq;
+	struct stw_control *ctl;
 };
 
-extern struct stw_world stw_world;
+/* The one world there is for now: every VM, every request acts on it. */
+extern struct stw_world stw_default_world;
 
 /*
  * Whether @vm counts in the cycle under way: every VM that was in the world
@@ -103,14 +113,19 @@ extern struct stw_world stw_world;
  */
 static inline bool stw_vm_counted(struct stw_vm *vm)
 {
-	lockdep_assert_held(&stw_world.lock);
-	return stw_world.mode != STW_RUN_ALL &&
-	       vm->uncounted_gen != stw_world.generation;
+	struct stw_world *w = vm->world;
+
+	lockdep_assert_held(&w->lock);
+	return w->mode != STW_RUN_ALL && vm->uncounted_gen != w->generation;
 }
 
-/* A probe point in the world's code: the hit is logged with its cycle. */
-#define stw_world_probe(point, vm)					\
-	stw_probe(point, vm, READ_ONCE(stw_world.generation))
+/*
+ * A probe point in world @w's code: the hit is logged with its cycle. The
+ * world is passed, not taken from @vm, which is NULL at the world's own
+ * points (the arming walk's end, a resume).
+ */
+#define stw_world_probe(w, point, vm)					\
+	stw_probe(point, vm, READ_ONCE((w)->generation))
 
 /* The world as reported outside, copied under the world lock. */
 struct stw_world_snap {
@@ -131,21 +146,23 @@ struct stw_world_snap {
 	u64 violations[STW_INV_COUNT];
 };
 
-void stw_world_init(void);
-void stw_world_exit(void);
+void stw_world_init(struct stw_world *w);
+void stw_world_exit(struct stw_world *w);
 
-u64 stw_world_begin_stop(bool *joined);
-void stw_world_resume(void);
-u64 stw_world_step(struct stw_vm *vm, u32 polls);
-bool stw_world_stopped(u64 generation);
-void stw_world_snapshot(struct stw_world_snap *snap);
-bool stw_world_reached(u64 generation);
-bool stw_world_step_ended(u64 step_seq);
-bool stw_world_time_out(u64 generation, struct stw_event *ev, u32 room,
+u64 stw_world_begin_stop(struct stw_world *w, bool *joined);
+void stw_world_resume(struct stw_world *w);
+u64 stw_world_step(struct stw_world *w, struct stw_vm *vm, u32 polls);
+bool stw_world_stopped(struct stw_world *w, u64 generation);
+void stw_world_snapshot(struct stw_world *w, struct stw_world_snap *snap);
+bool stw_world_reached(struct stw_world *w, u64 generation);
+bool stw_world_step_ended(struct stw_world *w, u64 step_seq);
+bool stw_world_time_out(struct stw_world *w, u64 generation,
+			struct stw_event *ev, u32 room,
 			struct task_struct **tasks, u32 ntasks);
-bool stw_world_vm_next(unsigned long *id, struct stw_vm_snap *snap);
+bool stw_world_vm_next(struct stw_world *w, unsigned long *id,
+		       struct stw_vm_snap *snap);
 
-/* VM life, for vm.c. */
+/* VM life, for vm.c: @vm->world is the world it joins. */
 int stw_world_add_vm(struct stw_vm *vm);
 void stw_world_publish_vm(struct stw_vm *vm);
 void stw_world_forget_vm(struct stw_vm *vm);
@@ -154,6 +171,7 @@ void stw_world_vm_started(struct stw_vm *vm);
 void stw_world_stop_work(struct stw_vm *vm);
 
 void stw_vm_snapshot(struct stw_vm *vm, struct stw_vm_snap *snap);
-void stw_violation(enum stw_invariant inv, const char *fmt, ...) __printf(2, 3);
+void stw_violation(struct stw_world *w, enum stw_invariant inv,
+		   const char *fmt, ...) __printf(3, 4);
 
 #endif /* _STW_WORLD_H */
