@@ -292,7 +292,7 @@ static uint32_t val_u32(struct fuzzer *f, int type)
 	case STW_A_TIMEOUT_MS:
 		switch (r) {
 		case 0: return 0;
-		case 1: return 600001;
+		case 1: return STW_TIMEOUT_MAX_MS + 1;
 		case 2: return 0xffffffff;
 		case 3: return rnd32(f) | 0x80000000;
 		default: return 1 + rnd(f, SAFE_TIMEOUT_MS);
@@ -300,9 +300,9 @@ static uint32_t val_u32(struct fuzzer *f, int type)
 	case STW_A_LEASE_MS:
 		switch (r) {
 		case 0: return 0;
-		case 1: return 86400001;
+		case 1: return STW_LEASE_MAX_MS + 1;
 		case 2: return 0xffffffff;
-		case 3: return rnd(f, 50) ? 1 : 86400000;	/* a day */
+		case 3: return rnd(f, 50) ? 1 : STW_LEASE_MAX_MS;
 		default: return 1 + rnd(f, 3000);
 		}
 	case STW_A_POLLS:
@@ -1108,7 +1108,7 @@ static void valid_request(struct fuzzer *f)
 			put_attr(f, STW_A_KEEP_WAITING, NULL, 0);
 		if (chance(f, 20))
 			put_u32(f, STW_A_LEASE_MS,
-				rnd(f, 100) ? 1 + rnd(f, 3000) : 86400000);
+				rnd(f, 100) ? 1 + rnd(f, 3000) : STW_LEASE_MAX_MS);
 		break;
 	case STW_CMD_RESUME:
 		if (chance(f, 30) && f->nholds)
