@@ -143,6 +143,9 @@ static LIST_HEAD(stw_worlds);
 static unsigned int stw_nr_worlds;
 static bool stw_worlds_closed;	/* stw unloads: no world is made any more */
 
+/* The world "demo", stw's own: see stw_default_world(). */
+static struct stw_world *stw_default;
+
 /*
  * Socket-bound holds of every world. Every generic netlink socket closed on
  * the machine reaches stw_control_netlink_event(), which reads this without
@@ -1242,6 +1245,24 @@ const char *stw_world_name(const struct stw_world *w)
 EXPORT_SYMBOL_GPL(stw_world_name);
 
 /**
+ * stw_default_world() - the world every module may put VMs in
+ *
+ * The world named STW_WORLD_DEFAULT ("demo"), stw's own, like system_wq
+ * among workqueues: for VMs that need no world of their own, and where the
+ * demo VMs go unless a SPAWN names another. It exists while stw is loaded,
+ * which a module that calls this keeps it. Controllers that stop it stop
+ * every VM in it, whoever made them.
+ *
+ * Context: any.
+ * Return: the world.
+ */
+struct stw_world *stw_default_world(void)
+{
+	return stw_default;
+}
+EXPORT_SYMBOL_GPL(stw_default_world);
+
+/**
  * stw_control_world_get() - find a world by name, for a netlink request
  * @name: its name
  *
@@ -1313,9 +1334,14 @@ int __init stw_control_init(void)
 	stw_control_wq = alloc_workqueue("stw_control", WQ_UNBOUND, 0);
 	if (!stw_control_wq)
 		return -ENOMEM;
+	stw_default = stw_world_create(STW_WORLD_DEFAULT);
+	if (IS_ERR(stw_default)) {
+		ret = PTR_ERR(stw_default);
+		goto err_destroy_wq;
+	}
 	ret = stw_event_listen(&stw_control_event_nb);
 	if (ret)
-		goto err_destroy_wq;
+		goto err_destroy_default;
 	ret = netlink_register_notifier(&stw_control_netlink_nb);
 	if (ret)
 		goto err_unlisten;
@@ -1323,6 +1349,8 @@ int __init stw_control_init(void)
 
 err_unlisten:
 	stw_event_unlisten(&stw_control_event_nb);
+err_destroy_default:
+	stw_world_destroy(stw_default);
 err_destroy_wq:
 	destroy_workqueue(stw_control_wq);
 	return ret;
@@ -1343,11 +1371,16 @@ void stw_control_shutdown(void)
 	mutex_unlock(&stw_worlds_lock);
 }
 
-/* Every world was destroyed by its maker: other modules are gone first. */
+/*
+ * Every VM is gone, and every other world was destroyed by its maker:
+ * modules that made worlds depend on stw, so they went first.
+ */
 void stw_control_exit(void)
 {
-	WARN_ON(!list_empty(&stw_worlds));
 	netlink_unregister_notifier(&stw_control_netlink_nb);
+	/* Empty, and no module is left to hold it. */
+	WARN_ON(stw_world_destroy(stw_default));
+	WARN_ON(!list_empty(&stw_worlds));
 	stw_event_unlisten(&stw_control_event_nb);
 	/* Timeout works of tickets settled above free their tickets. */
 	drain_workqueue(stw_control_wq);

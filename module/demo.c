@@ -30,13 +30,16 @@ struct stw_demo {
 };
 
 /*
- * A world of demo VMs: "demo", made at load, and any other a SPAWN names.
+ * A world of demo VMs: stw's default world "demo", and any other a SPAWN
+ * names, which is made for them.
  * @vms: id -> struct stw_demo, by the world's VM ids
+ * @made: made here, so destroyed here; not the default world
  */
 struct stw_demo_world {
 	struct stw_world *world;
 	struct xarray vms;
 	struct list_head node;
+	bool made;
 };
 
 /*
@@ -163,6 +166,7 @@ static struct stw_demo_world *stw_demo_world_make(const char *name)
 		return ERR_CAST(w);
 	}
 	dw->world = w;
+	dw->made = true;
 	xa_init(&dw->vms);
 	list_add_tail(&dw->node, &stw_demo_worlds);
 	return dw;
@@ -363,19 +367,23 @@ int stw_demo_queue_jobs(const char *world, u32 id, u32 jobs, u32 polls)
 }
 
 /**
- * stw_demo_init() - make the world "demo", where SPAWN puts VMs by default
+ * stw_demo_init() - demo VMs go in stw's default world unless told otherwise
  *
  * Context: module init; process context.
- * Return: 0 or what stw_world_create() failed with.
+ * Return: 0 or -ENOMEM.
  */
 int __init stw_demo_init(void)
 {
-	struct stw_demo_world *dw;
+	struct stw_demo_world *dw = kzalloc(sizeof(*dw), GFP_KERNEL);
 
+	if (!dw)
+		return -ENOMEM;
+	dw->world = stw_default_world();
+	xa_init(&dw->vms);
 	mutex_lock(&stw_demo_lock);
-	dw = stw_demo_world_make(STW_WORLD_DEFAULT);
+	list_add_tail(&dw->node, &stw_demo_worlds);
 	mutex_unlock(&stw_demo_lock);
-	return PTR_ERR_OR_ZERO(dw);
+	return 0;
 }
 
 /**
@@ -401,7 +409,7 @@ void stw_demo_exit(void)
 }
 
 /**
- * stw_demo_free() - destroy the demo worlds
+ * stw_demo_free() - destroy the worlds made for demo VMs
  *
  * After stw_demo_exit() and once no netlink request can come: a KILL in
  * its handler may still be destroying a VM until then.
@@ -415,7 +423,8 @@ void stw_demo_free(void)
 	list_for_each_entry_safe(dw, tmp, &stw_demo_worlds, node) {
 		list_del(&dw->node);
 		/* Empty, and stw holds no kernel hold: it cannot fail. */
-		WARN_ON(stw_world_destroy(dw->world));
+		if (dw->made)
+			WARN_ON(stw_world_destroy(dw->world));
 		xa_destroy(&dw->vms);
 		kfree(dw);
 	}

@@ -150,6 +150,7 @@ struct stw_world *__stw_world_create(const char *name, struct module *owner);
 /* A world of the calling module's: it destroys it before it goes. */
 #define stw_world_create(name) __stw_world_create(name, THIS_MODULE)
 int stw_world_destroy(struct stw_world *w);
+struct stw_world *stw_default_world(void);
 const char *stw_world_name(const struct stw_world *w);
 
 struct stw_vm *stw_vm_create(struct stw_world *w, enum stw_vm_kind kind,

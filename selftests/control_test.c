@@ -32,71 +32,8 @@
 #include "kselftest_harness.h"
 #include "stw_probe.h"
 #include "stw_test.h"
+#include "testmod.h"
 
-#define TESTMOD_KO	"/stw/selftests/modules/stw_testmod.ko"
-#define TESTMOD_PARAMS	"/sys/module/stw_testmod/parameters/"
-
-static int load_module(const char *path, const char *params)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return errno;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		err = errno;
-	close(fd);
-	return err;
-}
-
-static int testmod_unload(void)
-{
-	if (access(TESTMOD_PARAMS, F_OK))
-		return 0;
-	return syscall(SYS_delete_module, "stw_testmod", O_NONBLOCK) ?
-	       errno : 0;
-}
-
-static long long testmod_get(const char *name)
-{
-	char path[128], buf[32] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), TESTMOD_PARAMS "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return LLONG_MIN;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return buf[0] ? strtoll(buf, NULL, 10) : LLONG_MIN;
-}
-
-static int testmod_action(const char *what)
-{
-	FILE *f = fopen(TESTMOD_PARAMS "action", "w");
-	int err = 0;
-
-	if (!f)
-		return errno;
-	if (fputs(what, f) < 0)
-		err = EIO;
-	if (fclose(f))
-		err = errno;
-	return err;
-}
-
-/* Wait until parameter @name is no longer @from; its value, or @from. */
-static long long testmod_wait_change(const char *name, long long from,
-				     int timeout_ms)
-{
-	int64_t deadline = stw_now_ms() + timeout_ms;
-	long long v;
-
-	while ((v = testmod_get(name)) == from && stw_now_ms() < deadline)
-		usleep(2000);
-	return v;
-}
 
 static bool all_entered(const struct stw_vm *vms, size_t n, void *arg);
 

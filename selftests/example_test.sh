@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # example_test: the example client module (examples/stw_bank.ko) under
-# stwctl. Its worker VMs move units between accounts and its stop notifier
+# stwctl. Its worker VMs, in a world of their own ("bank"), move units
+# between accounts and its stop notifier
 # checks, at every stop, that none is in flight and none was lost. Loads it,
 # stops, looks, steps one of its VMs and resumes a few times, and checks
 # the module's counters: every stop checked, no check failed. Prints TAP;
@@ -57,7 +58,7 @@ skip_all() {
 
 cleanup() {
 	[ -d /sys/module/stw_bank ] || return 0
-	stwctl resume --force >/dev/null 2>&1
+	stwctl -w bank resume --force >/dev/null 2>&1
 	rmmod stw_bank
 }
 
@@ -71,37 +72,46 @@ elif modinfo stw_bank >/dev/null 2>&1; then
 else
 	skip_all "no stw_bank module ($ko)"
 fi
-echo "1..$((cycles * 4 + 6))"
+echo "1..$((cycles * 4 + 8))"
 trap cleanup EXIT
 
 check "load stw_bank ($load)" $load
 checks0=$(param checks)
 
+# The bank has a world of its own: stopping stw's default world leaves it.
+stwctl stop >/dev/null
+before=$(param transfers)
+check "the default world stopped, the workers still move" \
+	wait_param transfers $((before + 1))
+check "the bank's world is still running" \
+	sh -c 'stwctl -w bank -j status | grep -q "\"mode\": *\"run_all\""'
+stwctl resume >/dev/null
+
 for c in $(seq "$cycles"); do
-	out=$(stwctl -j stop --timeout 10000)
+	out=$(stwctl -w bank -j stop --timeout 10000)
 	gen=$(echo "$out" | sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
 	check "cycle $c: stop (generation ${gen:-?})" [ -n "$gen" ]
 	check "cycle $c: the notifier checked generation ${gen:-?}" \
 		wait_param last_generation "${gen:-1}"
-	status=$(stwctl -j status)
+	status=$(stwctl -w bank -j status)
 	check "cycle $c: status shows the world stopped with the bank VMs" \
 		sh -c 'echo "$1" | grep -q "\"mode\": *\"stopped\"" &&
 		       echo "$1" | grep -q "\"name\": *\"bank-"' sh "$status"
 	before=$(param transfers)
-	stwctl resume >/dev/null
+	stwctl -w bank resume >/dev/null
 	check "cycle $c: resume, then the workers move again" \
 		wait_param transfers $((before + 1))
 done
 
 # A step of one bank VM ends in a stop the notifier checks too.
-stwctl stop >/dev/null
-vm=$(stwctl -j status | tr '{' '\n' | grep '"name": *"bank-' | head -n1 |
+stwctl -w bank stop >/dev/null
+vm=$(stwctl -w bank -j status | tr '{' '\n' | grep '"name": *"bank-' | head -n1 |
 	sed 's/.*"id": *\([0-9]*\).*/\1/')
 done_before=$(param checks)
 check "step bank VM ${vm:-?} by 10 polls" \
-	sh -c 'stwctl step "$1" --polls 10 >/dev/null' sh "${vm:-0}"
+	sh -c 'stwctl -w bank step "$1" --polls 10 >/dev/null' sh "${vm:-0}"
 check "the step's end was checked" wait_param checks $((done_before + 1))
-stwctl resume >/dev/null
+stwctl -w bank resume >/dev/null
 
 checks=$(($(param checks) - checks0))
 failures=$(param failures)

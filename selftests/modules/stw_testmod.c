@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * stw_testmod: a client of stw's in-kernel API for the selftests, doing
- * what another module's author would: a world and VMs of its own (the
- * world "testmod" unless world= names another), a stop hold taken
+ * what another module's author would: VMs of its own, in stw's default
+ * world or, with world=NAME, in a world of its own; a stop hold taken
  * with stw_stop_world(), steps with stw_step_vm(), stop notifiers. And a
  * generic netlink family of its own, whose registration must never wait
  * for stw. Driven through its parameters:
  *
  *	insmod stw_testmod.ko vms=2 genl=1 notifier_sleep_ms=1500
  *	echo stop > /sys/module/stw_testmod/parameters/action
+ *	(or step, resume; cycle: stop and resume cycles= times; destroy:
+ *	stw_world_destroy() of its world while its VMs are in it)
  *	cat /sys/module/stw_testmod/parameters/hold_id	# > 0: held
  */
 #include <linux/delay.h>
@@ -22,9 +24,9 @@
 
 #define TESTMOD_MAX_VMS	8
 
-static char *world_name = "testmod";
+static char *world_name;
 module_param_named(world, world_name, charp, 0444);
-MODULE_PARM_DESC(world, "the name of this module's world");
+MODULE_PARM_DESC(world, "make a world of this name (default: stw's default world)");
 
 static int vms;
 module_param(vms, int, 0444);
@@ -51,6 +53,10 @@ MODULE_PARM_DESC(notifier_destroy,
 static uint stop_timeout_ms = 30000;
 module_param(stop_timeout_ms, uint, 0444);
 
+static uint cycles;
+module_param(cycles, uint, 0444);
+MODULE_PARM_DESC(cycles, "stop and resume cycles of the action \"cycle\"");
+
 /* Results, read by the tests. */
 static int hold_id;
 module_param(hold_id, int, 0444);
@@ -59,6 +65,14 @@ static int resume_ret = 1;
 module_param(resume_ret, int, 0444);
 static int step_ret = 1;
 module_param(step_ret, int, 0444);
+static uint cycles_done;
+module_param(cycles_done, uint, 0444);
+static int cycle_err;
+module_param(cycle_err, int, 0444);
+MODULE_PARM_DESC(cycle_err, "the first stw_stop_world() error of a cycle");
+static int destroy_ret = 1;
+module_param(destroy_ret, int, 0444);
+MODULE_PARM_DESC(destroy_ret, "stw_world_destroy() of its world with VMs");
 static uint notified;
 module_param(notified, uint, 0444);
 MODULE_PARM_DESC(notified, "stop notifier calls");
@@ -145,6 +159,27 @@ static void testmod_stop(struct work_struct *work)
 	WRITE_ONCE(hold_id, stw_stop_world(tworld, stop_timeout_ms, &info));
 }
 
+/* Stop and resume its world @cycles times, as fast as it can. */
+static void testmod_cycle(struct work_struct *work)
+{
+	struct stw_stop_info info;
+	int hold;
+	uint i;
+
+	for (i = 0; i < cycles; i++) {
+		hold = stw_stop_world(tworld, stop_timeout_ms, &info);
+		if (hold < 0) {
+			WRITE_ONCE(cycle_err, hold);
+			return;
+		}
+		stw_resume_world(tworld, hold);
+		WRITE_ONCE(cycles_done, i + 1);
+		cond_resched();
+	}
+}
+
+static DECLARE_WORK(cycle_work, testmod_cycle);
+
 static void testmod_step(struct work_struct *work)
 {
 	struct stw_vm *vm = READ_ONCE(tvms[0].vm);
@@ -162,6 +197,11 @@ static int testmod_action_set(const char *val, const struct kernel_param *kp)
 	} else if (sysfs_streq(val, "step")) {
 		WRITE_ONCE(step_ret, 1);
 		queue_work(system_unbound_wq, &step_work);
+	} else if (sysfs_streq(val, "cycle")) {
+		queue_work(system_unbound_wq, &cycle_work);
+	} else if (sysfs_streq(val, "destroy")) {
+		/* With its VMs still in it: refused, nothing done. */
+		WRITE_ONCE(destroy_ret, stw_world_destroy(tworld));
 	} else if (sysfs_streq(val, "resume")) {
 		flush_work(&stop_work);
 		WRITE_ONCE(resume_ret, stw_resume_world(tworld, hold_id));
@@ -221,7 +261,8 @@ static void testmod_cleanup(void)
 	for (i = 0; i < nr_sleepers; i++)
 		testmod_vm_destroy(&sleeper_vms[i]);
 	kfree(sleeper_vms);
-	stw_world_destroy(tworld);
+	if (world_name && !IS_ERR_OR_NULL(tworld))
+		stw_world_destroy(tworld);
 }
 
 static int __init testmod_init(void)
@@ -230,7 +271,8 @@ static int __init testmod_init(void)
 
 	INIT_WORK(&stop_work, testmod_stop);
 	INIT_WORK(&step_work, testmod_step);
-	tworld = stw_world_create(world_name);
+	tworld = world_name ? stw_world_create(world_name) :
+			      stw_default_world();
 	if (IS_ERR(tworld))
 		return PTR_ERR(tworld);
 	for (i = 0; i < min(vms, TESTMOD_MAX_VMS); i++) {
@@ -289,6 +331,7 @@ static void __exit testmod_exit(void)
 	stw_unregister_stop_notifier(&testmod_nb);
 	flush_work(&stop_work);
 	flush_work(&step_work);
+	flush_work(&cycle_work);
 	if (hold_id > 0 && resume_ret)
 		stw_resume_world(tworld, hold_id);
 	testmod_cleanup();
