@@ -9,8 +9,8 @@
  * STW_GENL_VERSION, in the initial network namespace only. Every command
  * but STW_CMD_STATUS and STW_CMD_WORLDS needs CAP_NET_ADMIN. Unknown
  * attributes are rejected (strict validation); every error carries an
- * extended ack message naming what was wrong. VM ids are 1 or more. The design of the protocol is in
- * Documentation/design.md of the stw tree.
+ * extended ack message naming what was wrong. VM ids are 1 or more. The
+ * design of the protocol is in Documentation/design.md of the stw tree.
  *
  * Worlds (version 3)
  * ------------------
