@@ -4,7 +4,8 @@
  *
  *	stw_dump [ROUNDS] [LABEL]
  *
- * Dumps the world and every VM ROUNDS times (default 5) through the tree's
+ * Dumps the bench's world ("bench", bench/stw_bench.ko's) and every VM in
+ * it ROUNDS times (default 5) through the tree's
  * client (lib/stw_client.h), parsing each message as stwctl does (and
  * dumping again when the world changed meanwhile), and prints one CSV row:
  *
@@ -54,6 +55,10 @@ int main(int argc, char **argv)
 	if (!s) {
 		fprintf(stderr, "stw_dump: no stw family: %s\n",
 			strerror(errno));
+		return 1;
+	}
+	if (stw_set_world(s, "bench")) {
+		fprintf(stderr, "stw_dump: world: %s\n", s->extack);
 		return 1;
 	}
 	for (r = 0; r < rounds; r++) {
