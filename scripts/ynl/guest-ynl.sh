@@ -81,11 +81,15 @@ check status "--do status: the world runs, 5 VMs" '"mode": "run-all"' '"nr-vms":
 	'"tts-hist": \[' '"violations": \[0, 0, 0, 0, 0\]'
 
 run dump --dump status
-check dump "--dump status: the world, then each VM" '^\[\{"world": \{"mode": "run-all"' \
+check dump "--dump status: the world, then each VM" '^\[\{"world-name": "demo", "world": \{"name": "demo", "owner": "stw", "mode": "run-all"' \
 	'"kind": "active"' '"kind": "idle"' '"state": "running"' "\"id\": $vm, \"name\""
 c=$(grep -o '"vm": {' $T/dump | wc -l)
 [ "$c" = 5 ]
 ok $? "--dump status: 5 VM messages (got $c)" $T/dump
+
+run worlds --dump worlds
+check worlds "--dump worlds: demo, stw's own, with its 5 VMs" \
+	'"world": \{"name": "demo", "owner": "stw", "mode": "run-all"' '"nr-vms": 5'
 
 run queue --do queue-job --json "{\"vm-id\": $vm, \"jobs\": 2, \"polls\": 10}"
 ok $? "--do queue-job on VM $vm" $T/queue
@@ -106,7 +110,7 @@ check stop "--do stop: a leased hold" '"cycle": \{"generation": 1' '"hold-id": [
 if has stop '"cycle": \{"generation": 1, "tts-ns"'; then
 	ok 0 "--do stop: stopped within its reply (tts-ns), no done-ntf to wait for" $T/stop
 else
-	has stop '"name": "done-ntf", "msg": \{"errno": 0'
+	has stop '"name": "done-ntf", "msg": \{"world-name": "demo", "errno": 0'
 	ok $? "--do stop: its done-ntf (errno 0) came to the socket" $T/stop
 fi
 
@@ -115,7 +119,7 @@ check stopped "--do status: stopped, 5 parked" '"mode": "stopped"' '"stopped": 5
 
 wait_ntf step --do run-one --json "{\"vm-id\": $vm, \"polls\": 1}" --wait done-ntf
 check step "--do run-one VM $vm: the cycle" '"cycle": \{"generation": 1'
-has step '"name": "done-ntf", "msg": \{"errno": 0' "\"vm\": \{\"id\": $vm"
+has step '"name": "done-ntf", "msg": \{"world-name": "demo", "errno": 0' "\"vm\": \{\"id\": $vm"
 ok $? "--do run-one: its done-ntf names VM $vm" $T/step
 
 run bad --do run-one --json '{"vm-id": 0}'
@@ -138,8 +142,8 @@ echo "# requests took $((t1 - t0)) s"
 wait $sub
 ok $? "the listener saw the five vm-gone-ntf and exited 0" $T/events
 check events "events: added, stopped, resumed, gone, each with event-seq" \
-	'"name": "vm-added-ntf", "msg": \{"event-seq": [0-9]+, "vm": \{"id"' \
-	'"name": "stopped-ntf", "msg": \{"event-seq": [0-9]+, "cycle": \{"generation": 1' \
+	'"name": "vm-added-ntf", "msg": \{"world-name": "demo", "event-seq": [0-9]+, "vm": \{"id"' \
+	'"name": "stopped-ntf", "msg": \{"world-name": "demo", "event-seq": [0-9]+, "cycle": \{"generation": 1' \
 	'"name": "resumed-ntf"' '"name": "vm-gone-ntf"'
 c=$(grep -o '"vm-added-ntf"' $T/events | wc -l)
 [ "$c" = 5 ]
