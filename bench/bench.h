@@ -59,12 +59,14 @@ struct bench_thread {
  * @n: how many
  * @mix: which of them are active
  * @park: plain kthreads for kthread_park(), not stw VMs
+ * @world: the world its VMs are in; bench_world unless set before spawn
  */
 struct bench_set {
 	struct bench_thread *t;
 	unsigned int n;
 	enum bench_mix mix;
 	bool park;
+	struct stw_world *world;
 };
 
 /*
@@ -87,6 +89,8 @@ struct bench_barrier {
 extern struct bench_barrier bench_bar;
 /* The bench's own world: its VMs, its stops. */
 extern struct stw_world *bench_world;
+/* A second world, whose VMs run beside (command other) while it stops. */
+extern struct stw_world *bench_other_world;
 extern atomic_t bench_park_run_left;
 
 /* threads.c */

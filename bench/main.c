@@ -16,6 +16,8 @@
  *	profile			when each VM stopped, stw against the barrier
  *	stop | resume		hold the world stopped, release it
  *	kill			destroy the VMs of spawn
+ *	other n= mix=		N VMs in a second world, running beside
+ *	kill_other		destroy them
  *	poll units= rounds=	the cost of a poll with no stop pending
  *
  * mix is active, idle or half. Every command runs on a SCHED_FIFO kernel
@@ -69,6 +71,8 @@ static atomic_t bench_busy = ATOMIC_INIT(0);
 static struct task_struct *bench_task;
 /* The VMs of spawn; only the controller touches them. */
 static struct bench_set bench_cur;
+/* The VMs of "other": a second world's, running while the first stops. */
+static struct bench_set bench_other;
 
 void bench_out(const char *fmt, ...)
 {
@@ -241,6 +245,16 @@ static int bench_exec(char *line)
 		bench_set_kill(&bench_cur);
 		return 0;
 	}
+	if (!strcmp(cmd, "other")) {
+		if (bench_other.n)
+			return -EBUSY;
+		bench_other.world = bench_other_world;
+		return bench_set_spawn(&bench_other, a.n, a.mix, false);
+	}
+	if (!strcmp(cmd, "kill_other")) {
+		bench_set_kill(&bench_other);
+		return 0;
+	}
 	if (!strcmp(cmd, "measure")) {
 		if (!bench_cur.n)
 			return -ENOENT;
@@ -346,17 +360,23 @@ static const struct file_operations bench_result_fops = {
 };
 
 struct stw_world *bench_world;
+struct stw_world *bench_other_world;
 
 static int __init bench_init(void)
 {
+	int ret = -ENOMEM;
+
 	bench_world = stw_world_create("bench");
 	if (IS_ERR(bench_world))
 		return PTR_ERR(bench_world);
-	bench_buf = kvzalloc(BENCH_BUF_SIZE, GFP_KERNEL);
-	if (!bench_buf) {
-		stw_world_destroy(bench_world);
-		return -ENOMEM;
+	bench_other_world = stw_world_create("bench-other");
+	if (IS_ERR(bench_other_world)) {
+		ret = PTR_ERR(bench_other_world);
+		goto err_destroy_world;
 	}
+	bench_buf = kvzalloc(BENCH_BUF_SIZE, GFP_KERNEL);
+	if (!bench_buf)
+		goto err_destroy_other;
 	init_waitqueue_head(&bench_bar.ctl_wq);
 	init_waitqueue_head(&bench_bar.release_wq);
 	bench_dir = debugfs_create_dir("stw_bench", NULL);
@@ -364,6 +384,12 @@ static int __init bench_init(void)
 	debugfs_create_file("result", 0400, bench_dir, NULL,
 			    &bench_result_fops);
 	return 0;
+
+err_destroy_other:
+	stw_world_destroy(bench_other_world);
+err_destroy_world:
+	stw_world_destroy(bench_world);
+	return ret;
 }
 
 static void __exit bench_exit(void)
@@ -376,7 +402,9 @@ static void __exit bench_exit(void)
 	}
 	bench_hold_resume(&bench_cur);
 	bench_set_kill(&bench_cur);
+	bench_set_kill(&bench_other);
 	kvfree(bench_buf);
+	stw_world_destroy(bench_other_world);
 	stw_world_destroy(bench_world);
 }
 

@@ -52,13 +52,13 @@ static int bench_stw_cycle(struct bench_set *s, u64 *stop, u64 *inner,
 	int hold;
 
 	t0 = ktime_get();
-	hold = stw_stop_world(bench_world, BENCH_STOP_TIMEOUT_MS, &info);
+	hold = stw_stop_world(s->world, BENCH_STOP_TIMEOUT_MS, &info);
 	*stop = bench_ns_since(t0);
 	if (hold < 0)
 		return hold;
 	*inner = info.tts_ns;
 	t0 = ktime_get();
-	stw_resume_world(bench_world, hold);
+	stw_resume_world(s->world, hold);
 	if (!bench_wait_until(bench_all_running, s))
 		return -ETIMEDOUT;
 	*resume = bench_ns_since(t0);

@@ -138,7 +138,7 @@ static int bench_thread_create(struct bench_set *s, unsigned int i)
 			return PTR_ERR(task);
 		t->task = task;
 	} else {
-		vm = stw_vm_create(bench_world, STW_VM_KIND_EXTERNAL, t, "bench");
+		vm = stw_vm_create(s->world, STW_VM_KIND_EXTERNAL, t, "bench");
 		if (IS_ERR(vm))
 			return PTR_ERR(vm);
 		t->vm = vm;
@@ -248,6 +248,8 @@ int bench_set_spawn(struct bench_set *s, unsigned int n, enum bench_mix mix,
 	s->n = 0;
 	s->mix = mix;
 	s->park = park;
+	if (!s->world)
+		s->world = bench_world;
 	for (i = 0; i < n; i++) {
 		ret = bench_thread_create(s, i);
 		if (ret)

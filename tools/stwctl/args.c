@@ -88,3 +88,22 @@ int opt_common(const struct subcommand *cmd, int c, char **argv)
 		return usage_error(cmd, "unhandled option");
 	}
 }
+
+int opts_common_only(const struct subcommand *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS, OPT_END };
+	int c, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
+		ret = opt_common(cmd, c, argv);
+		if (ret >= 0)
+			return ret;
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'",
+				   argv[optind]);
+	return -1;
+}

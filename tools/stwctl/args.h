@@ -47,4 +47,10 @@ int opt_world_arg(const struct subcommand *cmd, const char *name);
  */
 int opt_common(const struct subcommand *cmd, int c, char **argv);
 
+/*
+ * The whole command line of a subcommand that takes the common options
+ * only (status, worlds, monitor): -1 to go on, else the exit code.
+ */
+int opts_common_only(const struct subcommand *cmd, int argc, char **argv);
+
 #endif /* STWCTL_ARGS_H */

@@ -237,21 +237,12 @@ static int listen_events(struct stw_sock *s)
 
 static int run_monitor(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONGOPTS, OPT_END };
 	struct stw_sock *s;
-	int c, ret;
+	int ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":" COMMON_SHORTOPTS,
-				longopts, NULL)) != -1) {
-		ret = opt_common(&cmd_monitor, c, argv);
-		if (ret >= 0)
-			return ret;
-	}
-	if (optind < argc)
-		return usage_error(&cmd_monitor, "unexpected argument '%s'",
-				   argv[optind]);
+	ret = opts_common_only(&cmd_monitor, argc, argv);
+	if (ret >= 0)
+		return ret;
 
 	ret = ctl_open(&s, "monitor", true);
 	if (ret)

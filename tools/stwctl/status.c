@@ -180,23 +180,14 @@ static int print_vms(const struct stw_vm_list *vms)
 
 static int run_status(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONGOPTS, OPT_END };
 	struct stw_vm_list vms = {};
 	struct stw_world w;
 	struct stw_sock *s;
-	int c, ret;
+	int ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":" COMMON_SHORTOPTS,
-				longopts, NULL)) != -1) {
-		ret = opt_common(&cmd_status, c, argv);
-		if (ret >= 0)
-			return ret;
-	}
-	if (optind < argc)
-		return usage_error(&cmd_status, "unexpected argument '%s'",
-				   argv[optind]);
+	ret = opts_common_only(&cmd_status, argc, argv);
+	if (ret >= 0)
+		return ret;
 
 	ret = ctl_open(&s, "status", false);
 	if (ret)

@@ -97,22 +97,13 @@ static int keep_only(struct stw_world_list *l, const char *name)
 
 static int run_worlds(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONGOPTS, OPT_END };
 	struct stw_world_list l = {};
 	struct stw_sock *s;
-	int c, ret;
+	int ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":" COMMON_SHORTOPTS,
-				longopts, NULL)) != -1) {
-		ret = opt_common(&cmd_worlds, c, argv);
-		if (ret >= 0)
-			return ret;
-	}
-	if (optind < argc)
-		return usage_error(&cmd_worlds, "unexpected argument '%s'",
-				   argv[optind]);
+	ret = opts_common_only(&cmd_worlds, argc, argv);
+	if (ret >= 0)
+		return ret;
 
 	ret = ctl_open(&s, "worlds", false);
 	if (ret)
