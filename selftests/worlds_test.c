@@ -131,11 +131,11 @@ TEST_F(worlds, a_world_stopped_from_user_space_holds_up_no_pool)
 {
 	long long polls;
 	struct stw_world w;
-	uint32_t id;
+	uint32_t ids[2];
 	size_t n;
 	int i;
 
-	ASSERT_SPAWN(self->other, 1, 1, 0, 0, &id, &n);
+	ASSERT_SPAWN(self->other, 1, 1, 0, 0, ids, &n);
 	ASSERT_EQ(0, load_module(TESTMOD_KO, "world=" POOL " vms=2"));
 	polls = testmod_wait_change("polls", 0, STW_T_WAIT);
 	for (i = 0; i < 1000; i++) {
