@@ -379,54 +379,59 @@ static int stw_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/* The first message of a STATUS dump: the world, with its change number. */
+static int stw_nl_dump_world(struct sk_buff *skb, struct netlink_callback *cb,
+			     struct stw_world *w)
+{
+	struct stw_status st;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &stw_family, NLM_F_MULTI, STW_CMD_STATUS);
+	if (!hdr)
+		return -EMSGSIZE;
+	stw_control_status(w, &st);
+	cb->seq = st.w.change_seq;
+	genl_dump_check_consistent(cb, hdr);
+	if (stw_nl_put_world_name(skb, st.w.name) ||
+	    stw_nl_put_world(skb, &st)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
 /*
  * The world first, then its VMs from cb->args[1] on. Each message records
  * the world's change number: one that moved since the previous message is
  * flagged NLM_F_DUMP_INTR, and the client dumps again. The world is looked
  * up by name at each call, so that a dump read slowly never keeps it from
- * going; if it went meanwhile, the dump ends.
+ * going; if it went meanwhile, the dump ends. The request's attributes
+ * were checked against stw_status_policy before the dump began.
  */
 static int stw_nl_status_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
-	struct nlattr *tb[STW_A_MAX + 1];
+	const struct nlattr *name = nlmsg_find_attr(cb->nlh, GENL_HDRLEN,
+						    STW_A_WORLD_NAME);
 	unsigned long id = cb->args[1];
 	struct stw_vm_snap snap;
-	struct stw_status st;
 	struct stw_world *w;
 	void *hdr;
 	int ret;
 
-	ret = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, STW_A_MAX,
-			  stw_status_policy, cb->extack);
-	if (ret)
-		return ret;
-	w = stw_control_world_get(stw_nl_world_name(tb));
+	w = stw_control_world_get(name ? nla_data(name) : STW_WORLD_DEFAULT);
 	if (!w) {
 		if (cb->args[0])
 			return 0;
-		NL_SET_ERR_MSG_ATTR(cb->extack, tb[STW_A_WORLD_NAME],
-				    "no such world");
+		NL_SET_ERR_MSG_ATTR(cb->extack, name, "no such world");
 		return -ENOENT;
 	}
 	if (!cb->args[0]) {
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, &stw_family, NLM_F_MULTI,
-				  STW_CMD_STATUS);
-		if (!hdr) {
-			ret = -EMSGSIZE;
+		ret = stw_nl_dump_world(skb, cb, w);
+		if (ret)
 			goto out_put;
-		}
-		stw_control_status(w, &st);
-		cb->seq = st.w.change_seq;
-		genl_dump_check_consistent(cb, hdr);
-		if (stw_nl_put_world_name(skb, st.w.name) ||
-		    stw_nl_put_world(skb, &st)) {
-			genlmsg_cancel(skb, hdr);
-			ret = -EMSGSIZE;
-			goto out_put;
-		}
-		genlmsg_end(skb, hdr);
 		cb->args[0] = 1;
 	}
 	while (stw_control_vm_next(w, &id, &snap)) {
