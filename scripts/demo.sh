@@ -24,6 +24,12 @@ run stwctl step "$vm" --polls 10
 run stwctl status
 run stwctl resume
 run stwctl status
+# Worlds apart: demo VMs in a world of their own, stopped alone.
+run stwctl -w sandbox spawn --active 2
+run stwctl -w sandbox stop
+run stwctl worlds
+run stwctl -w sandbox resume
+run stwctl -w sandbox kill --all
 run stwctl kill --all
 echo
 echo "=== stw demo: done ==="
