@@ -1092,10 +1092,12 @@ static void stw_control_attach(struct stw_control *c, struct stw_world *w)
 }
 
 /*
- * Drop what is left of @c: its world is empty, its lease work cancelled,
- * and no request can come in any more.
+ * Drop the holds left on @c: its world is empty, its lease work cancelled,
+ * and no request can come in any more. The world resumes, and its RESUMED
+ * reaches this file's listener, which takes @c->lock: so the lock lives
+ * on until stw_control_free(), after the events are delivered.
  */
-static void stw_control_detach(struct stw_control *c)
+static void stw_control_drop_holds(struct stw_control *c)
 {
 	struct stw_hold *hold;
 	unsigned long id;
@@ -1104,6 +1106,11 @@ static void stw_control_detach(struct stw_control *c)
 	xa_for_each(&c->holds, id, hold)
 		stw_hold_drop(c, hold);
 	mutex_unlock(&c->lock);
+}
+
+/* Once no event about its world is left to deliver. */
+static void stw_control_free(struct stw_control *c)
+{
 	xa_destroy(&c->holds);
 	mutex_destroy(&c->lock);
 }
@@ -1175,7 +1182,8 @@ struct stw_world *__stw_world_create(const char *name, struct module *owner)
 
 err_unlock:
 	mutex_unlock(&stw_worlds_lock);
-	stw_control_detach(&o->ctl);
+	/* Never listed: nothing was posted about it. */
+	stw_control_free(&o->ctl);
 	stw_world_exit(w);
 	kfree(o);
 	return ERR_PTR(ret);
@@ -1222,9 +1230,14 @@ int stw_world_destroy(struct stw_world *w)
 	cancel_delayed_work_sync(&c->lease_work);
 	/* Timeout works of the tickets settled above. */
 	flush_workqueue(stw_control_wq);
-	stw_control_detach(c);
-	/* Its events (the RESUMED of the holds dropped above) point at it. */
+	stw_control_drop_holds(c);
+	/*
+	 * Its events (the RESUMED of the holds dropped above) point at it,
+	 * and the controller's listener takes its lock: both must outlive
+	 * their delivery.
+	 */
 	stw_event_flush();
+	stw_control_free(c);
 	stw_world_exit(w);
 	kfree(o);
 	return 0;
