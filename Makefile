@@ -220,13 +220,15 @@ mutants-unarmed: guest
 		$(GUEST_KDIR) $(RACES)
 
 # trace.h keeps the TRACE_EVENT layout that --strict objects to, as
-# mainline's trace headers do.
+# mainline's trace headers do; stw.h's stw_vm_wait_event() evaluates its
+# condition at every wake-up, as wait_event() does.
 CHECKPATCH = $(CACHE)/checkpatch/checkpatch.pl --no-tree --terse \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 checkpatch: deps
-	$(CHECKPATCH) --strict -f $(filter-out module/trace.h %.mod.c,\
-		$(wildcard module/*.c module/*.h uapi/*.h))
+	$(CHECKPATCH) --strict -f $(filter-out module/trace.h module/stw.h \
+		%.mod.c,$(wildcard module/*.c module/*.h uapi/*.h))
 	$(CHECKPATCH) -f module/trace.h
+	$(CHECKPATCH) --strict --ignore MACRO_ARG_REUSE -f module/stw.h
 
 clean:
 	-[ ! -f "$(KDIR)/Makefile" ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
@@ -236,7 +238,7 @@ clean:
 	$(MAKE) -C lib clean
 
 help:
-	@echo 'make             build module/stw.ko, examples/stw_bank.ko, tools/stwctl/stwctl'
+	@echo 'make             build module/stw.ko, examples/*.ko, tools/stwctl/stwctl'
 	@echo 'make selftests   build the selftests (fetches the kselftest headers)'
 	@echo 'make install     install stw.ko (+ depmod), stwctl, man pages, completion'
 	@echo 'make uninstall   remove them'

@@ -445,6 +445,8 @@ const char *stw_kind_name(int kind)
 		[STW_VM_KIND_IDLE] = "idle",
 		[STW_VM_KIND_BURSTY] = "bursty",
 		[STW_VM_KIND_NOPOLL] = "nopoll",
+		[STW_VM_KIND_WORKER] = "worker",
+		[STW_VM_KIND_KTHREAD] = "kthread",
 	};
 
 	return NAME_OF(names, kind);

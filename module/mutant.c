@@ -35,7 +35,7 @@ bool stw_mutant_dispatch(struct stw_vm *vm, u64 epoch)
 {
 	struct stw_mutant_work *mw;
 
-	if (!stw_mutant(6))
+	if (!stw_mutant(6) || !vm->worker)
 		return false;
 	lockdep_assert_held(&vm->lock);
 	mw = kzalloc(sizeof(*mw), GFP_ATOMIC);
@@ -130,4 +130,24 @@ bool stw_mutant_stop_by_hand(struct stw_vm *vm)
 		w->active--;
 	mutex_unlock(&w->lock);
 	return true;
+}
+
+/*
+ * Mutant 10: a registered kthread's wait looks for a wake-up token, not at
+ * the dispatch itself, and a dispatch sends the token only to a thread
+ * that is already asleep on its queue. One that found no stop and is on
+ * its way to sleep misses it, and sleeps through its stop.
+ */
+void stw_mutant_wake_sleeper(struct stw_vm *vm)
+{
+	/* The bug: no barrier, and nobody on the queue gets no token. */
+	if (waitqueue_active(&vm->idle_wq)) {
+		set_bit(STW_VM_MUTANT_WOKEN, &vm->flags);
+		wake_up(&vm->idle_wq);
+	}
+}
+
+bool stw_mutant_woken(struct stw_vm *vm)
+{
+	return test_and_clear_bit(STW_VM_MUTANT_WOKEN, &vm->flags);
 }

@@ -13,6 +13,9 @@
 struct stw_vm;
 struct stw_world;
 
+/* Mutant 10's wake-up token, a bit of struct stw_vm::flags no build uses. */
+#define STW_VM_MUTANT_WOKEN	(BITS_PER_LONG - 1)
+
 #ifndef STW_MUTANT
 #define STW_MUTANT 0
 #endif
@@ -29,6 +32,8 @@ bool stw_mutant_count_entered(struct stw_world *w);
 void stw_mutant_mark_all_stopped(struct stw_world *w);
 void stw_mutant_count_at_entry(struct stw_vm *vm);
 bool stw_mutant_stop_by_hand(struct stw_vm *vm);
+void stw_mutant_wake_sleeper(struct stw_vm *vm);
+bool stw_mutant_woken(struct stw_vm *vm);
 #else
 static inline bool stw_mutant_dispatch(struct stw_vm *vm, u64 epoch)
 {
@@ -43,6 +48,8 @@ static inline bool stw_mutant_count_entered(struct stw_world *w)
 static inline void stw_mutant_mark_all_stopped(struct stw_world *w) { }
 static inline void stw_mutant_count_at_entry(struct stw_vm *vm) { }
 static inline bool stw_mutant_stop_by_hand(struct stw_vm *vm) { return false; }
+static inline void stw_mutant_wake_sleeper(struct stw_vm *vm) { }
+static inline bool stw_mutant_woken(struct stw_vm *vm) { return false; }
 #endif
 
 #endif /* _STW_MUTANT_H */

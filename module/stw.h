@@ -2,12 +2,26 @@
 /*
  * stw: stop the world for a set of kernel threads.
  *
- * The in-kernel API. A VM is a kernel thread with its own run loop (a
- * kthread_worker). Its owner queues jobs on it; a job brackets its work with
- * stw_vm_enter() and stw_vm_exit() and calls stw_vm_poll() at safe points.
- * When a controller stops the world, every VM parks: an entered VM at its
- * next poll (or at exit), an idle VM through a stop work item that stw
- * queues on its run loop. The world is STOPPED once every VM has parked.
+ * The in-kernel API. A VM is a kernel thread with a run loop, in a world.
+ * Its work brackets itself with stw_vm_enter() and stw_vm_exit() and calls
+ * stw_vm_poll() at safe points. When a controller stops the world, every VM
+ * parks: an entered VM at its next poll (or at exit), an idle VM through a
+ * stop work that stw dispatches to its run loop. The world is STOPPED once
+ * every VM has parked.
+ *
+ * Three kinds of run loop:
+ *
+ * - stw_vm_create(): stw makes the thread, a kthread_worker; its owner
+ *   queues jobs with stw_vm_queue_job() and ends it with stw_vm_destroy().
+ * - stw_vm_attach_worker(): a kthread_worker its owner made and keeps.
+ *   stw queues its stop work there; jobs that never enter are simply
+ *   stopped between. To let go: stw_vm_shutdown() (a job parked at a
+ *   poll is released, and its polls return true), cancel or flush the
+ *   jobs that use the VM, stw_vm_detach(), kthread_destroy_worker().
+ * - stw_vm_register_current(): a plain kthread with its own loop, which
+ *   sleeps in stw_vm_wait_event() whenever it has nothing to do; the stop
+ *   work is served there. kthread_stop() works even while it is parked;
+ *   the thread calls stw_vm_detach() before it returns.
  *
  *	static void my_job(struct kthread_work *work)
  *	{
@@ -51,6 +65,7 @@ struct stw_world;
 /* Bits of struct stw_vm::flags. */
 enum {
 	STW_VM_DISPATCHED,	/* a stop work item is queued and not started */
+	STW_VM_ORPHANED,	/* its thread exited while attached */
 };
 
 /**
@@ -75,6 +90,7 @@ struct stw_vm {
 	u32 id;
 	enum stw_vm_kind kind;
 	char name[STW_VM_NAME_LEN];
+	/* The run loop: stw's own or its owner's; NULL for a plain kthread. */
 	struct kthread_worker *worker;
 	struct task_struct *task;
 	u32 pid;
@@ -88,6 +104,8 @@ struct stw_vm {
 	struct kthread_work start_work;
 	struct kthread_work stop_work;
 	wait_queue_head_t park_wq;
+	/* A registered kthread's idle wait: stw_vm_wait_event(). */
+	wait_queue_head_t idle_wq;
 	void *priv;
 
 	/* Progress counters, written by the VM's own thread. */
@@ -158,6 +176,69 @@ struct stw_vm *stw_vm_create(struct stw_world *w, enum stw_vm_kind kind,
 void stw_vm_shutdown(struct stw_vm *vm);
 void stw_vm_destroy(struct stw_vm *vm);
 bool stw_vm_queue_job(struct stw_vm *vm, struct kthread_work *work);
+
+struct stw_vm *stw_vm_attach_worker(struct stw_world *w,
+				    struct kthread_worker *worker,
+				    const char *name);
+struct stw_vm *stw_vm_register_current(struct stw_world *w, const char *name);
+void stw_vm_detach(struct stw_vm *vm);
+bool stw_vm_idle(struct stw_vm *vm, bool busy);
+bool stw_vm_stop_pending(struct stw_vm *vm);
+
+/**
+ * stw_vm_wait_event() - a registered kthread's idle wait, its run loop
+ * @vm: the VM of the calling thread, from stw_vm_register_current()
+ * @condition: what the thread waits for: its work, kthread_should_stop()
+ *
+ * Sleeps (TASK_IDLE) until @condition is true, like wait_event_idle(),
+ * woken by stw_vm_wake() or by wake_up_process() of the thread (so
+ * kthread_stop() wakes it too). While it waits, it is an idle VM: a stop
+ * dispatched to it is served here, the thread parks until the world
+ * resumes (or a step lets it go idle again), and the wait goes on. Work
+ * comes first: once @condition is true the thread leaves, and a stop
+ * pending then catches it when it enters.
+ *
+ *	while (!kthread_should_stop()) {
+ *		stw_vm_wait_event(vm, have_work(ctx) || kthread_should_stop());
+ *		stw_vm_enter(vm);
+ *		while (have_work(ctx) && !stw_vm_poll(vm))
+ *			do_a_little(ctx);
+ *		stw_vm_exit(vm);
+ *	}
+ *	stw_vm_detach(vm);
+ *
+ * Context: @vm's own thread, not entered; may sleep.
+ */
+#define stw_vm_wait_event(vm, condition)				\
+do {									\
+	struct stw_vm *__stw_vm = (vm);					\
+									\
+	for (;;) {							\
+		bool __stw_busy = (condition);				\
+									\
+		if (stw_vm_idle(__stw_vm, __stw_busy))			\
+			continue;					\
+		if (__stw_busy)						\
+			break;						\
+		wait_event_idle(__stw_vm->idle_wq, (condition) ||	\
+				stw_vm_stop_pending(__stw_vm));		\
+	}								\
+} while (0)
+
+/**
+ * stw_vm_wake() - wake a registered kthread from stw_vm_wait_event()
+ * @vm: the VM
+ *
+ * For its owner, after making its condition true; not once the thread may
+ * have detached (the VM is freed then): stop what feeds it first.
+ *
+ * Context: any context.
+ */
+static inline void stw_vm_wake(struct stw_vm *vm)
+{
+	wake_up(&vm->idle_wq);
+}
+
 void stw_vm_enter(struct stw_vm *vm);
 void stw_vm_exit(struct stw_vm *vm);
 

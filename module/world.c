@@ -305,6 +305,15 @@ static bool stw_world_dispatch_stop(struct stw_vm *vm)
 	/* Its worker may be on its way out; a dying VM stops nowhere. */
 	if (vm->dying)
 		goto out_unlock;
+	/*
+	 * An attached thread that exited: its owner forgot stw_vm_detach().
+	 * Its worker may be freed; the caller takes it out of the world.
+	 */
+	if (stw_vm_orphaned(vm)) {
+		set_bit(STW_VM_ORPHANED, &vm->flags);
+		WRITE_ONCE(w->orphans, true);
+		goto out_unlock;
+	}
 	if (stw_mutant_dispatch(vm, epoch)) {
 		queued = true;
 		goto out_unlock;
@@ -320,7 +329,12 @@ static bool stw_world_dispatch_stop(struct stw_vm *vm)
 		stw_violation(w, STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
 			      vm->id, vm->name, epoch);
 	vm->dispatch_epoch = epoch;
-	kthread_queue_work(vm->worker, &vm->stop_work);
+	if (vm->worker)
+		kthread_queue_work(vm->worker, &vm->stop_work);
+	else if (stw_mutant(10))
+		stw_mutant_wake_sleeper(vm);
+	else
+		wake_up(&vm->idle_wq);	/* its wait serves the stop */
 	queued = true;
 out_unlock:
 	spin_unlock(&vm->lock);
@@ -456,6 +470,8 @@ static u64 stw_world_open_cycle(struct stw_world *w)
 	return w->generation;
 }
 
+static void stw_world_reap_orphans(struct stw_world *w);
+
 /**
  * stw_world_begin_stop() - begin a stop cycle, or join the one in progress
  * @w: the world to stop
@@ -484,6 +500,8 @@ u64 stw_world_begin_stop(struct stw_world *w, bool *joined)
 	stw_world_arm_all(w, generation);
 
 	mutex_lock(&w->lock);
+	if (READ_ONCE(w->orphans))
+		stw_world_reap_orphans(w);
 	w->arming = false;
 	stw_world_uncount(w);
 	stw_world_maybe_stopped(w);
@@ -714,7 +732,11 @@ void stw_world_publish_vm(struct stw_vm *vm)
 	w->nr_live++;
 	WRITE_ONCE(w->change_seq, w->change_seq + 1);
 	if (w->mode == STW_RUN_ALL) {
-		kthread_queue_work(vm->worker, &vm->start_work);
+		/* A registered kthread publishes itself, on its own thread. */
+		if (vm->worker)
+			kthread_queue_work(vm->worker, &vm->start_work);
+		else
+			WRITE_ONCE(vm->state, STW_VM_RUNNING);
 	} else {
 		/*
 		 * Counted only while some VM is left to arrive: at zero the
@@ -732,6 +754,28 @@ void stw_world_publish_vm(struct stw_vm *vm)
 	mutex_unlock(&w->lock);
 }
 
+/* stw_world_remove_vm() with the world lock held. */
+static bool stw_world_take_out(struct stw_vm *vm)
+{
+	struct stw_world *w = vm->world;
+
+	lockdep_assert_held(&w->lock);
+	if (vm->dying)
+		return false;
+	/* The VM reads it without either lock once released. */
+	spin_lock(&vm->lock);
+	WRITE_ONCE(vm->dying, true);
+	spin_unlock(&vm->lock);
+	set_bit(STW_TRAP_NEED_STOP, &vm->trap);	/* its polls notice */
+	xa_erase(&w->vms, vm->id);
+	w->nr_live--;
+	WRITE_ONCE(w->nr_vms, w->nr_vms - 1);
+	WRITE_ONCE(w->change_seq, w->change_seq + 1);
+	stw_world_vm_gone(vm);
+	stw_world_post(w, STW_EV_VM_GONE, vm);
+	return true;
+}
+
 /**
  * stw_world_remove_vm() - take a VM out of the world, leaving its thread
  * @vm: the VM
@@ -745,25 +789,33 @@ void stw_world_publish_vm(struct stw_vm *vm)
 bool stw_world_remove_vm(struct stw_vm *vm)
 {
 	struct stw_world *w = vm->world;
+	bool removed;
 
 	mutex_lock(&w->lock);
-	if (vm->dying) {
-		mutex_unlock(&w->lock);
-		return false;
-	}
-	/* The VM reads it without either lock once released. */
-	spin_lock(&vm->lock);
-	WRITE_ONCE(vm->dying, true);
-	spin_unlock(&vm->lock);
-	set_bit(STW_TRAP_NEED_STOP, &vm->trap);	/* its polls notice */
-	xa_erase(&w->vms, vm->id);
-	w->nr_live--;
-	WRITE_ONCE(w->nr_vms, w->nr_vms - 1);
-	WRITE_ONCE(w->change_seq, w->change_seq + 1);
-	stw_world_vm_gone(vm);
-	stw_world_post(w, STW_EV_VM_GONE, vm);
+	removed = stw_world_take_out(vm);
 	mutex_unlock(&w->lock);
-	return true;
+	return removed;
+}
+
+/*
+ * The arming walk met attached VMs whose threads exited: their owners
+ * forgot stw_vm_detach(). They can never park, so they leave the world
+ * (and the cycle) now; their memory stays until the owner detaches late.
+ */
+static void stw_world_reap_orphans(struct stw_world *w)
+{
+	struct stw_vm *vm;
+	unsigned long id;
+
+	lockdep_assert_held(&w->lock);
+	WRITE_ONCE(w->orphans, false);
+	xa_for_each(&w->vms, id, vm) {
+		if (!test_bit(STW_VM_ORPHANED, &vm->flags))
+			continue;
+		WARN(1, "stw: VM %s of world %s: its thread exited while attached; stw_vm_detach() must come first\n",
+		     vm->name, w->name);
+		stw_world_take_out(vm);
+	}
 }
 
 /**
@@ -941,6 +993,12 @@ out_unlock:
 	return ret;
 }
 
+/* On a registered kthread's own thread: its owner is stopping it. */
+static bool stw_vm_thread_stopping(struct stw_vm *vm)
+{
+	return vm->kind == STW_VM_KIND_KTHREAD && kthread_should_stop();
+}
+
 /*
  * The stop point: always on the VM's own thread. Returns true if the VM is
  * dying and its job should wind down.
@@ -981,11 +1039,16 @@ park:
 	/*
 	 * TASK_IDLE: a world held stopped for long is not a hung task. dying:
 	 * our destroy may have looked before we marked ourselves parked (see
-	 * stw_world_vm_gone()); then we see dying here instead.
+	 * stw_world_vm_gone()); then we see dying here instead. A registered
+	 * kthread that its owner stops (kthread_stop() wakes it) leaves the
+	 * world on its own, as a destroy would take it out.
 	 */
 	wait_event_idle(vm->park_wq,
 			/* pairs with the release in stw_vm_release() */
-			!smp_load_acquire(&vm->parked) || READ_ONCE(vm->dying));
+			!smp_load_acquire(&vm->parked) || READ_ONCE(vm->dying) ||
+			stw_vm_thread_stopping(vm));
+	if (READ_ONCE(vm->parked) && !READ_ONCE(vm->dying))
+		stw_world_remove_vm(vm);
 	if (READ_ONCE(vm->parked))	/* left for dying, not released */
 		WRITE_ONCE(vm->parked, false);
 
@@ -1013,6 +1076,9 @@ static bool stw_world_step_goes_on(struct stw_vm *vm)
 	struct kthread_worker *worker = vm->worker;
 	bool busy = false;
 
+	/* A registered kthread's wait says itself whether work waits. */
+	if (!worker)
+		return false;
 	/*
 	 * Every idle VM of a stop comes here: keep them off the world lock.
 	 * A step's target has taken the lock on its own thread since the
@@ -1065,6 +1131,51 @@ void stw_world_stop_work(struct stw_vm *vm)
 	if (READ_ONCE(vm->state) == STW_VM_STARTING)
 		stw_world_vm_started(vm);
 }
+
+/**
+ * stw_vm_idle() - a registered kthread's wait serves its stop work
+ * @vm: the VM of the calling thread
+ * @busy: its wait's condition is true: work waits for it
+ *
+ * The stop work of a VM without a worker: called by stw_vm_wait_event()
+ * before it sleeps. A VM with work waiting is not idle: it leaves for the
+ * work, which a pending stop catches at its entry, and a step goes on into
+ * it (as a worker's step goes on into a queued job).
+ *
+ * Context: @vm's own thread, not entered; may sleep.
+ * Return: true if it served a stop (and so may have slept).
+ */
+bool stw_vm_idle(struct stw_vm *vm, bool busy)
+{
+	if ((busy && !stw_mutant(11)) ||
+	    !test_bit(STW_VM_DISPATCHED, &vm->flags)) {
+		if (!busy)
+			stw_world_probe(vm->world, STW_PROBE_IDLE_WAIT, vm);
+		return false;
+	}
+	stw_world_stop_work(vm);
+	return true;
+}
+EXPORT_SYMBOL_GPL(stw_vm_idle);
+
+/**
+ * stw_vm_stop_pending() - whether a registered kthread has a stop to serve
+ * @vm: the VM
+ *
+ * Part of stw_vm_wait_event()'s condition: it is checked after the thread
+ * is on its wait queue, so a stop dispatched at any moment before it sleeps
+ * is seen (the dispatch sets the flag, then wakes the queue).
+ *
+ * Context: @vm's own thread, in its wait.
+ * Return: true if a stop work is dispatched and not started.
+ */
+bool stw_vm_stop_pending(struct stw_vm *vm)
+{
+	if (stw_mutant(10))
+		return stw_mutant_woken(vm);
+	return test_bit(STW_VM_DISPATCHED, &vm->flags);
+}
+EXPORT_SYMBOL_GPL(stw_vm_stop_pending);
 
 /**
  * stw_vm_trap() - the slow path of stw_vm_poll(): a stop is pending

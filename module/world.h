@@ -11,6 +11,7 @@
 #include <linux/atomic.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -66,6 +67,8 @@ struct stw_control;
  * @tts_hist: statistics: log2 histogram of the times to stop
  * @violations: invariant violations seen, per invariant
  * @wq: kernel callers of stw_stop_world() waiting for STOPPED
+ * @orphans: the arming walk met an attached VM whose thread exited; the
+ *	walk sets it without the lock, the lock's holder reaps them
  * @ctl: the controller's state for this world (holds, leases, tickets),
  *	set by control.c; opaque here: the world never calls up
  * @name: the world's name, unique among worlds; set before it is listed
@@ -104,6 +107,7 @@ struct stw_world {
 
 	atomic64_t violations[STW_INV_COUNT];
 	wait_queue_head_t wq;
+	bool orphans;
 	struct stw_control *ctl;
 	char name[STW_WORLD_NAME_LEN];
 	char owner[MODULE_NAME_LEN];
@@ -120,6 +124,24 @@ static inline bool stw_vm_counted(struct stw_vm *vm)
 
 	lockdep_assert_held(&w->lock);
 	return w->mode != STW_RUN_ALL && vm->uncounted_gen != w->generation;
+}
+
+/* A VM on a thread its owner made: attached, or registered itself. */
+static inline bool stw_vm_attached(const struct stw_vm *vm)
+{
+	return vm->kind == STW_VM_KIND_WORKER || vm->kind == STW_VM_KIND_KTHREAD;
+}
+
+/*
+ * An attached VM whose thread is exiting: its owner did not detach it.
+ * The task is pinned while the VM lives; its flags are the task's own to
+ * write, so this is a sample, which is all the dispatch needs: the thread
+ * will not come back from exiting.
+ */
+static inline bool stw_vm_orphaned(const struct stw_vm *vm)
+{
+	return stw_vm_attached(vm) &&
+	       (READ_ONCE(vm->task->flags) & PF_EXITING);
 }
 
 /*

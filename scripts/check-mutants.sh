@@ -20,33 +20,41 @@ build=$1
 kdir=$2
 shift 2
 races=("$@")
-[ ${#races[@]} -gt 0 ] || races=(1 2 3 4 5 6 7 8 9)
+[ ${#races[@]} -gt 0 ] || races=(1 2 3 4 5 6 7 8 9 10 11 12)
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$build/mutants
 mkdir -p "$out"
 
+# Each race's test in race_test, as FIXTURE.TEST.
 declare -A script=(
-	[1]=race1_last_vm_marks_others_stopped
-	[2]=race2_hand_made_idle_stop
-	[3]=race3_entry_check_then_resume
-	[4]=race4_stopped_state_outside_lock
-	[5]=race5_late_arrival_in_run_all
-	[6]=race6_duplicate_dispatch
-	[7]=race7_destroy_during_stop
-	[8]=race8_controller_dies_holding_the_world
-	[9]=race9_destroy_while_arriving
+	[1]=race.race1_last_vm_marks_others_stopped
+	[2]=race.race2_hand_made_idle_stop
+	[3]=race.race3_entry_check_then_resume
+	[4]=race.race4_stopped_state_outside_lock
+	[5]=race.race5_late_arrival_in_run_all
+	[6]=race.race6_duplicate_dispatch
+	[7]=race.race7_destroy_during_stop
+	[8]=race.race8_controller_dies_holding_the_world
+	[9]=race.race9_destroy_while_arriving
+	[10]=attached.race10_kthread_goes_idle_as_its_stop_is_dispatched
+	[11]=attached.race11_kthread_woken_for_work_as_its_stop_is_dispatched
+	[12]=attached.race12_worker_detached_during_stopping
 )
 
 # build_module MUTANT DEST: in a copy of the source, so module/stw.ko (and
-# anyone using it meanwhile) never sees a mutant.
+# anyone using it meanwhile) never sees a mutant. DEST is DIR/module/stw.ko,
+# with the selftests' client modules at DIR/selftests/modules/, where the
+# guest's runner looks for them beside stw.ko (their exports' CRCs are the
+# same in every build).
 build_module() {
-	local src=$out/src
+	local src=$out/src dest=$2
 	rm -rf "$src"
-	mkdir -p "$src"
+	mkdir -p "$src" "${dest%/stw.ko}" "${dest%/module/stw.ko}/selftests/modules"
 	cp -r "$top/module" "$top/uapi" "$src/"
 	echo 'obj-m := module/' >"$src/Kbuild"
 	make -s -C "$kdir" M="$src" STW_MUTANT="$1" modules >/dev/null
-	cp "$src/module/stw.ko" "$2"
+	cp "$src/module/stw.ko" "$dest"
+	cp "$top"/selftests/modules/*.ko "${dest%/module/stw.ko}/selftests/modules/"
 }
 
 # run_race KO RACE LOG [env...]: the guest runs race RACE's script only.
@@ -60,7 +68,7 @@ run_race() {
 }
 
 verdict_real() {	# passed only with an "ok" line for the script
-	if grep -q "^ok [0-9]* race.${script[$1]}\$" "$2"; then
+	if grep -q "^ok [0-9]* ${script[$1]}\$" "$2"; then
 		echo pass
 	else
 		echo FAIL
@@ -72,7 +80,7 @@ verdict_mutant() {	# caught only with its own message, and nothing else
 		echo "timeout (not a catch)"
 	elif grep -q 'stw-vm: kernel reported problems' "$2"; then
 		echo "crash (not a catch)"
-	elif grep -q "^not ok [0-9]* race.${script[$1]}" "$2" &&
+	elif grep -q "^not ok [0-9]* ${script[$1]}" "$2" &&
 	     grep -q "race $1: " "$2"; then
 		echo caught
 	else
@@ -83,7 +91,7 @@ verdict_mutant() {	# caught only with its own message, and nothing else
 # unarmed RACE K: how many of K unforced runs of the script show the bug.
 unarmed() {
 	local race=$1 k=$2 log=$out/unarmed$1.log
-	env STW_KO="$out/stw-mutant$race.ko" STW_VM_DIR="$out/vm" \
+	env STW_KO="$out/mutant$race/module/stw.ko" STW_VM_DIR="$out/vm" \
 		STW_VM_ALLOW_WARN=1 "$top/scripts/qemu/run.sh" --build "$build" \
 		--timeout 1800 --cmd "i=0; while [ \$i -lt $k ]; do
 			i=\$((i + 1)); echo \"run \$i\";
@@ -97,31 +105,31 @@ unarmed() {
 
 if [ -n "${UNARMED:-}" ]; then
 	for r in "${races[@]}"; do
-		build_module "$r" "$out/stw-mutant$r.ko"
+		build_module "$r" "$out/mutant$r/module/stw.ko"
 	done
-	printf '%-5s %-40s %s\n' race script "bug shown, unarmed"
+	printf '%-5s %-62s %s\n' race script "bug shown, unarmed"
 	for r in "${races[@]}"; do
-		printf '%-5s %-40s %s/%s runs\n' "$r" "${script[$r]}" \
+		printf '%-5s %-62s %s/%s runs\n' "$r" "${script[$r]}" \
 			"$(unarmed "$r" "$UNARMED")" "$UNARMED"
 	done
 	exit 0
 fi
 
 status=0
-build_module 0 "$out/stw-real.ko"
+build_module 0 "$out/real/module/stw.ko"
 for r in "${races[@]}"; do
-	build_module "$r" "$out/stw-mutant$r.ko"
+	build_module "$r" "$out/mutant$r/module/stw.ko"
 done
 
-printf '%-5s %-40s %-10s %s\n' race script "real" mutant
+printf '%-5s %-62s %-10s %s\n' race script "real" mutant
 for r in "${races[@]}"; do
 	start=$(date +%s)
-	run_race "$out/stw-real.ko" "$r" "$out/real$r.log"
-	run_race "$out/stw-mutant$r.ko" "$r" "$out/mutant$r.log" \
+	run_race "$out/real/module/stw.ko" "$r" "$out/real$r.log"
+	run_race "$out/mutant$r/module/stw.ko" "$r" "$out/mutant$r.log" \
 		STW_VM_ALLOW_WARN=1
 	real=$(verdict_real "$r" "$out/real$r.log")
 	mutant=$(verdict_mutant "$r" "$out/mutant$r.log")
-	printf '%-5s %-40s %-10s %s (%ss)\n' "$r" "${script[$r]}" "$real" \
+	printf '%-5s %-62s %-10s %s (%ss)\n' "$r" "${script[$r]}" "$real" \
 		"$mutant" "$(($(date +%s) - start))"
 	if [ "$real" != pass ] || [ "$mutant" != caught ]; then
 		status=1

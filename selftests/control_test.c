@@ -54,23 +54,6 @@ static bool mode_is(struct stw_sock *s, int mode)
 	return !stw_status(s, &w) && w.mode == mode;
 }
 
-/* Whether the kernel log, from @fd on, has a line with @a and one with @b. */
-static bool kmsg_has(int fd, const char *a, const char *b)
-{
-	bool has_a = false, has_b = false;
-	char rec[1024];
-	ssize_t n;
-
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
-		if (n <= 0)
-			continue;	/* overwritten records: read on */
-		rec[n] = '\0';
-		has_a |= strstr(rec, a) != NULL;
-		has_b |= strstr(rec, b) != NULL;
-	}
-	return has_a && has_b;
-}
-
 #define HUNG_TASK_SECS	"/proc/sys/kernel/hung_task_timeout_secs"
 
 /* The hung-task limit a test turned down, restored by the teardown. */
@@ -159,9 +142,8 @@ TEST_F(control, waiting_stop_does_not_hold_up_generic_netlink)
 	ASSERT_SPAWN(s, 0, 0, 0, 1, &id, &n);
 	ASSERT_OK(s, stw_wait_vm_doing(s, id, STW_VM_DOING_RUNNING,
 				       STW_T_WAIT));
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kmsg = stw_kmsg_open();
 	ASSERT_LE(0, kmsg);
-	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
 	/* No detector in this kernel: the load and STATUS times still say it. */
 	if (!read_sysctl(HUNG_TASK_SECS, saved_hung_secs,
 			 sizeof(saved_hung_secs)))
@@ -195,7 +177,7 @@ TEST_F(control, waiting_stop_does_not_hold_up_generic_netlink)
 	/* The stop runs out on its own; nothing was blocked meanwhile. */
 	ASSERT_EQ(ETIMEDOUT, stw_bg_join(stop, GENL_STOP_MS + STW_T_WAIT));
 	stw_bg_free(stop);
-	ASSERT_FALSE(kmsg_has(kmsg, "blocked for more than",
+	ASSERT_FALSE(stw_kmsg_has(kmsg, "blocked for more than",
 			      "blocked for more than"))
 		TH_LOG("a hung-task report during the stop");
 	close(kmsg);
@@ -786,16 +768,15 @@ TEST_F(control, laggards_stacks_go_to_the_kernel_log)
 
 	ASSERT_EQ(0, load_module(TESTMOD_KO, "sleepers=1"));
 	ASSERT_OK(s, stw_wait_vms(s, all_entered, &one, STW_T_WAIT));
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	fd = stw_kmsg_open();
 	ASSERT_LE(0, fd);
-	ASSERT_LE(0, lseek(fd, 0, SEEK_END));
 	ASSERT_ERRNO(s, ETIMEDOUT, stw_stop_ex(s, &req, &r));
 	ASSERT_EQ(1U, r.laggards.list.n);
 	ASSERT_TRUE(r.laggards.stacks_logged)
 		TH_LOG("no stacks logged: rate-limited by earlier timeouts?");
 	snprintf(who, sizeof(who), "stw/%s (pid %u) did not stop within",
 		 r.laggards.list.vms[0].name, r.laggards.list.vms[0].pid);
-	ASSERT_TRUE(kmsg_has(fd, who, "testmod_sleep_job"))
+	ASSERT_TRUE(stw_kmsg_has(fd, who, "testmod_sleep_job"))
 		TH_LOG("no '%s' with its stack in the kernel log", who);
 	close(fd);
 	stw_stop_result_free(&r);

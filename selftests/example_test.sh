@@ -17,44 +17,7 @@ ko=${STW_BANK_KO:-/stw/examples/stw_bank.ko}
 cycles=${STW_BANK_CYCLES:-5}
 params=/sys/module/stw_bank/parameters
 n=0 failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-
-not_ok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n $*"
-}
-
-# check DESCRIPTION COMMAND...: one TAP line for COMMAND's status.
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-
-param() {
-	local v
-	read -r v < "$params/$1" || v=
-	echo "${v:-0}"
-}
-
-# wait_param NAME MIN: until the parameter is at least MIN (the notifier
-# runs on the thread that completed the stop, maybe after stwctl returned).
-wait_param() {
-	local i=0
-	while [ "$(param "$1")" -lt "$2" ]; do
-		i=$((i + 1))
-		[ $i -lt 20000 ] || return 1
-	done
-}
-
-skip_all() {
-	echo "1..0 # SKIP $*"
-	exit 4
-}
+. "$(dirname "$0")/example_lib.sh"
 
 cleanup() {
 	[ -d /sys/module/stw_bank ] || return 0

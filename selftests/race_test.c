@@ -12,6 +12,7 @@
 
 #include "kselftest_harness.h"
 #include "stw_probe.h"
+#include "testmod.h"
 
 #define WAIT_MS		5000
 
@@ -542,6 +543,181 @@ TEST_F(race, race8_controller_dies_holding_the_world)
 		TH_LOG("race 8: the controller is gone, yet the world is %s with %u holds",
 		       stw_mode_name(w.mode), w.holds);
 	}
+}
+
+/*
+ * The races of VMs on their owners' threads (selftests/modules/
+ * stw_attachmod.ko, in stw's default world): a plain kthread whose run
+ * loop is stw_vm_wait_event(), a kthread_worker attached by its owner.
+ */
+#define UNIT	100	/* stw_attachmod's unit of work: its polls */
+
+FIXTURE(attached) {
+	struct stw_sock *s;
+	struct stw_sock *p;
+	struct stw_bg *bg;	/* a controller's request */
+	struct stw_bg *bg2;	/* the owner's action */
+};
+
+FIXTURE_SETUP(attached)
+{
+	ASSERT_EQ(0, stw_probe_enable());
+	self->s = stw_open();
+	ASSERT_NE(NULL, self->s);
+	self->p = stw_probe_open();
+	ASSERT_NE(NULL, self->p);
+	ASSERT_EQ(0, stw_probe_reset(self->p));
+	ASSERT_EQ(0, stw_reset(self->s, WAIT_MS));
+	ASSERT_EQ(0, mod_unload(ATTACHMOD));
+}
+
+FIXTURE_TEARDOWN(attached)
+{
+	stw_probe_reset(self->p);
+	mod_action(ATTACHMOD, "unblock_worker");
+	stw_resume(self->s, true, 0, NULL);
+	if (self->bg2)
+		stw_bg_free(self->bg2);
+	if (self->bg)
+		stw_bg_free(self->bg);
+	mod_unload(ATTACHMOD);
+	stw_reset(self->s, WAIT_MS);
+	stw_close(self->p);
+	stw_close(self->s);
+}
+
+/* Load stw_attachmod with @params; its one VM, idle and running. */
+static uint32_t load_attachmod(struct __test_metadata *_metadata,
+			       struct stw_sock *s, const char *params)
+{
+	struct stw_vm *vms;
+	uint32_t id;
+	size_t n;
+
+	ASSERT_EQ(0, load_module(ATTACHMOD_KO, params));
+	ASSERT_EQ(0, stw_wait_all_vms_state(s, STW_VM_RUNNING, WAIT_MS));
+	ASSERT_EQ(0, stw_vms(s, &vms, &n));
+	ASSERT_EQ(1u, n);
+	id = vms[0].id;
+	free(vms);
+	ASSERT_EQ(0, stw_wait_vm_doing(s, id, STW_VM_DOING_IDLE, WAIT_MS));
+	return id;
+}
+
+/*
+ * Race 10: a plain kthread goes idle exactly when its stop is dispatched.
+ * Hold it after it found no stop pending, before it sleeps; dispatch the
+ * stop then. Its wait must see the stop, not sleep through it.
+ */
+TEST_F(attached, race10_kthread_goes_idle_as_its_stop_is_dispatched)
+{
+	uint32_t k;
+	int err;
+
+	RACE_SCRIPT(10);
+	k = load_attachmod(_metadata, self->s, "workers=0 threads=1");
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_IDLE_WAIT, k,
+				   STW_PROBE_PARK));
+	/* A unit of work, and back to its wait: held there. */
+	ASSERT_EQ(0, mod_action(ATTACHMOD, "feed_thread"));
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_IDLE_WAIT, k, WAIT_MS,
+				    NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_QUEUED, k,
+				   STW_PROBE_NOTE));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_QUEUED, k,
+				    WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_IDLE_WAIT, k));
+	err = stw_bg_join(self->bg, 3 * WAIT_MS);
+	EXPECT_EQ(0, err) {
+		TH_LOG("race 10: kthread VM %u slept through the stop dispatched as it went idle: %s",
+		       k, strerror(err));
+	}
+	check_world_stopped(_metadata, self->s, "race 10");
+}
+
+/*
+ * Race 11: a plain kthread is given work exactly when its stop is
+ * dispatched, in a step. Its step left the stop work and dispatched the
+ * next one (held there); work comes. A VM with work is not idle: the step
+ * goes on into the work, and ends when the thread is idle again.
+ */
+TEST_F(attached, race11_kthread_woken_for_work_as_its_stop_is_dispatched)
+{
+	long long before, after;
+	uint32_t k;
+
+	RACE_SCRIPT(11);
+	k = load_attachmod(_metadata, self->s, "workers=0 threads=1");
+	ASSERT_EQ(0, stw_stop(self->s, WAIT_MS, 0, NULL, NULL));
+	check_world_stopped(_metadata, self->s, "race 11 (stop)");
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_QUEUED, k,
+				   STW_PROBE_PARK));
+	self->bg = stw_bg_run_one(k, 10 * UNIT);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_QUEUED, k,
+				    WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	before = mod_get(ATTACHMOD, "thread_jobs");
+	ASSERT_EQ(0, mod_action(ATTACHMOD, "feed_thread"));
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_WORK_QUEUED, k));
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS));
+	after = mod_get(ATTACHMOD, "thread_jobs");
+	EXPECT_EQ(before + 1, after) {
+		TH_LOG("race 11: the step of kthread VM %u ended with its work waiting: %lld units done in it, 1 given",
+		       k, after - before);
+	}
+	check_world_stopped(_metadata, self->s, "race 11");
+}
+
+/*
+ * Race 12: an attached worker detached during STOPPING. The worker runs a
+ * job that knows nothing of stw, so the stop work the arming walk queues
+ * waits behind it; the owner's detach is held before it takes the VM out.
+ * Once detached, the stop completes without the VM and nothing of stw's is
+ * left on the owner's worker, which it may now destroy.
+ */
+TEST_F(attached, race12_worker_detached_during_stopping)
+{
+	long long left;
+	uint32_t w;
+
+	RACE_SCRIPT(12);
+	w = load_attachmod(_metadata, self->s, "workers=1 threads=0");
+	ASSERT_EQ(0, mod_action(ATTACHMOD, "block_worker"));
+	ASSERT_EQ(1, mod_wait_at_least(ATTACHMOD, "worker_blocked", 1,
+				       WAIT_MS));
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_VM_DESTROY, w,
+				   STW_PROBE_PARK));
+	self->bg2 = stw_bg_action(ATTACHMOD, "detach_worker");
+	ASSERT_NE(NULL, self->bg2);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_VM_DESTROY, w, WAIT_MS,
+				    NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_QUEUED, w,
+				   STW_PROBE_NOTE));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_QUEUED, w,
+				    WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_VM_DESTROY, w));
+	ASSERT_EQ(0, stw_bg_join(self->bg2, WAIT_MS));
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS));
+	left = mod_get(ATTACHMOD, "left");
+	EXPECT_EQ(0, left) {
+		TH_LOG("race 12: worker VM %u detached during STOPPING left %lld stop works on its owner's worker",
+		       w, left);
+	}
+	check_world_stopped(_metadata, self->s, "race 12");
 }
 
 TEST_HARNESS_MAIN

@@ -662,3 +662,30 @@ out:
 	memcpy(s->extack, saved_extack, sizeof(saved_extack));
 	return buf;
 }
+
+int stw_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+bool stw_kmsg_has(int fd, const char *a, const char *b)
+{
+	bool has_a = false, has_b = false;
+	char rec[1024];
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || errno == EPIPE) {
+		if (n <= 0)
+			continue;	/* overwritten records: read on */
+		rec[n] = '\0';
+		has_a |= strstr(rec, a) != NULL;
+		has_b |= strstr(rec, b) != NULL;
+	}
+	return has_a && has_b;
+}

@@ -128,6 +128,11 @@ int stw_wait_no_threads(const char *prefix, int timeout_ms);
 /* ---- misc ---- */
 
 int64_t stw_now_ms(void);
+
+/* /dev/kmsg, to be read from its end: an fd, or -1 and errno. */
+int stw_kmsg_open(void);
+/* Whether the kernel log, from @fd on, has a line with @a and one with @b. */
+bool stw_kmsg_has(int fd, const char *a, const char *b);
 /* $name as an unsigned number, or @dflt (for scaling loops). */
 unsigned int stw_env_uint(const char *name, unsigned int dflt);
 /* One line about the world and its VMs, for TH_LOG (static buffer). */

@@ -17,6 +17,7 @@
 #include <netlink/genl/genl.h>
 
 #include "stw_probe.h"
+#include "testmod.h"
 
 static const char *const stw_probe_names[STW_PROBE_COUNT] = {
 	[STW_PROBE_ENTRY_CHECKED] = "entry_checked",
@@ -33,6 +34,7 @@ static const char *const stw_probe_names[STW_PROBE_COUNT] = {
 	[STW_PROBE_STEP_LEAVE] = "step_leave",
 	[STW_PROBE_CLAIMED] = "claimed",
 	[STW_PROBE_ARMED] = "armed",
+	[STW_PROBE_IDLE_WAIT] = "idle_wait",
 };
 
 const char *stw_probe_name(int point)
@@ -276,7 +278,7 @@ size_t stw_probe_hits(const struct stw_probe_hit *hits, size_t n, int point,
 
 /* ---- second controllers ---- */
 
-enum stw_bg_op { STW_BG_STOP, STW_BG_KILL, STW_BG_RUN_ONE };
+enum stw_bg_op { STW_BG_STOP, STW_BG_KILL, STW_BG_RUN_ONE, STW_BG_ACTION };
 
 struct stw_bg {
 	struct stw_sock *s;
@@ -287,6 +289,8 @@ struct stw_bg {
 	bool joined;
 	int err;
 	struct stw_cycle cycle;
+	char mod[64];		/* STW_BG_ACTION: the module, its action */
+	char what[64];
 };
 
 static void *stw_bg_run(void *arg)
@@ -303,17 +307,25 @@ static void *stw_bg_run(void *arg)
 	case STW_BG_RUN_ONE:
 		bg->err = stw_run_one(bg->s, bg->arg, bg->polls, 60000, NULL);
 		break;
+	case STW_BG_ACTION:
+		bg->err = mod_action(bg->mod, bg->what);
+		break;
 	}
 	return NULL;
 }
 
 static struct stw_bg *stw_bg_start(enum stw_bg_op op, uint32_t arg,
-				   uint32_t polls)
+				   uint32_t polls, const char *mod,
+				   const char *what)
 {
 	struct stw_bg *bg = calloc(1, sizeof(*bg));
 
 	if (!bg)
 		return NULL;
+	if (mod) {
+		snprintf(bg->mod, sizeof(bg->mod), "%s", mod);
+		snprintf(bg->what, sizeof(bg->what), "%s", what);
+	}
 	bg->op = op;
 	bg->arg = arg;
 	bg->polls = polls;
@@ -333,17 +345,22 @@ err_free:
 
 struct stw_bg *stw_bg_stop(uint32_t timeout_ms)
 {
-	return stw_bg_start(STW_BG_STOP, timeout_ms, 0);
+	return stw_bg_start(STW_BG_STOP, timeout_ms, 0, NULL, NULL);
 }
 
 struct stw_bg *stw_bg_kill(uint32_t vm)
 {
-	return stw_bg_start(STW_BG_KILL, vm, 0);
+	return stw_bg_start(STW_BG_KILL, vm, 0, NULL, NULL);
 }
 
 struct stw_bg *stw_bg_run_one(uint32_t vm, uint32_t polls)
 {
-	return stw_bg_start(STW_BG_RUN_ONE, vm, polls);
+	return stw_bg_start(STW_BG_RUN_ONE, vm, polls, NULL, NULL);
+}
+
+struct stw_bg *stw_bg_action(const char *mod, const char *what)
+{
+	return stw_bg_start(STW_BG_ACTION, 0, 0, mod, what);
 }
 
 int stw_bg_join(struct stw_bg *bg, int timeout_ms)

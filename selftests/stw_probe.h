@@ -65,6 +65,8 @@ struct stw_bg;
 struct stw_bg *stw_bg_stop(uint32_t timeout_ms);
 struct stw_bg *stw_bg_kill(uint32_t vm);
 struct stw_bg *stw_bg_run_one(uint32_t vm, uint32_t polls);
+/* A test module's action (testmod.h), written from the thread. */
+struct stw_bg *stw_bg_action(const char *mod, const char *what);
 /* Wait for the request: its errno, or ETIMEDOUT if it is still running. */
 int stw_bg_join(struct stw_bg *bg, int timeout_ms);
 /* The STOP's cycle, once joined. */

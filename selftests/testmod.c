@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * testmod: the selftests' hands on selftests/modules/stw_testmod.ko, a
- * client module of stw's in-kernel API driven through its parameters.
+ * testmod: the selftests' hands on selftests/modules/, client modules of
+ * stw's in-kernel API driven through their parameters.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,20 +29,23 @@ int load_module(const char *path, const char *params)
 	return err;
 }
 
-int testmod_unload(void)
+int mod_unload(const char *mod)
 {
-	if (access(TESTMOD_PARAMS, F_OK))
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", mod);
+	if (access(path, F_OK))
 		return 0;
-	return syscall(SYS_delete_module, "stw_testmod", O_NONBLOCK) ?
-	       errno : 0;
+	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? errno : 0;
 }
 
-long long testmod_get(const char *name)
+long long mod_get(const char *mod, const char *name)
 {
 	char path[128], buf[32] = "";
 	FILE *f;
 
-	snprintf(path, sizeof(path), TESTMOD_PARAMS "%s", name);
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod,
+		 name);
 	f = fopen(path, "r");
 	if (!f)
 		return LLONG_MIN;
@@ -52,11 +55,14 @@ long long testmod_get(const char *name)
 	return buf[0] ? strtoll(buf, NULL, 10) : LLONG_MIN;
 }
 
-int testmod_action(const char *what)
+int mod_action(const char *mod, const char *what)
 {
-	FILE *f = fopen(TESTMOD_PARAMS "action", "w");
+	char path[128];
 	int err = 0;
+	FILE *f;
 
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/action", mod);
+	f = fopen(path, "w");
 	if (!f)
 		return errno;
 	if (fputs(what, f) < 0)
@@ -66,14 +72,24 @@ int testmod_action(const char *what)
 	return err;
 }
 
-/* Wait until parameter @name is no longer @from; its value, or @from. */
-long long testmod_wait_change(const char *name, long long from,
-				     int timeout_ms)
+long long mod_wait_change(const char *mod, const char *name, long long from,
+			  int timeout_ms)
 {
 	int64_t deadline = stw_now_ms() + timeout_ms;
 	long long v;
 
-	while ((v = testmod_get(name)) == from && stw_now_ms() < deadline)
+	while ((v = mod_get(mod, name)) == from && stw_now_ms() < deadline)
+		usleep(2000);
+	return v;
+}
+
+long long mod_wait_at_least(const char *mod, const char *name,
+			    long long min, int timeout_ms)
+{
+	int64_t deadline = stw_now_ms() + timeout_ms;
+	long long v;
+
+	while ((v = mod_get(mod, name)) < min && stw_now_ms() < deadline)
 		usleep(2000);
 	return v;
 }

@@ -296,11 +296,13 @@ enum stw_world_mode {
 };
 
 enum stw_vm_kind {
-	STW_VM_KIND_EXTERNAL,	/* registered by another module */
-	STW_VM_KIND_ACTIVE,
+	STW_VM_KIND_EXTERNAL,	/* made by another module: stw_vm_create() */
+	STW_VM_KIND_ACTIVE,	/* the demo's (SPAWN) */
 	STW_VM_KIND_IDLE,
 	STW_VM_KIND_BURSTY,
 	STW_VM_KIND_NOPOLL,
+	STW_VM_KIND_WORKER,	/* another module's kthread_worker, attached */
+	STW_VM_KIND_KTHREAD,	/* another module's plain kthread, registered */
 };
 
 enum stw_vm_state {

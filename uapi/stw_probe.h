@@ -76,6 +76,7 @@ enum stw_probe_point {
 	STW_PROBE_STEP_LEAVE,		/* a RUN_ONE target ending its step (locked) */
 	STW_PROBE_CLAIMED,		/* place in the cycle claimed, not counted */
 	STW_PROBE_ARMED,		/* the arming walk ended, its share given up */
+	STW_PROBE_IDLE_WAIT,		/* a registered kthread found no stop, about to sleep */
 	STW_PROBE_COUNT
 };
 
