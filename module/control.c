@@ -783,6 +783,20 @@ int stw_control_resume(struct stw_world *w, u32 hold_id, bool force,
 }
 
 /**
+ * stw_control_nr_vms() - how many VMs a world has, as a sample
+ * @w: the world
+ *
+ * For a request's early check; the world's own limit is the one enforced.
+ *
+ * Context: any; takes no lock.
+ * Return: the VMs in the world and being created.
+ */
+u32 stw_control_nr_vms(struct stw_world *w)
+{
+	return READ_ONCE(w->nr_vms);
+}
+
+/**
  * stw_control_status() - a world as STATUS shows it
  * @w: the world
  * @st: filled in

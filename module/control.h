@@ -70,6 +70,7 @@ int stw_control_resume(struct stw_world *w, u32 hold_id, bool force,
 		       struct netlink_ext_ack *extack);
 
 void stw_control_status(struct stw_world *w, struct stw_status *st);
+u32 stw_control_nr_vms(struct stw_world *w);
 u64 stw_control_change_seq(struct stw_world *w);
 bool stw_control_vm_next(struct stw_world *w, unsigned long *id,
 			 struct stw_vm_snap *snap);

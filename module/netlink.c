@@ -676,8 +676,8 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 	const char *world = stw_nl_world_name(info->attrs);
 	struct nlattr *tb[STW_SPAWN_A_MAX + 1];
 	unsigned int total = 0, n = 0, i, j;
-	struct stw_status st = {};
 	struct stw_world *w;
+	u32 nr_vms = 0;
 	u32 *ids;
 	int ret;
 
@@ -705,10 +705,10 @@ static int stw_nl_spawn_doit(struct sk_buff *skb, struct genl_info *info)
 	/* A world that does not exist yet is made by the first VM's spawn. */
 	w = stw_control_world_get(world);
 	if (w) {
-		stw_control_status(w, &st);
+		nr_vms = stw_control_nr_vms(w);
 		stw_control_world_put(w);
 	}
-	if (st.w.nr_vms + total > STW_MAX_VMS) {
+	if (nr_vms + total > STW_MAX_VMS) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_A_SPAWN],
 				    "that many VMs would pass STW_MAX_VMS");
 		return -ENOSPC;

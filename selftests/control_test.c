@@ -59,35 +59,6 @@ static bool mode_is(struct stw_sock *s, int mode)
 /* The hung-task limit a test turned down, restored by the teardown. */
 static char saved_hung_secs[32];
 
-/* Reads @path into @buf (a sysctl's value); 0 or an errno. */
-static int read_sysctl(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int write_sysctl(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = errno;
-	close(fd);
-	return err;
-}
-
 FIXTURE(control) {
 	struct stw_sock *s;
 };
@@ -113,7 +84,7 @@ FIXTURE_SETUP(control)
 FIXTURE_TEARDOWN(control)
 {
 	if (saved_hung_secs[0] &&
-	    !write_sysctl(HUNG_TASK_SECS, saved_hung_secs))
+	    !stw_write_file(HUNG_TASK_SECS, saved_hung_secs))
 		saved_hung_secs[0] = '\0';
 	TESTMOD_TEARDOWN(self->s);
 }
@@ -145,9 +116,9 @@ TEST_F(control, waiting_stop_does_not_hold_up_generic_netlink)
 	kmsg = stw_kmsg_open();
 	ASSERT_LE(0, kmsg);
 	/* No detector in this kernel: the load and STATUS times still say it. */
-	if (!read_sysctl(HUNG_TASK_SECS, saved_hung_secs,
+	if (!stw_read_file(HUNG_TASK_SECS, saved_hung_secs,
 			 sizeof(saved_hung_secs)))
-		ASSERT_EQ(0, write_sysctl(HUNG_TASK_SECS, "1"));
+		ASSERT_EQ(0, stw_write_file(HUNG_TASK_SECS, "1"));
 
 	/* A controller that waits for the stop, as `stwctl stop` does. */
 	stop = stw_bg_stop(GENL_STOP_MS);

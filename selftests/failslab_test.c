@@ -61,35 +61,17 @@ FIXTURE(failslab) {
 static int fs_read(const char *knob, char *buf, size_t len)
 {
 	char path[128];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), FAILSLAB "/%s", knob);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	return stw_read_file(path, buf, len);
 }
 
 static int fs_write(const char *knob, const char *val)
 {
 	char path[128];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), FAILSLAB "/%s", knob);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? errno : 0;
+	return stw_write_file(path, val);
 }
 
 static int pwrite_str(int fd, const char *v)

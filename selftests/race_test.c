@@ -695,7 +695,7 @@ TEST_F(attached, race12_worker_detached_during_stopping)
 				       WAIT_MS));
 	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_VM_DESTROY, w,
 				   STW_PROBE_PARK));
-	self->bg2 = stw_bg_action(ATTACHMOD, "detach_worker");
+	self->bg2 = stw_bg_action(ATTACHMOD, "detach_worker_only");
 	ASSERT_NE(NULL, self->bg2);
 	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_VM_DESTROY, w, WAIT_MS,
 				    NULL)) {

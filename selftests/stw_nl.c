@@ -689,3 +689,34 @@ bool stw_kmsg_has(int fd, const char *a, const char *b)
 	}
 	return has_a && has_b;
 }
+
+int stw_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int stw_write_file(const char *path, const char *val)
+{
+	/* O_TRUNC: tracefs clears a buffer on it; sysfs and /proc ignore it. */
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, val, strlen(val));
+	err = n < 0 ? errno : n != (ssize_t)strlen(val) ? EIO : 0;
+	close(fd);
+	return err;
+}

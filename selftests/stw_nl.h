@@ -129,6 +129,13 @@ int stw_wait_no_threads(const char *prefix, int timeout_ms);
 
 int64_t stw_now_ms(void);
 
+/*
+ * A small file's first line (a sysctl, a knob, a module parameter) into
+ * @buf without its newline; writing @val to one. 0 or an errno.
+ */
+int stw_read_file(const char *path, char *buf, size_t len);
+int stw_write_file(const char *path, const char *val);
+
 /* /dev/kmsg, to be read from its end: an fd, or -1 and errno. */
 int stw_kmsg_open(void);
 /* Whether the kernel log, from @fd on, has a line with @a and one with @b. */

@@ -41,35 +41,21 @@ int mod_unload(const char *mod)
 
 long long mod_get(const char *mod, const char *name)
 {
-	char path[128], buf[32] = "";
-	FILE *f;
+	char path[128], buf[32];
 
 	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod,
 		 name);
-	f = fopen(path, "r");
-	if (!f)
+	if (stw_read_file(path, buf, sizeof(buf)) || !buf[0])
 		return LLONG_MIN;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return buf[0] ? strtoll(buf, NULL, 10) : LLONG_MIN;
+	return strtoll(buf, NULL, 10);
 }
 
 int mod_action(const char *mod, const char *what)
 {
 	char path[128];
-	int err = 0;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/module/%s/parameters/action", mod);
-	f = fopen(path, "w");
-	if (!f)
-		return errno;
-	if (fputs(what, f) < 0)
-		err = EIO;
-	if (fclose(f))
-		err = errno;
-	return err;
+	return stw_write_file(path, what);
 }
 
 long long mod_wait_change(const char *mod, const char *name, long long from,

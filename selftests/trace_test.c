@@ -17,18 +17,6 @@
 #define WAIT_MS		5000
 #define TRACING		"/sys/kernel/tracing"
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : EIO;
-}
-
 /* The trace buffer, malloc'ed. */
 static char *read_trace(void)
 {
@@ -83,7 +71,7 @@ FIXTURE_SETUP(trace)
 
 FIXTURE_TEARDOWN(trace)
 {
-	write_file(TRACING "/events/stw/enable", "0");
+	stw_write_file(TRACING "/events/stw/enable", "0");
 	stw_reset(self->s, WAIT_MS);
 	stw_close(self->s);
 }
@@ -99,12 +87,12 @@ TEST_F(trace, stop_cycle_is_traced)
 	if (access(TRACING "/events/stw", F_OK))
 		SKIP(return, "no tracefs at " TRACING);
 	ASSERT_EQ(0, stw_spawn(self->s, 1, 1, 0, 0, ids, &n));
-	ASSERT_EQ(0, write_file(TRACING "/trace", ""));
-	ASSERT_EQ(0, write_file(TRACING "/events/stw/enable", "1"));
+	ASSERT_EQ(0, stw_write_file(TRACING "/trace", ""));
+	ASSERT_EQ(0, stw_write_file(TRACING "/events/stw/enable", "1"));
 	ASSERT_EQ(0, stw_stop(self->s, WAIT_MS, 0, &c, NULL));
 	ASSERT_EQ(0, stw_resume(self->s, false, 0, NULL));
 	ASSERT_EQ(0, stw_wait_all_vms_state(self->s, STW_VM_RUNNING, WAIT_MS));
-	ASSERT_EQ(0, write_file(TRACING "/events/stw/enable", "0"));
+	ASSERT_EQ(0, stw_write_file(TRACING "/events/stw/enable", "0"));
 
 	trace = read_trace();
 	ASSERT_NE(NULL, trace);

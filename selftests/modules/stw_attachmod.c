@@ -15,8 +15,12 @@
  *	feed_thread	give the thread a unit of work, and wake it
  *	block_worker	queue a job that does not enter and waits for
  *	unblock_worker	this: the worker stays busy meanwhile
- *	detach_worker	stw_vm_detach(), then count what stw left on the
- *			worker (left): removed, so it never runs
+ *	detach_worker	let it go as an owner must (stw_vm_shutdown(), its
+ *			job cancelled, stw_vm_detach()), then count what
+ *			stw left on the worker (left): removed, so it
+ *			never runs
+ *	detach_worker_only  stw_vm_detach() alone, as an owner may when no
+ *			job of its uses the VM; then left, as above
  *	forget_worker	kthread_destroy_worker() without detaching first,
  *			as a buggy owner would; detach_worker afterwards
  *			frees the VM (its VM is named "forgetful")
@@ -190,10 +194,22 @@ static int attachmod_take_foreign_works(struct kthread_worker *worker)
 	return n;
 }
 
-static void attachmod_detach_worker(struct attachmod_worker *a)
+/*
+ * Let worker @a go. Its job uses the VM: out of the world first, so that
+ * a job parked at a poll is released and parks no more, then the job
+ * cancelled, then the VM detached (freed). @only: stw_vm_detach() alone,
+ * which takes the VM out itself; right when no queued job uses it.
+ */
+static void attachmod_detach_worker(struct attachmod_worker *a, bool only)
 {
 	if (!a->vm)
 		return;
+	if (!only) {
+		stw_vm_shutdown(a->vm);
+		/* A forgotten worker is freed, and its job with it. */
+		if (!a->forgotten)
+			kthread_cancel_work_sync(&a->job);
+	}
 	stw_vm_detach(a->vm);
 	a->vm = NULL;
 	/* A forgotten worker is freed: nothing to look at. */
@@ -231,7 +247,9 @@ static int attachmod_action_set(const char *val, const struct kernel_param *kp)
 		WRITE_ONCE(unblock, true);
 		wake_up_all(&block_wq);
 	} else if (sysfs_streq(val, "detach_worker") && a->worker) {
-		attachmod_detach_worker(a);
+		attachmod_detach_worker(a, false);
+	} else if (sysfs_streq(val, "detach_worker_only") && a->worker) {
+		attachmod_detach_worker(a, true);
 	} else if (sysfs_streq(val, "forget_worker") && a->vm &&
 		   !a->forgotten) {
 		a->forgotten = true;
@@ -261,7 +279,7 @@ static void attachmod_cleanup(void)
 	for (i = 0; i < nr_athreads; i++)
 		attachmod_stop_thread(&athreads[i]);
 	for (i = 0; i < nr_aworkers; i++) {
-		attachmod_detach_worker(&aworkers[i]);
+		attachmod_detach_worker(&aworkers[i], false);
 		if (!aworkers[i].forgotten)
 			kthread_destroy_worker(aworkers[i].worker);
 	}
