@@ -1047,8 +1047,9 @@ park:
 			/* pairs with the release in stw_vm_release() */
 			!smp_load_acquire(&vm->parked) || READ_ONCE(vm->dying) ||
 			stw_vm_thread_stopping(vm));
-	if (READ_ONCE(vm->parked) && !READ_ONCE(vm->dying))
-		stw_world_remove_vm(vm);
+	/* Still parked and not dying: only a kthread stopped by its owner. */
+	if (READ_ONCE(vm->parked) && stw_vm_thread_stopping(vm))
+		stw_world_remove_vm(vm);	/* a no-op if it is dying */
 	if (READ_ONCE(vm->parked))	/* left for dying, not released */
 		WRITE_ONCE(vm->parked, false);
 
