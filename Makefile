@@ -278,9 +278,10 @@ export KCFLAGS += -g
 endif
 
 # The suite, then `make stress COUNT=2000`, on the KCSAN kernel (built the
-# first time, ~8 min on two cores).  A KCSAN report whose stack names stw
-# fails either run; one only in other kernel code is listed (see
-# scripts/qemu/kcsan.sh; KCSAN_STW_FAIL=0 to list stw's without failing).
+# first time, ~8 min on two cores).  A KCSAN report of an access stw made
+# fails either run; one inside kernel code stw only called, or in other
+# kernel code, is listed (see scripts/qemu/kcsan.sh; KCSAN_STW_FAIL=0 to
+# list stw's without failing).
 check-kcsan:
 	@start=$$(date +%s); rc=0; \
 	$(MAKE) --no-print-directory check KERNEL=kcsan \

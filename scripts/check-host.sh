@@ -15,6 +15,7 @@
 # - stwctl(8) and stw(4): mandoc -T lint, every subcommand and option;
 # - the bash completion: complete -p, COMPREPLY for a few command lines;
 # - the world-modes diagram renders, and its committed SVG is up to date;
+# - the guest runner's KCSAN sorter, on made-up logs;
 # - DKMS: add, build, install against the headers linux-headers-amd64
 #   depends on, remove;
 # - the Debian packages: dpkg-buildpackage -us -uc -b, dpkg -c of both;
@@ -252,6 +253,8 @@ check "README and Documentation point to Documentation/design.md, not outside th
 	sh -c 'cd "$1" && ! grep -n "\.\./shared\|DESIGN\.md" README.md \
 		Documentation/* CHANGELOG.md && test -s Documentation/design.md &&
 	grep -q "Documentation/design.md" README.md' sh "$top"
+check "the guest's KCSAN sorter fails a race stw made and lists one inside kernel code stw called (scripts/qemu/kcsan-test.sh)" \
+	"$top/scripts/qemu/kcsan-test.sh"
 check "litmus tests: each forbids an outcome (Result: Never, exists), is listed in their README, and what module/ cites exists" \
 	sh -c 'cd "$1/Documentation/litmus" && n=0 &&
 	for f in *.litmus; do

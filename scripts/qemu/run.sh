@@ -20,9 +20,9 @@
 # failed, no verdict came back, or the kernel log shows a warning, BUG, oops,
 # lockup, hung task or RCU stall: then it is non-zero and the reason is
 # printed on stderr.  KCSAN reports (KERNEL=kcsan) are sorted by
-# scripts/qemu/kcsan.sh: one whose stack names stw fails the run, one only
-# in other kernel code is listed (see there; KCSAN_STW_FAIL=0 lists stw's
-# too without failing).
+# scripts/qemu/kcsan.sh: one stw made (or stw racing with itself) fails the
+# run, one inside kernel code stw called or only in other kernel code is
+# listed (see there; KCSAN_STW_FAIL=0 lists stw's too without failing).
 #
 # Environment:
 #   STW_KO             module to load as stw.ko (default module/stw.ko)
