@@ -598,12 +598,14 @@ static int read_exchange(struct stw_sock *s, struct nl_msg *sent,
 			return stw_fail_local(s, ret, "receiving: %s",
 					      strerror(ret));
 		/*
-		 * A notification (sequence 0), or the completion of this very
-		 * request ahead of its ACK: not the answer, but not to lose.
+		 * A notification (sequence 0), or a completion: of this very
+		 * request ahead of its ACK, or of an earlier one (a STOP whose
+		 * completion comes while a RESUME on the same socket waits
+		 * for its ACK). Not the answer, but not to lose.
 		 */
 		if (is_family_msg(s, nlh) &&
-		    (!nlh->nlmsg_seq || (s->stw && nlh->nlmsg_seq == s->seq &&
-					 msg_cmd(nlh) == STW_CMD_DONE_NTF))) {
+		    (!nlh->nlmsg_seq ||
+		     (s->stw && msg_cmd(nlh) == STW_CMD_DONE_NTF))) {
 			cb_err = cb_err ?: keep_for_later(s, nlh);
 			continue;
 		}

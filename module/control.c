@@ -120,6 +120,22 @@ struct stw_control {
 	bool shutting_down;
 };
 
+/* Take and drop a controller's lock; see stw_world_lock() for the probe. */
+static void stw_control_lock(struct stw_control *c)
+	__acquires(&c->lock)
+{
+	mutex_lock(&c->lock);
+	stw_probe_holds(1);
+	stw_world_probe(c->world, STW_PROBE_LOCKED, NULL);
+}
+
+static void stw_control_unlock(struct stw_control *c)
+	__releases(&c->lock)
+{
+	stw_probe_holds(-1);
+	mutex_unlock(&c->lock);
+}
+
 /*
  * A world and its controller, made together by stw_world_create() and
  * freed together by stw_world_destroy().
@@ -239,9 +255,9 @@ static void stw_hold_drop(struct stw_control *c, struct stw_hold *hold)
 	kfree(hold);
 	if (c->nr_holds)
 		return;
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	stw_world_resume(w);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 }
 
 static struct stw_hold *stw_hold_find(struct stw_control *c, u32 id)
@@ -265,10 +281,10 @@ static struct stw_hold *stw_control_begin_stop(struct stw_control *c,
 	if (IS_ERR(hold))
 		return hold;
 	res->generation = stw_world_begin_stop(w, &res->joined);
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	res->has_tts = stw_world_reached(w, res->generation);
 	res->tts_ns = w->last_tts_ns;
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	res->hold_id = hold->id;
 	res->holds = c->nr_holds;
 	return hold;
@@ -313,7 +329,7 @@ static void stw_ticket_done(struct stw_ticket *t, int err, const char *msg,
 	if (t->kind == STW_TICKET_STOP && stw_hold_find(c, t->hold_id))
 		ev->hold_id = t->hold_id;
 	ev->holds = c->nr_holds;
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	ev->generation = t->kind == STW_TICKET_STOP ? t->generation :
 			 w->generation;
 	if (!err && t->kind == STW_TICKET_STOP) {
@@ -327,7 +343,7 @@ static void stw_ticket_done(struct stw_ticket *t, int err, const char *msg,
 			     id == t->vm_id;
 	}
 	stw_event_post(ev);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	stw_ticket_unlist(t, from_timeout);
 }
 
@@ -425,7 +441,7 @@ static bool stw_control_time_out(struct stw_control *c, u64 generation,
 		ev->hold_id = hold_id;
 	log = __ratelimit(&stacks_rs);
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	timed_out = stw_world_time_out(w, generation, ev, room, tasks,
 				       ARRAY_SIZE(tasks));
 	if (timed_out) {
@@ -443,7 +459,7 @@ static bool stw_control_time_out(struct stw_control *c, u64 generation,
 		 */
 		stw_event_post(ev);
 	}
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	if (!timed_out) {
 		kvfree(ev->laggards.vms);
 		kfree(ev);
@@ -466,7 +482,7 @@ static void stw_ticket_timeout(struct work_struct *work)
 					    struct stw_ticket, timeout);
 	struct stw_control *c = t->ctl;
 
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	if (t->removed) {
 		stw_ticket_free(t);
 		goto out_unlock;
@@ -494,7 +510,7 @@ static void stw_ticket_timeout(struct work_struct *work)
 				  "stop timed out and was rolled back; see laggards",
 			true);
 out_unlock:
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 }
 
 static struct stw_ticket *stw_ticket_new(struct stw_control *c,
@@ -553,10 +569,10 @@ int stw_control_stop(struct stw_world *w, const struct stw_stop_req *req,
 		NL_SET_ERR_MSG_MOD(extack, "no memory for a stop request");
 		return -ENOMEM;
 	}
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	hold = stw_control_begin_stop(c, kind, who->portid, req->lease_ms, res,
 				      extack);
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 	if (IS_ERR(hold)) {
 		stw_ticket_free(t);
 		return PTR_ERR(hold);
@@ -604,7 +620,7 @@ int stw_control_step(struct stw_world *w, u32 vm_id, u32 polls,
 		return -ENOMEM;
 	}
 	t->vm_id = vm_id;
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	ret = -ESHUTDOWN;
 	if (c->shutting_down) {
 		NL_SET_ERR_MSG_MOD(extack, STW_GOING_AWAY);
@@ -616,7 +632,7 @@ int stw_control_step(struct stw_world *w, u32 vm_id, u32 polls,
 				   "a kernel module holds the world stopped; no step until it resumes");
 		goto err_unlock_ctl;
 	}
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	vm = xa_load(&w->vms, vm_id);
 	if (w->mode != STW_STOPPED) {
 		NL_SET_ERR_MSG_MOD(extack,
@@ -635,17 +651,17 @@ int stw_control_step(struct stw_world *w, u32 vm_id, u32 polls,
 	}
 	t->step_seq = stw_world_step(w, vm, polls);
 	res->generation = w->generation;
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	res->holds = c->nr_holds;
 	res->pending = true;
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 	*ticket = t;
 	return 0;
 
 err_unlock_world:
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 err_unlock_ctl:
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 	stw_ticket_free(t);
 	return ret;
 }
@@ -666,7 +682,7 @@ void stw_control_commit(struct stw_ticket *t, bool delivered)
 	struct stw_control *c = t->ctl;
 	struct stw_hold *hold;
 
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	if (t->kind == STW_TICKET_STOP && (!delivered || t->at_once)) {
 		hold = stw_hold_find(c, t->hold_id);
 		if (!delivered && hold)
@@ -681,7 +697,7 @@ void stw_control_commit(struct stw_ticket *t, bool delivered)
 				   msecs_to_jiffies(t->timeout_ms));
 		stw_ticket_settle(t, false);
 	}
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 }
 
 /* Drop the holds of a socket, and the leased ones if @leased_too. */
@@ -743,7 +759,7 @@ int stw_control_resume(struct stw_world *w, u32 hold_id, bool force,
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	if (hold_id) {
 		hold = stw_hold_find(c, hold_id);
 		if (!hold) {
@@ -778,7 +794,7 @@ int stw_control_resume(struct stw_world *w, u32 hold_id, bool force,
 	res->holds = c->nr_holds;
 	res->generation = READ_ONCE(w->generation);
 	res->resumed = READ_ONCE(w->mode) == STW_RUN_ALL;
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 	return ret;
 }
 
@@ -807,9 +823,9 @@ void stw_control_status(struct stw_world *w, struct stw_status *st)
 {
 	struct stw_control *c = w->ctl;
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	stw_world_snapshot(w, &st->w);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	/* Written under the control lock, read as samples. */
 	st->holds = READ_ONCE(c->nr_holds);
 	st->kernel_holds = READ_ONCE(c->nr_kernel_holds);
@@ -866,9 +882,9 @@ int stw_stop_world(struct stw_world *w, unsigned int timeout_ms,
 	struct stw_hold *hold;
 	u32 id;
 
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	hold = stw_control_begin_stop(c, STW_HOLD_KERNEL, 0, 0, &res, NULL);
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 	if (IS_ERR(hold))
 		return PTR_ERR(hold);
 	id = res.hold_id;
@@ -885,7 +901,7 @@ int stw_stop_world(struct stw_world *w, unsigned int timeout_ms,
 	if (stw_world_stopped(w, res.generation))
 		goto out;
 
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	if (!stw_world_stopped(w, res.generation)) {
 		/*
 		 * Not stopped in time: roll back (the TIMEOUT names the
@@ -901,11 +917,11 @@ int stw_stop_world(struct stw_world *w, unsigned int timeout_ms,
 		if (!stw_world_stopped(w, res.generation) ||
 		    !stw_hold_find(c, id)) {
 			stw_control_settle(c);
-			mutex_unlock(&c->lock);
+			stw_control_unlock(c);
 			return -ETIMEDOUT;
 		}
 	}
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 out:
 	info->world = w;
 	info->generation = res.generation;
@@ -940,22 +956,22 @@ int stw_step_vm(int hold_id, struct stw_vm *vm, u32 polls,
 	/* The VM's own world: the hold must be one of that world's. */
 	w = vm->world;
 	c = w->ctl;
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	hold = stw_hold_find(c, hold_id);
 	if (!hold || hold->kind != STW_HOLD_KERNEL) {
-		mutex_unlock(&c->lock);
+		stw_control_unlock(c);
 		return -ENOENT;
 	}
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	if (c->nr_kernel_holds != 1 || w->mode != STW_STOPPED ||
 	    vm->dying || !READ_ONCE(vm->parked)) {
-		mutex_unlock(&w->lock);
-		mutex_unlock(&c->lock);
+		stw_world_unlock(w);
+		stw_control_unlock(c);
 		return -EBUSY;
 	}
 	seq = stw_world_step(w, vm, polls);
-	mutex_unlock(&w->lock);
-	mutex_unlock(&c->lock);
+	stw_world_unlock(w);
+	stw_control_unlock(c);
 
 	if (!wait_event_timeout(w->wq, stw_world_step_ended(w, seq),
 				msecs_to_jiffies(timeout_ms)))
@@ -982,14 +998,14 @@ int stw_resume_world(struct stw_world *w, int hold_id)
 
 	if (hold_id <= 0)
 		return -ENOENT;
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	hold = stw_hold_find(c, hold_id);
 	if (hold && hold->kind == STW_HOLD_KERNEL) {
 		stw_hold_drop(c, hold);
 		stw_control_settle(c);
 		ret = 0;
 	}
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(stw_resume_world);
@@ -1005,7 +1021,7 @@ static void stw_hold_lease_work(struct work_struct *work)
 	bool rearm = false;
 	unsigned long id;
 
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	xa_for_each(&c->holds, id, hold) {
 		if (hold->kind != STW_HOLD_LEASE)
 			continue;
@@ -1032,7 +1048,7 @@ static void stw_hold_lease_work(struct work_struct *work)
 		mod_delayed_work(stw_control_wq, &c->lease_work,
 				 time_after(next, jiffies) ? next - jiffies : 0);
 	stw_control_settle(c);
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 }
 
 /*
@@ -1055,11 +1071,11 @@ static int stw_control_netlink_event(struct notifier_block *nb,
 	mutex_lock(&stw_worlds_lock);
 	list_for_each_entry(o, &stw_worlds, node) {
 		c = &o->ctl;
-		mutex_lock(&c->lock);
+		stw_control_lock(c);
 		if (c->nr_socket_holds &&
 		    stw_hold_drop_owned(c, n->portid, false))
 			stw_control_settle(c);
-		mutex_unlock(&c->lock);
+		stw_control_unlock(c);
 	}
 	mutex_unlock(&stw_worlds_lock);
 	return NOTIFY_DONE;
@@ -1083,9 +1099,9 @@ static int stw_control_world_event(struct notifier_block *nb,
 	if (type != STW_EV_STOPPED && type != STW_EV_RESUMED)
 		return NOTIFY_DONE;
 	c = ev->world->ctl;
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	stw_control_settle(c);
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 	return NOTIFY_DONE;
 }
 
@@ -1116,10 +1132,10 @@ static void stw_control_drop_holds(struct stw_control *c)
 	struct stw_hold *hold;
 	unsigned long id;
 
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	xa_for_each(&c->holds, id, hold)
 		stw_hold_drop(c, hold);
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 }
 
 /* Once no event about its world is left to deliver. */
@@ -1134,13 +1150,13 @@ static void stw_control_close(struct stw_control *c)
 {
 	struct stw_world *w = c->world;
 
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	c->shutting_down = true;
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	WRITE_ONCE(w->shutting_down, true);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	stw_control_settle(c);
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 	wake_up_all(&w->wq);
 }
 
@@ -1223,14 +1239,14 @@ int stw_world_destroy(struct stw_world *w)
 	u32 vms, kernel_holds;
 
 	mutex_lock(&stw_worlds_lock);
-	mutex_lock(&c->lock);
+	stw_control_lock(c);
 	vms = READ_ONCE(w->nr_vms);
 	kernel_holds = c->nr_kernel_holds;
 	if (!vms && !kernel_holds) {
 		list_del(&o->node);
 		stw_nr_worlds--;
 	}
-	mutex_unlock(&c->lock);
+	stw_control_unlock(c);
 	mutex_unlock(&stw_worlds_lock);
 	if (vms || kernel_holds) {
 		pr_err("world %s not destroyed: %u VMs and %u kernel holds left in it\n",

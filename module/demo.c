@@ -12,6 +12,7 @@
 
 #include "stw.h"
 #include "demo.h"
+#include "probe.h"
 
 #define STW_DEMO_UNIT_LOOPS	256	/* about a microsecond of work */
 #define STW_DEMO_ACTIVE_POLLS	1000	/* polls per job of an active VM */
@@ -86,6 +87,8 @@ static bool stw_demo_job(struct stw_vm *vm, u32 polls)
 		x = stw_demo_unit(x + i);
 		barrier_data(&x);
 		WRITE_ONCE(vm->polls, vm->polls + 1);
+		/* No cycle of its own to log: 0. */
+		stw_probe(STW_PROBE_JOB_POLL, vm, 0);
 		dying = stw_vm_poll(vm);
 	}
 	stw_vm_exit(vm);

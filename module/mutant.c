@@ -120,15 +120,15 @@ bool stw_mutant_stop_by_hand(struct stw_vm *vm)
 		return false;
 	if (!test_and_clear_bit(STW_TRAP_ENTRY, &vm->trap))
 		return true;
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	w->active++;
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	/* The stop point itself, reached the way a poll reaches it. */
 	stw_vm_trap(vm);
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	if (w->mode != STW_RUN_ALL)
 		w->active--;
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	return true;
 }
 

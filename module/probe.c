@@ -46,6 +46,22 @@ struct stw_probe_slot {
 	u32 hit_vm;
 };
 
+/*
+ * A gated thread (STW_PROBE_CMD_GATE): it parks at every probe point it
+ * reaches until let go past it (STW_PROBE_CMD_GO). @seq counts its parks;
+ * the thread waits for @let_go to reach its own, or for the gate to go.
+ */
+struct stw_probe_gate {
+	pid_t pid;		/* in the initial namespace; 0: a free gate */
+	pid_t asked_pid;	/* as the test named it */
+	bool parked;
+	u32 point;
+	u32 vm;
+	u32 holds;	/* locks held (stw_probe_holds()) */
+	u64 seq;
+	u64 let_go;
+};
+
 struct stw_probe_hit {
 	u64 seq;
 	u64 generation;
@@ -54,11 +70,13 @@ struct stw_probe_hit {
 };
 
 /*
- * Protects the slots, the log, stw_probe_seq and stw_probe_logging (arming
- * and reset change them under it alone); taken under the world lock.
+ * Protects the slots, the gates, the log, stw_probe_seq and
+ * stw_probe_logging (arming, gating and reset change them under it alone);
+ * taken under the world lock.
  */
 static DEFINE_SPINLOCK(stw_probe_lock);
 static struct stw_probe_slot stw_probe_slots[STW_PROBE_SLOTS];
+static struct stw_probe_gate stw_probe_gates[STW_PROBE_GATES];
 static struct stw_probe_hit stw_probe_log[STW_PROBE_LOG_LEN];
 static u64 stw_probe_seq;
 /*
@@ -67,6 +85,11 @@ static u64 stw_probe_seq;
  * costs one load while nothing is armed (a stale true only takes the lock).
  */
 static bool stw_probe_logging;
+/*
+ * Gates in use: a hit looks for its thread's gate only if there is one.
+ * Written under stw_probe_lock; read once without it by a lock's count.
+ */
+static int stw_probe_nr_gates;
 static DECLARE_WAIT_QUEUE_HEAD(stw_probe_wq);
 
 static void stw_probe_notify_reached(enum stw_probe_point point, u32 vm,
@@ -87,6 +110,94 @@ static struct stw_probe_slot *stw_probe_slot_find(enum stw_probe_point point,
 	return NULL;
 }
 
+/* Context: stw_probe_lock held. */
+static struct stw_probe_gate *stw_probe_gate_find(pid_t pid)
+{
+	int i;
+
+	lockdep_assert_held(&stw_probe_lock);
+	for (i = 0; i < STW_PROBE_GATES; i++)
+		if (stw_probe_gates[i].pid == pid)
+			return &stw_probe_gates[i];
+	return NULL;
+}
+
+/*
+ * Let a gate's thread go, for good. @seq and @let_go stay: a thread still
+ * waiting on the slot, which a new gate may take, is let go already.
+ * Context: stw_probe_lock held; the caller wakes stw_probe_wq.
+ */
+static void stw_probe_gate_free(struct stw_probe_gate *gate)
+{
+	lockdep_assert_held(&stw_probe_lock);
+	if (!gate->pid)
+		return;
+	gate->parked = false;
+	WRITE_ONCE(gate->let_go, gate->seq);
+	WRITE_ONCE(gate->pid, 0);
+	WRITE_ONCE(stw_probe_nr_gates, stw_probe_nr_gates - 1);
+}
+
+/*
+ * A gated thread at a probe point: park until let go past it, or until the
+ * gate goes (ungated, or a reset).
+ */
+static void stw_probe_gate_park(enum stw_probe_point point, u32 vm_id)
+{
+	pid_t pid = current->pid;
+	struct stw_probe_gate *gate;
+	u64 ticket;
+
+	spin_lock(&stw_probe_lock);
+	gate = stw_probe_gate_find(pid);
+	if (!gate) {
+		spin_unlock(&stw_probe_lock);
+		return;
+	}
+	gate->parked = true;
+	gate->point = point;
+	gate->vm = vm_id;
+	ticket = ++gate->seq;
+	spin_unlock(&stw_probe_lock);
+
+	if (!wait_event_idle_timeout(stw_probe_wq,
+				     READ_ONCE(gate->pid) != pid ||
+				     READ_ONCE(gate->let_go) >= ticket,
+				     STW_PROBE_MAX_PARK)) {
+		spin_lock(&stw_probe_lock);
+		if (gate->pid == pid) {
+			gate->parked = false;
+			WRITE_ONCE(gate->let_go, ticket);
+		}
+		spin_unlock(&stw_probe_lock);
+		pr_warn_ratelimited("stw: gate of thread %d let itself go after 60 s\n",
+				    pid);
+	}
+}
+
+/**
+ * __stw_probe_holds() - count a lock the calling thread took or dropped
+ * @delta: +1 taken, -1 dropped
+ *
+ * Only a gated thread's count is kept; the others' cost one load.
+ *
+ * Context: process context; any lock held.
+ */
+void __stw_probe_holds(int delta)
+{
+	struct stw_probe_gate *gate;
+
+	if (!READ_ONCE(stw_probe_nr_gates))
+		return;
+	spin_lock(&stw_probe_lock);
+	gate = stw_probe_gate_find(current->pid);
+	/* A lock taken before the thread was gated is not counted. */
+	if (gate && (delta > 0 || gate->holds))
+		gate->holds += delta;
+	spin_unlock(&stw_probe_lock);
+}
+EXPORT_SYMBOL_GPL(__stw_probe_holds);
+
 /**
  * __stw_probe() - a thread reached a probe point while probes are on
  * @point: where
@@ -95,6 +206,7 @@ static struct stw_probe_slot *stw_probe_slot_find(enum stw_probe_point point,
  *
  * Logs the hit; if the point is armed for this VM (or any VM), marks it
  * reached and, if asked to, parks the thread until the test releases it.
+ * Then, if the thread is gated, it parks at its gate until let go.
  *
  * Context: process context; may hold the world lock; may sleep.
  */
@@ -103,7 +215,7 @@ void __stw_probe(enum stw_probe_point point, u32 vm_id, u64 generation)
 	u32 id = vm_id;
 	struct stw_probe_slot *slot = NULL;
 	struct stw_probe_hit *hit;
-	bool park = false;
+	bool park = false, gated;
 	u32 armed_vm;
 	int i;
 
@@ -132,14 +244,13 @@ void __stw_probe(enum stw_probe_point point, u32 vm_id, u64 generation)
 		}
 	}
 	armed_vm = slot ? slot->vm : 0;
+	gated = stw_probe_nr_gates && stw_probe_gate_find(current->pid);
 	spin_unlock(&stw_probe_lock);
-	if (!slot)
-		return;
-	stw_probe_notify_reached(point, id, armed_vm);
-	if (!park)
-		return;
+	if (slot)
+		stw_probe_notify_reached(point, id, armed_vm);
 	/* Released when the test frees the slot, or on our own at last. */
-	if (!wait_event_idle_timeout(stw_probe_wq,
+	if (park &&
+	    !wait_event_idle_timeout(stw_probe_wq,
 				     READ_ONCE(slot->state) != STW_SLOT_REACHED,
 				     STW_PROBE_MAX_PARK)) {
 		spin_lock(&stw_probe_lock);
@@ -149,13 +260,19 @@ void __stw_probe(enum stw_probe_point point, u32 vm_id, u64 generation)
 		pr_warn_ratelimited("stw: probe %u released itself after 60 s\n",
 				    point);
 	}
+	if (gated)
+		stw_probe_gate_park(point, id);
 }
 EXPORT_SYMBOL_GPL(__stw_probe);
 
 static void stw_probe_reset(void)
 {
+	int i;
+
 	spin_lock(&stw_probe_lock);
 	memset(stw_probe_slots, 0, sizeof(stw_probe_slots));
+	for (i = 0; i < STW_PROBE_GATES; i++)
+		stw_probe_gate_free(&stw_probe_gates[i]);
 	stw_probe_seq = 0;
 	WRITE_ONCE(stw_probe_logging, false);
 	spin_unlock(&stw_probe_lock);
@@ -173,6 +290,8 @@ static const struct nla_policy stw_probe_policy[STW_PROBE_A_MAX + 1] = {
 						    &stw_probe_point_range),
 	[STW_PROBE_A_VM] = { .type = NLA_U32 },
 	[STW_PROBE_A_PARK] = { .type = NLA_FLAG },
+	[STW_PROBE_A_PID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[STW_PROBE_A_GATED] = { .type = NLA_FLAG },
 };
 
 static const struct genl_multicast_group stw_probe_mcgrps[] = {
@@ -374,6 +493,140 @@ static int stw_probe_log_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+/* The thread named by STW_PROBE_A_PID, in the initial namespace: 0 if none. */
+static pid_t stw_probe_pid_attr(struct genl_info *info)
+{
+	struct task_struct *task;
+	pid_t pid = 0;
+
+	rcu_read_lock();
+	task = pid_task(find_vpid(nla_get_u32(info->attrs[STW_PROBE_A_PID])),
+			PIDTYPE_PID);
+	if (task)
+		pid = task->pid;
+	rcu_read_unlock();
+	return pid;
+}
+
+static int stw_probe_gate_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct stw_probe_gate *gate;
+	bool gated;
+	pid_t pid;
+	int ret = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_PID)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "STW_PROBE_A_PID missing: which thread");
+		return -EINVAL;
+	}
+	gated = nla_get_flag(info->attrs[STW_PROBE_A_GATED]);
+	pid = stw_probe_pid_attr(info);
+	if (!pid) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_PID],
+				    "no such thread");
+		return -ESRCH;
+	}
+
+	spin_lock(&stw_probe_lock);
+	gate = stw_probe_gate_find(pid);
+	if (!gated) {
+		if (!gate) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[STW_PROBE_A_PID],
+					    "that thread is not gated");
+			ret = -EINVAL;
+		} else {
+			stw_probe_gate_free(gate);
+		}
+		goto out_unlock;
+	}
+	if (gate) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_PID],
+				    "that thread is gated already");
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	gate = stw_probe_gate_find(0);
+	if (!gate) {
+		NL_SET_ERR_MSG_MOD(info->extack, "every gate is in use");
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	WRITE_ONCE(gate->pid, pid);
+	gate->asked_pid = nla_get_u32(info->attrs[STW_PROBE_A_PID]);
+	/* Counted from here: it holds nothing it could say it dropped. */
+	gate->holds = 0;
+	WRITE_ONCE(stw_probe_nr_gates, stw_probe_nr_gates + 1);
+	WRITE_ONCE(stw_probe_logging, true);
+out_unlock:
+	spin_unlock(&stw_probe_lock);
+	wake_up_all(&stw_probe_wq);
+	return ret;
+}
+
+static int stw_probe_go_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct stw_probe_gate *gate;
+	pid_t pid;
+	int ret = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_PID)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "STW_PROBE_A_PID missing: which thread");
+		return -EINVAL;
+	}
+	pid = stw_probe_pid_attr(info);
+	spin_lock(&stw_probe_lock);
+	gate = pid ? stw_probe_gate_find(pid) : NULL;
+	if (!gate || !gate->parked) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_PID],
+				    "that thread is not parked at its gate");
+		ret = -EINVAL;
+	} else {
+		gate->parked = false;
+		WRITE_ONCE(gate->let_go, gate->seq);
+	}
+	spin_unlock(&stw_probe_lock);
+	wake_up_all(&stw_probe_wq);
+	return ret;
+}
+
+static int stw_probe_gates_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct stw_probe_gate gate;
+	int i;
+	void *hdr;
+
+	for (i = cb->args[0]; i < STW_PROBE_GATES; i++) {
+		spin_lock(&stw_probe_lock);
+		gate = stw_probe_gates[i];
+		spin_unlock(&stw_probe_lock);
+		if (!gate.pid)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &stw_probe_family,
+				  NLM_F_MULTI, STW_PROBE_CMD_GATES);
+		if (!hdr)
+			break;
+		if (nla_put_u32(skb, STW_PROBE_A_PID, gate.asked_pid) ||
+		    nla_put_u64_64bit(skb, STW_PROBE_A_SEQ, gate.seq,
+				      STW_PROBE_A_PAD) ||
+		    nla_put_u32(skb, STW_PROBE_A_HOLDS, gate.holds) ||
+		    (gate.parked &&
+		     (nla_put_flag(skb, STW_PROBE_A_PARKED) ||
+		      nla_put_u32(skb, STW_PROBE_A_POINT, gate.point) ||
+		      nla_put_u32(skb, STW_PROBE_A_VM, gate.vm)))) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[0] = i;
+	return skb->len;
+}
+
 static const struct genl_ops stw_probe_ops[] = {
 	{
 		.cmd = STW_PROBE_CMD_ARM,
@@ -404,6 +657,25 @@ static const struct genl_ops stw_probe_ops[] = {
 	{
 		.cmd = STW_PROBE_CMD_RESET,
 		.doit = stw_probe_reset_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = STW_PROBE_CMD_GATE,
+		.doit = stw_probe_gate_doit,
+		.policy = stw_probe_policy,
+		.maxattr = STW_PROBE_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = STW_PROBE_CMD_GO,
+		.doit = stw_probe_go_doit,
+		.policy = stw_probe_policy,
+		.maxattr = STW_PROBE_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = STW_PROBE_CMD_GATES,
+		.dumpit = stw_probe_gates_dumpit,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

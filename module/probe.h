@@ -40,6 +40,20 @@ static __always_inline bool stw_probe_armed(void)
 	stw_probe_id(point, __vm ? __vm->id : 0, generation);		\
 })
 
+void __stw_probe_holds(int delta);
+
+/*
+ * The calling thread took (+1) or dropped (-1) a lock that threads of stw
+ * contend on (the world's, a controller's). A gated thread's count is in
+ * STW_PROBE_CMD_GATES: make explore tells a thread waiting for a gated one
+ * from one waiting for stw's own workers.
+ */
+static __always_inline void stw_probe_holds(int delta)
+{
+	if (static_branch_unlikely(&stw_probe_key))
+		__stw_probe_holds(delta);
+}
+
 int stw_probe_init(void);
 void stw_probe_exit(void);
 

@@ -490,22 +490,22 @@ u64 stw_world_begin_stop(struct stw_world *w, bool *joined)
 {
 	u64 generation;
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	*joined = w->mode != STW_RUN_ALL;
 	generation = *joined ? w->generation : stw_world_open_cycle(w);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	if (*joined)
 		return generation;
 
 	stw_world_arm_all(w, generation);
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	if (READ_ONCE(w->orphans))
 		stw_world_reap_orphans(w);
 	w->arming = false;
 	stw_world_uncount(w);
 	stw_world_maybe_stopped(w);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	stw_probe(STW_PROBE_ARMED, NULL, generation);
 	return generation;
 }
@@ -677,7 +677,7 @@ int stw_world_add_vm(struct stw_vm *vm)
 	struct stw_world *w = vm->world;
 	int ret;
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	ret = -ESHUTDOWN;
 	if (w->shutting_down)
 		goto out_unlock;
@@ -692,7 +692,7 @@ int stw_world_add_vm(struct stw_vm *vm)
 	ret = 0;
 	WRITE_ONCE(w->nr_vms, w->nr_vms + 1);
 out_unlock:
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	return ret;
 }
 
@@ -706,10 +706,10 @@ void stw_world_forget_vm(struct stw_vm *vm)
 {
 	struct stw_world *w = vm->world;
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	xa_erase(&w->vms, vm->id);
 	WRITE_ONCE(w->nr_vms, w->nr_vms - 1);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 }
 
 /**
@@ -727,7 +727,7 @@ void stw_world_publish_vm(struct stw_vm *vm)
 {
 	struct stw_world *w = vm->world;
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	xa_store(&w->vms, vm->id, vm, GFP_KERNEL);
 	w->nr_live++;
 	WRITE_ONCE(w->change_seq, w->change_seq + 1);
@@ -751,7 +751,7 @@ void stw_world_publish_vm(struct stw_vm *vm)
 		stw_world_arm_locked(vm);
 	}
 	stw_world_post(w, STW_EV_VM_ADDED, vm);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 }
 
 /* stw_world_remove_vm() with the world lock held. */
@@ -791,9 +791,9 @@ bool stw_world_remove_vm(struct stw_vm *vm)
 	struct stw_world *w = vm->world;
 	bool removed;
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	removed = stw_world_take_out(vm);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	return removed;
 }
 
@@ -830,10 +830,10 @@ void stw_world_vm_started(struct stw_vm *vm)
 {
 	struct stw_world *w = vm->world;
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	if (vm->state == STW_VM_STARTING && !vm->parked)
 		WRITE_ONCE(vm->state, STW_VM_RUNNING);
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 }
 
 /*
@@ -923,7 +923,7 @@ static enum stw_locked_arrival stw_stop_point_locked(struct stw_vm *vm,
 	enum stw_locked_arrival ret = STW_LOCKED_RUN_ON;
 	s64 v;
 
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	/*
 	 * Race 5: a VM that saw its trap before a resume cleared it arrives
 	 * in RUN_ALL. Counting or parking it now would corrupt the counts of
@@ -989,7 +989,7 @@ static enum stw_locked_arrival stw_stop_point_locked(struct stw_vm *vm,
 	}
 	ret = STW_LOCKED_PARK;
 out_unlock:
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	return ret;
 }
 
@@ -1026,9 +1026,9 @@ static bool stw_stop_point(struct stw_vm *vm, enum stw_stop_at at)
 	if (last) {
 		/* The one lock of the cycle's arrivals: move it to STOPPED. */
 		stw_world_probe(w, STW_PROBE_REPORT_STOPPED, vm);
-		mutex_lock(&w->lock);
+		stw_world_lock(w);
 		stw_world_maybe_stopped(w);
-		mutex_unlock(&w->lock);
+		stw_world_unlock(w);
 	}
 
 park:
@@ -1047,6 +1047,7 @@ park:
 			/* pairs with the release in stw_vm_release() */
 			!smp_load_acquire(&vm->parked) || READ_ONCE(vm->dying) ||
 			stw_vm_thread_stopping(vm));
+	stw_world_probe(w, STW_PROBE_UNPARKED, vm);
 	/* Still parked and not dying: only a kthread stopped by its owner. */
 	if (READ_ONCE(vm->parked) && stw_vm_thread_stopping(vm))
 		stw_world_remove_vm(vm);	/* a no-op if it is dying */
@@ -1087,7 +1088,7 @@ static bool stw_world_step_goes_on(struct stw_vm *vm)
 	 */
 	if (READ_ONCE(w->step_vm) != vm)
 		return false;
-	mutex_lock(&w->lock);
+	stw_world_lock(w);
 	if (w->step_vm == vm) {
 		raw_spin_lock_irq(&worker->lock);
 		busy = !list_empty(&worker->work_list);
@@ -1095,7 +1096,7 @@ static bool stw_world_step_goes_on(struct stw_vm *vm)
 		if (busy)
 			kthread_queue_work(worker, &vm->stop_work);
 	}
-	mutex_unlock(&w->lock);
+	stw_world_unlock(w);
 	return busy;
 }
 
@@ -1114,6 +1115,7 @@ void stw_world_stop_work(struct stw_vm *vm)
 {
 	struct stw_world *w = vm->world;
 
+	stw_world_probe(w, STW_PROBE_WORK_START, vm);
 	if (stw_world_step_goes_on(vm))
 		return;
 	/*
@@ -1249,12 +1251,12 @@ void stw_vm_exit(struct stw_vm *vm)
 	smp_mb(); /* pairs with stw_world_arm() */
 	stw_world_probe(w, STW_PROBE_EXIT_IDLE, vm);
 	if (unlikely(test_bit(STW_TRAP_NEED_STOP, &vm->trap))) {
-		mutex_lock(&w->lock);
+		stw_world_lock(w);
 		if (w->mode != STW_RUN_ALL && !vm->dying &&
 		    test_bit(STW_TRAP_NEED_STOP, &vm->trap) &&
 		    stw_world_dispatch_stop(vm))
 			stw_world_probe(w, STW_PROBE_STOP_WORK_QUEUED, vm);
-		mutex_unlock(&w->lock);
+		stw_world_unlock(w);
 	}
 }
 EXPORT_SYMBOL_GPL(stw_vm_exit);

@@ -152,6 +152,26 @@ static inline bool stw_vm_orphaned(const struct stw_vm *vm)
 #define stw_world_probe(w, point, vm)					\
 	stw_probe(point, vm, READ_ONCE((w)->generation))
 
+/*
+ * Take and drop the world lock. A thread that took it says so at a probe
+ * point: under make explore a gated thread settles there, so that a thread
+ * woken by the unlock of another runs nothing of stw's until let go.
+ */
+static inline void stw_world_lock(struct stw_world *w)
+	__acquires(&w->lock)
+{
+	mutex_lock(&w->lock);
+	stw_probe_holds(1);
+	stw_world_probe(w, STW_PROBE_LOCKED, NULL);
+}
+
+static inline void stw_world_unlock(struct stw_world *w)
+	__releases(&w->lock)
+{
+	stw_probe_holds(-1);
+	mutex_unlock(&w->lock);
+}
+
 /* The world as reported outside, copied under the world lock. */
 struct stw_world_snap {
 	enum stw_world_mode mode;

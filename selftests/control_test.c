@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -676,6 +677,49 @@ TEST_F(control, a_lost_answer_fails_instead_of_waiting)
 	ASSERT_OK(full, stw_status(full, &w));
 	ASSERT_EQ(8U, w.nr_vms);
 	stw_close(full);
+}
+
+static int match_any_done(struct stw_sock *s, const struct stw_msg *m,
+			  void *arg)
+{
+	(void)s;
+	if (m->cmd != STW_CMD_DONE_NTF)
+		return 0;
+	return stw_parse_done(m->nlh, arg) ?: 1;
+}
+
+/*
+ * Defect (make explore found it): a completion that came while a later
+ * request on the same socket waited for its ACK was dropped as stale, so a
+ * controller that sent STOP, then RESUME before reading the completion,
+ * never learnt how its STOP ended. The completion must wait for it.
+ */
+TEST_F(control, a_completion_outlives_a_later_request)
+{
+	struct stw_stop_req req = { .timeout_ms = 60000, .lease_ms = STW_UNSET };
+	struct stw_sock *s = self->s, *other;
+	struct pollfd pfd;
+	struct stw_cycle cycle;
+	struct stw_done d;
+	struct stw_world w;
+
+	ASSERT_OK(s, stw_spawn(s, 0, 0, 0, 1, NULL, NULL));
+	other = stw_open();
+	ASSERT_TRUE(other != NULL);
+	/* Pending on the VM that never polls, then cancelled by a force. */
+	ASSERT_OK(s, stw_stop_send(s, &req, &cycle));
+	ASSERT_TRUE(cycle.pending);
+	ASSERT_OK(other, stw_resume(other, true, 0, NULL));
+	/* The completion is queued on the socket before the next request. */
+	pfd = (struct pollfd){ .fd = stw_fd(s), .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("no completion queued");
+	ASSERT_OK(s, stw_status(s, &w));
+	memset(&d, 0, sizeof(d));
+	ASSERT_EQ(0, stw_read_until(s, 1000, match_any_done, &d))
+		TH_LOG("the STOP's completion was lost by the STATUS after it");
+	EXPECT_EQ(ECANCELED, d.err) TH_LOG("%s", d.msg);
+	EXPECT_EQ(cycle.generation, d.cycle.generation);
+	stw_close(other);
 }
 
 /*

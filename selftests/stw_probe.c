@@ -35,6 +35,10 @@ static const char *const stw_probe_names[STW_PROBE_COUNT] = {
 	[STW_PROBE_CLAIMED] = "claimed",
 	[STW_PROBE_ARMED] = "armed",
 	[STW_PROBE_IDLE_WAIT] = "idle_wait",
+	[STW_PROBE_JOB_POLL] = "job_poll",
+	[STW_PROBE_UNPARKED] = "unparked",
+	[STW_PROBE_WORK_START] = "work_start",
+	[STW_PROBE_LOCKED] = "locked",
 };
 
 const char *stw_probe_name(int point)
@@ -212,6 +216,73 @@ int stw_probe_release(struct stw_sock *p, int point, uint32_t vm)
 int stw_probe_reset(struct stw_sock *p)
 {
 	return stw_probe_request(p, STW_PROBE_CMD_RESET, -1, 0, false);
+}
+
+/* ---- gates ---- */
+
+static int stw_probe_pid_request(struct stw_sock *p, uint8_t cmd, pid_t pid,
+				 bool gated)
+{
+	struct nl_msg *msg = stw_msg_new(p, cmd, 0);
+
+	if (msg && (nla_put_u32(msg, STW_PROBE_A_PID, pid) ||
+		    (gated && nla_put_flag(msg, STW_PROBE_A_GATED)))) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return stw_transact(p, msg, NULL);
+}
+
+int stw_probe_gate(struct stw_sock *p, pid_t pid, bool gated)
+{
+	return stw_probe_pid_request(p, STW_PROBE_CMD_GATE, pid, gated);
+}
+
+int stw_probe_go(struct stw_sock *p, pid_t pid)
+{
+	return stw_probe_pid_request(p, STW_PROBE_CMD_GO, pid, false);
+}
+
+struct stw_probe_gates_ctx {
+	struct stw_probe_gate_info *g;
+	size_t n, cap;
+};
+
+static int stw_probe_gate_one(struct stw_sock *p, const struct stw_msg *m,
+			      void *arg)
+{
+	struct stw_probe_gates_ctx *ctx = arg;
+	struct nlattr *tb[STW_PROBE_A_MAX + 1];
+	struct stw_probe_gate_info *g;
+
+	(void)p;
+	if (genlmsg_parse(m->nlh, 0, tb, STW_PROBE_A_MAX, NULL) ||
+	    !tb[STW_PROBE_A_PID] || !tb[STW_PROBE_A_SEQ])
+		return EBADMSG;
+	if (ctx->n == ctx->cap)
+		return E2BIG;
+	g = &ctx->g[ctx->n++];
+	g->pid = nla_get_u32(tb[STW_PROBE_A_PID]);
+	g->parks = nla_get_u64(tb[STW_PROBE_A_SEQ]);
+	g->holds = tb[STW_PROBE_A_HOLDS] ? nla_get_u32(tb[STW_PROBE_A_HOLDS]) : 0;
+	g->parked = tb[STW_PROBE_A_PARKED];
+	g->point = g->parked && tb[STW_PROBE_A_POINT] ?
+		   (int)nla_get_u32(tb[STW_PROBE_A_POINT]) : -1;
+	g->vm = g->parked && tb[STW_PROBE_A_VM] ?
+		nla_get_u32(tb[STW_PROBE_A_VM]) : 0;
+	return 0;
+}
+
+int stw_probe_gates(struct stw_sock *p, struct stw_probe_gate_info *g,
+		    size_t cap, size_t *n)
+{
+	struct stw_probe_gates_ctx ctx = { .g = g, .cap = cap };
+	int err;
+
+	err = stw_call(p, stw_msg_new(p, STW_PROBE_CMD_GATES, NLM_F_DUMP),
+		       stw_probe_gate_one, &ctx);
+	*n = ctx.n;
+	return err;
 }
 
 struct stw_probe_log_ctx {

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "uapi/stw_probe.h"
 #include "stw_nl.h"
@@ -53,6 +54,25 @@ int stw_probe_log(struct stw_sock *p, struct stw_probe_hit **hits,
 size_t stw_probe_hits(const struct stw_probe_hit *hits, size_t n, int point,
 		      uint32_t vm, uint64_t generation);
 const char *stw_probe_name(int point);
+
+/*
+ * Gates (make explore): a gated thread parks at every probe point it
+ * reaches until let go past it. Ungating lets it go for good.
+ */
+struct stw_probe_gate_info {
+	pid_t pid;
+	uint64_t parks;		/* times it parked at its gate */
+	uint32_t holds;		/* stw's locks it holds */
+	bool parked;		/* parked there now, at: */
+	int point;
+	uint32_t vm;
+};
+
+int stw_probe_gate(struct stw_sock *p, pid_t pid, bool gated);
+int stw_probe_go(struct stw_sock *p, pid_t pid);
+/* Every gated thread, at most @cap: E2BIG beyond. */
+int stw_probe_gates(struct stw_sock *p, struct stw_probe_gate_info *g,
+		    size_t cap, size_t *n);
 
 /*
  * A request made by a second controller, on its own socket, in a thread:

@@ -45,15 +45,40 @@
  *    STW_PROBE_A_GENERATION: NLA_U64, the world's generation at the hit
  *
  * STW_PROBE_CMD_RESET
- *    Releases every parked thread, disarms every probe, clears the log.
+ *    Releases every parked thread, disarms every probe, ungates every
+ *    thread, clears the log.
+ *
+ * Gates (version 3), for a scheduler that runs one thread at a time (make
+ * explore): a gated thread parks at every probe point it reaches, whatever
+ * is armed, until it is let go past that one.
+ *
+ * STW_PROBE_CMD_GATE
+ *    STW_PROBE_A_PID: NLA_U32, required: the thread (its pid, as gettid()
+ *        or STATUS's STW_VM_A_PID says)
+ *    STW_PROBE_A_GATED: NLA_FLAG: gate it; absent: ungate it (and let it
+ *        go if it is parked at its gate)
+ *    ENOSPC when STW_PROBE_GATES threads are gated already, ESRCH if no
+ *    such thread, EBUSY if it is gated already.
+ *
+ * STW_PROBE_CMD_GO
+ *    STW_PROBE_A_PID: a gated thread parked at its gate; lets it go on to
+ *    its next probe point. EINVAL if it is not parked there.
+ *
+ * STW_PROBE_CMD_GATES (dump)
+ *    One message per gated thread: STW_PROBE_A_PID, STW_PROBE_A_SEQ (how
+ *    many times it has parked at its gate), STW_PROBE_A_HOLDS (NLA_U32:
+ *    how many of stw's locks it holds, the world's and a controller's,
+ *    counted since it was gated), and while it is parked there
+ *    STW_PROBE_A_PARKED (NLA_FLAG), STW_PROBE_A_POINT, STW_PROBE_A_VM.
  */
 #ifndef _UAPI_STW_PROBE_H
 #define _UAPI_STW_PROBE_H
 
 #define STW_PROBE_GENL_NAME	"stw_probe"
-#define STW_PROBE_GENL_VERSION	2
+#define STW_PROBE_GENL_VERSION	3
 #define STW_PROBE_MCGRP_REACHED	"reached"
 #define STW_PROBE_LOG_LEN	4096
+#define STW_PROBE_GATES		16
 
 enum stw_probe_point {
 	STW_PROBE_ENTRY_CHECKED,	/* after the unlocked entry-service check */
@@ -77,6 +102,11 @@ enum stw_probe_point {
 	STW_PROBE_CLAIMED,		/* place in the cycle claimed, not counted */
 	STW_PROBE_ARMED,		/* the arming walk ended, its share given up */
 	STW_PROBE_IDLE_WAIT,		/* a registered kthread found no stop, about to sleep */
+	/* Where a gated thread settles (version 3): */
+	STW_PROBE_JOB_POLL,		/* a demo job about to poll */
+	STW_PROBE_UNPARKED,		/* the park's wait ended, nothing written yet */
+	STW_PROBE_WORK_START,		/* a stop work began, nothing read yet */
+	STW_PROBE_LOCKED,		/* a world or controller lock just taken */
 	STW_PROBE_COUNT
 };
 
@@ -88,6 +118,9 @@ enum stw_probe_cmd {
 	STW_PROBE_CMD_LOG,
 	STW_PROBE_CMD_RESET,
 	STW_PROBE_CMD_REACHED_NTF,
+	STW_PROBE_CMD_GATE,
+	STW_PROBE_CMD_GO,
+	STW_PROBE_CMD_GATES,
 	__STW_PROBE_CMD_MAX
 };
 
@@ -104,6 +137,10 @@ enum stw_probe_attr {
 	STW_PROBE_A_GENERATION,
 	STW_PROBE_A_REACHED,
 	STW_PROBE_A_ARMED_VM,
+	STW_PROBE_A_PID,
+	STW_PROBE_A_GATED,
+	STW_PROBE_A_PARKED,
+	STW_PROBE_A_HOLDS,
 	__STW_PROBE_A_MAX
 };
 

@@ -1,0 +1,1126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * explore: a systematic scheduler over stw's probe points (make explore).
+ *
+ * The race tests force the one interleaving each was written for. This
+ * program looks for the ones nobody wrote, the way CHESS and loom do: it
+ * runs a small configuration (a few VMs, one or two controllers with short
+ * scripts) with every thread of it gated (uapi/stw_probe.h), so that each
+ * stops at every probe point it reaches. One thread runs at a time: at
+ * each step the scheduler picks one of the threads that can go on, lets it
+ * go, and waits until everything has settled again: each thread parked at
+ * its gate, asleep (idle in its run loop, parked at a stop point, waiting
+ * for a lock), or done. It never sleeps to order anything: it waits for
+ * what the kernel and /proc say.
+ *
+ * Schedules are enumerated depth first, with a bound on preemptions (a
+ * switch away from a thread that could have gone on); most concurrency bugs
+ * need no more than two. Each schedule runs from scratch: fresh VMs, fresh
+ * sockets. At its end the scheduler checks what stw promises: no invariant
+ * violated (the kernel checks I1-I5 at every transition and counts), the
+ * world where the scripts leave it (STOPPED with every VM parked and saying
+ * stopped, or RUN_ALL with every VM running and its job finished), every
+ * STOP completed, the events in order and without a gap. A failure prints
+ * the schedule, step by step, and the choices that replay it (-r).
+ *
+ *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
+ *           [-s SEED -n WALKS] [-q]
+ *
+ *   -c   a configuration (default: all of them; -c list names them)
+ *   -b   the preemption bound (default 2)
+ *   -l   stop after this many schedules per configuration (default: none)
+ *   -r   replay one schedule: the participants' numbers, comma-separated,
+ *        as a failure prints them (then -c is required)
+ *   -s, -n  random walks instead of the enumeration: N schedules, each
+ *        choice drawn from SEED's sequence, no bound
+ *   -q   one line per configuration
+ *   -t   trace every step as it goes
+ *
+ * Prints one result line per configuration:
+ *   explore CONFIG: bound B, S schedules, P states, T s, F failures[, first
+ *   failure after K schedules]
+ * and exits 1 if any schedule failed, 2 on an error of its own (a thread
+ * that never settled, a replay that diverged).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "stw_nl.h"
+#include "stw_probe.h"
+
+#define MAX_PARTS	8
+#define MAX_STEPS	400
+#define MAX_ACTIONS	4
+#define SETTLE_MS	5000
+#define DONE_MS		10000
+#define STOP_TIMEOUT_MS	60000	/* never reached within a schedule */
+
+/* ---- configurations ---- */
+
+enum op { OP_STOP, OP_RESUME, OP_KILL };
+
+struct action {
+	enum op op;
+	int vm;		/* OP_KILL: which VM (its index) */
+};
+
+struct config {
+	const char *name;
+	const char *about;
+	int nvms;
+	int job_vm;		/* the VM that runs a job; -1: none */
+	int job_polls;
+	int nctl;
+	int nact[2];
+	struct action script[2][MAX_ACTIONS];
+};
+
+static const struct config configs[] = {
+	{
+		.name = "stop-resume",
+		.about = "an idle VM, a VM in a job of 2 polls; A stops and resumes",
+		.nvms = 2, .job_vm = 1, .job_polls = 2,
+		.nctl = 1, .nact = { 2 },
+		.script = { { { OP_STOP }, { OP_RESUME } } },
+	},
+	{
+		.name = "stop",
+		.about = "an idle VM, a VM in a job of 2 polls; A stops and keeps it",
+		.nvms = 2, .job_vm = 1, .job_polls = 2,
+		.nctl = 1, .nact = { 1 },
+		.script = { { { OP_STOP } } },
+	},
+	{
+		.name = "two-controllers",
+		.about = "an idle VM, a VM in a job of 1 poll; A and B each stop and resume",
+		.nvms = 2, .job_vm = 1, .job_polls = 1,
+		.nctl = 2, .nact = { 2, 2 },
+		.script = { { { OP_STOP }, { OP_RESUME } },
+			    { { OP_STOP }, { OP_RESUME } } },
+	},
+	{
+		.name = "stop-kill",
+		.about = "two idle VMs, a VM in a job of 1 poll; A stops and resumes, B kills an idle VM",
+		.nvms = 3, .job_vm = 2, .job_polls = 1,
+		.nctl = 2, .nact = { 2, 1 },
+		.script = { { { OP_STOP }, { OP_RESUME } },
+			    { { OP_KILL, 0 } } },
+	},
+};
+
+#define NR_CONFIGS (sizeof(configs) / sizeof(configs[0]))
+
+/* ---- participants ---- */
+
+enum where {
+	W_RUNNING,	/* not settled */
+	W_GATE,		/* parked at its gate: can go on */
+	W_ASLEEP,	/* asleep elsewhere: someone else must wake it */
+	W_BLOCKED,	/* asleep on a lock */
+	W_IDLE,		/* a controller between actions: can go on */
+	W_DONE,		/* gone, or a controller with nothing left to do */
+};
+
+struct part {
+	char name[16];
+	bool ctl;
+	pid_t tid;
+	/* Settled observation. */
+	enum where where;
+	int point;		/* W_GATE: where */
+	uint64_t parks;
+	/* A controller's thread and script. */
+	const struct action *script;
+	int nact, next;
+	struct stw_sock *s;
+	int go[2];		/* a byte per action; 'q' to quit */
+	atomic_int busy;	/* in an action */
+	pthread_t thread;
+	int stops_pending;	/* STOP replies that said a completion follows */
+	char result[MAX_ACTIONS][64];
+};
+
+struct step {
+	int nen;
+	int enabled[MAX_PARTS];
+	int chosen;
+	int prev;		/* who ran the step before, -1 if none */
+	int preemptions;	/* before this step */
+	uint32_t tried;		/* bit per participant, for the enumeration */
+	int from_point;		/* where the chosen one was, -1: */
+	int action;		/* a controller starting this action */
+	int to_point;		/* where it settled (-1: not at a gate) */
+	enum where to;
+};
+
+struct explorer {
+	const struct config *cfg;
+	int bound;
+	bool verbose;
+	bool trace;		/* every step, as it goes (-t) */
+	struct stw_sock *s;	/* the driver's own requests */
+	struct stw_sock *p;	/* stw_probe */
+	struct stw_sock *ev;	/* events */
+	int nparts;
+	struct part parts[MAX_PARTS];
+	uint32_t vm_ids[MAX_PARTS];
+	/* The schedule under way. */
+	struct step steps[MAX_STEPS];
+	int nsteps;
+	const int *prefix;
+	int nprefix;
+	unsigned int seed;	/* random walk when non-zero */
+	char failure[512];
+	/* Distinct states: hashes of every participant's place. */
+	uint64_t *states;
+	size_t nstates, capstates;
+};
+
+/* Set once the probe socket is open: die() lets every gated thread go. */
+static struct stw_sock *probe_sock;
+
+static int die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "explore: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	if (probe_sock)
+		stw_probe_reset(probe_sock);
+	exit(2);
+}
+
+static void fail(struct explorer *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->failure[0])
+		return;		/* the first one says it */
+	va_start(ap, fmt);
+	vsnprintf(x->failure, sizeof(x->failure), fmt, ap);
+	va_end(ap);
+}
+
+static const char *where_name(enum where w)
+{
+	static const char *const n[] = {
+		[W_RUNNING] = "running", [W_GATE] = "gate",
+		[W_ASLEEP] = "asleep", [W_BLOCKED] = "blocked",
+		[W_IDLE] = "idle", [W_DONE] = "done",
+	};
+	return n[w];
+}
+
+static const char *op_name(enum op op)
+{
+	return op == OP_STOP ? "STOP" : op == OP_RESUME ? "RESUME" : "KILL";
+}
+
+/* ---- a controller's thread ---- */
+
+static void ctl_act(struct explorer *x, struct part *c)
+{
+	const struct action *a = &c->script[c->next];
+	char *out = c->result[c->next];
+	struct stw_stop_req req = {
+		.timeout_ms = STOP_TIMEOUT_MS, .lease_ms = STW_UNSET,
+	};
+	struct stw_cycle cycle;
+	bool resumed = false;
+	int err;
+
+	switch (a->op) {
+	case OP_STOP:
+		err = stw_stop_send(c->s, &req, &cycle);
+		if (!err && cycle.pending)
+			c->stops_pending++;
+		snprintf(out, 64, "STOP: %s%s", err ? strerror(err) : "ok",
+			 !err && cycle.pending ? ", pending" : "");
+		break;
+	case OP_RESUME:
+		err = stw_resume_ex(c->s, false, 0, &resumed, NULL);
+		snprintf(out, 64, "RESUME: %s%s", err ? strerror(err) : "ok",
+			 resumed ? ", resumed" : "");
+		break;
+	case OP_KILL:
+		err = stw_kill(c->s, &x->vm_ids[a->vm], 1);
+		snprintf(out, 64, "KILL vm%d: %s", a->vm,
+			 err ? strerror(err) : "ok");
+		break;
+	}
+}
+
+struct ctl_arg {
+	struct explorer *x;
+	struct part *c;
+};
+
+static void *ctl_main(void *arg)
+{
+	struct ctl_arg *ca = arg;
+	struct part *c = ca->c;
+	char b;
+
+	__atomic_store_n(&c->tid, syscall(SYS_gettid), __ATOMIC_RELEASE);
+	for (;;) {
+		if (read(c->go[0], &b, 1) != 1 || b == 'q')
+			break;
+		ctl_act(ca->x, c);
+		c->next++;
+		atomic_store(&c->busy, 0);
+	}
+	free(ca);
+	return NULL;
+}
+
+/* ---- observing ---- */
+
+/* A thread's state letter from /proc (R, S, D, I...), 0 if it is gone. */
+static char proc_state(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 0;
+	/* A zombie or a dead thread is as good as gone. */
+	return p[2] == 'Z' || p[2] == 'X' ? 0 : p[2];
+}
+
+/* What a thread that never settles is doing, for the failure. */
+static void dump_stack_of(pid_t tid)
+{
+	char path[64], buf[4096];
+	const char *what[] = { "stat", "wchan", "stack" };
+	ssize_t n;
+	size_t k;
+	int fd;
+
+	for (k = 0; k < sizeof(what) / sizeof(what[0]); k++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", tid, what[k]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			fprintf(stderr, "explore: %s of %d:\n%s\n", what[k], tid,
+				buf);
+		}
+	}
+}
+
+/*
+ * Whether a sleeping thread waits for a mutex: its kernel stack says so
+ * (its wchan names the function that took the lock, which may be any).
+ */
+static bool waits_on_mutex(pid_t tid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stack", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return strstr(buf, "mutex_lock") != NULL;
+}
+
+/*
+ * Where a thread whose state says asleep sleeps (/proc's wchan): 'M' on a
+ * mutex, 'S' elsewhere, or 'R' if the kernel names no place: the thread
+ * is still on a CPU (it set its state and has not called schedule() yet,
+ * or spins on a mutex as its first waiter).
+ */
+static char sleeps_on(pid_t tid)
+{
+	char path[64], buf[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 'R';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 'R';
+	buf[n] = 0;
+	if (!strcmp(buf, "0"))
+		return 'R';
+	return waits_on_mutex(tid) ? 'M' : 'S';
+}
+
+/*
+ * How often a thread has been on a CPU (/proc's schedstat: its run time and
+ * its time slices): a thread whose state says asleep may still be on its
+ * way to schedule(), or about to set itself running again; the same count
+ * twice says it did not run in between.
+ */
+static void proc_runs(pid_t tid, uint64_t *ran)
+{
+	char path[64], buf[128];
+	unsigned long long a = 0, b = 0, c = 0;
+	ssize_t n;
+	int fd;
+
+	ran[0] = ran[1] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	if (sscanf(buf, "%llu %llu %llu", &a, &b, &c) == 3) {
+		ran[0] = a;
+		ran[1] = c;
+	}
+}
+
+struct snap {
+	uint64_t ran[MAX_PARTS][2];
+	enum where where[MAX_PARTS];
+	int point[MAX_PARTS];
+	uint64_t parks[MAX_PARTS];
+	uint32_t holds[MAX_PARTS];
+};
+
+/*
+ * One look at every participant: /proc first, then the gates. A thread
+ * that /proc saw asleep and the gates see parked was parked there; one
+ * woken since shows R the next time.
+ */
+static void observe(struct explorer *x, struct snap *sn)
+{
+	struct stw_probe_gate_info g[STW_PROBE_GATES];
+	char st[MAX_PARTS];
+	size_t n = 0, j;
+	int i, err;
+
+	memset(sn, 0, sizeof(*sn));
+	for (i = 0; i < x->nparts; i++) {
+		proc_runs(x->parts[i].tid, sn->ran[i]);
+		st[i] = proc_state(x->parts[i].tid);
+		if (st[i] && st[i] != 'R')
+			st[i] = sleeps_on(x->parts[i].tid);
+	}
+	err = stw_probe_gates(x->p, g, STW_PROBE_GATES, &n);
+	if (err)
+		die("GATES: %s (%s)", strerror(err), x->p->extack);
+	for (i = 0; i < x->nparts; i++) {
+		struct part *pt = &x->parts[i];
+		bool busy = pt->ctl && atomic_load(&pt->busy);
+
+		sn->point[i] = -1;
+		sn->parks[i] = 0;
+		for (j = 0; j < n; j++) {
+			if (g[j].pid != pt->tid)
+				continue;
+			sn->parks[i] = g[j].parks;
+			sn->holds[i] = g[j].holds;
+			if (g[j].parked)
+				sn->point[i] = g[j].point;
+		}
+		if (pt->ctl && !busy)
+			sn->where[i] = pt->next < pt->nact ? W_IDLE : W_DONE;
+		else if (!st[i])
+			sn->where[i] = W_DONE;
+		else if (sn->point[i] >= 0)
+			sn->where[i] = W_GATE;
+		else if (st[i] == 'R')
+			sn->where[i] = W_RUNNING;
+		else if (st[i] == 'M')
+			sn->where[i] = W_BLOCKED;
+		else
+			sn->where[i] = W_ASLEEP;
+	}
+}
+
+/*
+ * Nothing runs, and a thread asleep on a lock waits for one of ours: one
+ * waiting while none of ours holds a lock waits for stw's own workers (the
+ * event worker), which let it go on their own.
+ */
+static bool settled(const struct explorer *x, const struct snap *sn)
+{
+	bool blocked = false, held = false;
+	int i;
+
+	for (i = 0; i < x->nparts; i++) {
+		if (sn->where[i] == W_RUNNING)
+			return false;
+		blocked |= sn->where[i] == W_BLOCKED;
+		held |= sn->holds[i] > 0;
+	}
+	return !blocked || held;
+}
+
+/*
+ * Wait until nothing runs: the same settled picture twice in a row, in
+ * which no thread ran in between.
+ */
+static void settle(struct explorer *x)
+{
+	int64_t deadline = stw_now_ms() + SETTLE_MS;
+	struct timespec ts = { 0, 200 * 1000 };
+	struct snap a, b;
+	int i;
+
+	for (;;) {
+		observe(x, &a);
+		if (settled(x, &a)) {
+			observe(x, &b);
+			if (!memcmp(&a, &b, sizeof(a)))
+				break;
+		}
+		if (stw_now_ms() > deadline) {
+			for (i = 0; i < x->nparts; i++) {
+				fprintf(stderr, "explore: %s (thread %d): %s\n",
+					x->parts[i].name, x->parts[i].tid,
+					a.where[i] == W_GATE ?
+					stw_probe_name(a.point[i]) :
+					where_name(a.where[i]));
+				if (a.where[i] == W_RUNNING)
+					dump_stack_of(x->parts[i].tid);
+			}
+			die("the threads did not settle in %d ms", SETTLE_MS);
+		}
+		nanosleep(&ts, NULL);	/* polling /proc: a wait, not an order */
+	}
+	for (i = 0; i < x->nparts; i++) {
+		x->parts[i].where = a.where[i];
+		x->parts[i].point = a.point[i];
+		x->parts[i].parks = a.parks[i];
+	}
+}
+
+static const char *wchan_of(pid_t tid)
+{
+	static char buf[128];
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", tid);
+	buf[0] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return buf;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+static void trace_parts(const struct explorer *x)
+{
+	int i;
+
+	printf("# trace:  ");
+	for (i = 0; i < x->nparts; i++) {
+		const struct part *pt = &x->parts[i];
+
+		printf(" %s(%d)=%s", pt->name, pt->tid,
+		       pt->where == W_GATE ? stw_probe_name(pt->point) :
+		       where_name(pt->where));
+		if (pt->where == W_ASLEEP || pt->where == W_BLOCKED)
+			printf("[%s]", wchan_of(pt->tid));
+	}
+	printf("\n");
+}
+
+static bool enabled(const struct part *pt)
+{
+	return pt->where == W_GATE || pt->where == W_IDLE;
+}
+
+static void note_state(struct explorer *x)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+	int k;
+
+	for (k = 0; k < x->nparts; k++) {
+		const struct part *pt = &x->parts[k];
+		int v[3] = { pt->where, pt->point, pt->ctl ? pt->next : 0 };
+		const unsigned char *b = (const void *)v;
+
+		for (i = 0; i < sizeof(v); i++)
+			h = (h ^ b[i]) * 1099511628211ULL;
+	}
+	for (i = 0; i < x->nstates; i++)
+		if (x->states[i] == h)
+			return;
+	if (x->nstates == x->capstates) {
+		x->capstates = x->capstates ? 2 * x->capstates : 1024;
+		x->states = realloc(x->states,
+				    x->capstates * sizeof(*x->states));
+		if (!x->states)
+			die("out of memory");
+	}
+	x->states[x->nstates++] = h;
+}
+
+/* ---- one schedule ---- */
+
+static void let_go(struct explorer *x, int i)
+{
+	struct part *pt = &x->parts[i];
+	int err;
+
+	if (pt->where == W_IDLE) {
+		atomic_store(&pt->busy, 1);
+		if (write(pt->go[1], "g", 1) != 1)
+			die("write: %s", strerror(errno));
+		return;
+	}
+	err = stw_probe_go(x->p, pt->tid);
+	if (err)
+		die("GO %s: %s (%s)", pt->name, strerror(err), x->p->extack);
+}
+
+static int choose(struct explorer *x, struct step *st)
+{
+	int k = x->nsteps, i;
+
+	if (k < x->nprefix) {
+		for (i = 0; i < st->nen; i++)
+			if (st->enabled[i] == x->prefix[k])
+				return x->prefix[k];
+		trace_parts(x);
+		for (i = 0; i < k; i++)
+			printf("# %d. %s\n", i + 1,
+			       x->parts[x->steps[i].chosen].name);
+		die("replay diverged at step %d: %s cannot go on", k + 1,
+		    x->parts[x->prefix[k]].name);
+	}
+	if (x->seed)
+		return st->enabled[rand_r(&x->seed) % st->nen];
+	/* No preemption: the one that ran goes on if it can. */
+	for (i = 0; i < st->nen; i++)
+		if (st->enabled[i] == st->prev)
+			return st->prev;
+	return st->enabled[0];
+}
+
+static void setup(struct explorer *x)
+{
+	const struct config *cfg = x->cfg;
+	struct stw_vm *vms = NULL;
+	size_t n = 0, i;
+	int err, k;
+
+	err = stw_probe_reset(x->p);
+	if (!err)
+		err = stw_reset(x->s, 10000);
+	if (err)
+		die("reset: %s (%s)", strerror(err), x->s->extack);
+	if (x->trace)
+		printf("# trace: reset\n");
+	err = stw_spawn(x->s, 0, cfg->nvms, 0, 0, x->vm_ids, &n);
+	if (err || n != (size_t)cfg->nvms)
+		die("SPAWN: %s (%s)", strerror(err), x->s->extack);
+	/* Started (each VM's start work ran), so that each starts asleep. */
+	err = stw_wait_all_vms_state(x->s, STW_VM_RUNNING, 10000);
+	if (!err)
+		err = stw_vms(x->s, &vms, &n);
+	if (err)
+		die("STATUS: %s (%s)", strerror(err), x->s->extack);
+	for (k = 0; k < cfg->nvms; k++) {
+		struct part *pt = &x->parts[k];
+
+		for (i = 0; i < n; i++)
+			if (vms[i].id == x->vm_ids[k])
+				pt->tid = vms[i].pid;
+		err = stw_probe_gate(x->p, pt->tid, true);
+		if (err)
+			die("GATE vm%d: %s (%s)", k, strerror(err),
+			    x->p->extack);
+	}
+	free(vms);
+	for (k = cfg->nvms; k < x->nparts; k++) {
+		struct part *c = &x->parts[k];
+
+		stw_close(c->s);
+		c->s = stw_open();
+		if (!c->s)
+			die("socket: %s", strerror(errno));
+		c->next = 0;
+		c->stops_pending = 0;
+		atomic_store(&c->busy, 0);
+		err = stw_probe_gate(x->p, c->tid, true);
+		if (err)
+			die("GATE %s: %s (%s)", c->name, strerror(err),
+			    x->p->extack);
+	}
+	if (cfg->job_vm >= 0) {
+		err = stw_queue_job(x->s, x->vm_ids[cfg->job_vm], 1,
+				    cfg->job_polls);
+		if (err)
+			die("QUEUE_JOB: %s (%s)", strerror(err),
+			    x->s->extack);
+	}
+	stw_drain(x->ev);
+	x->nsteps = 0;
+	x->failure[0] = 0;
+	settle(x);
+	if (x->trace)
+		trace_parts(x);
+}
+
+/* What the scripts leave: STOPPED if some controller keeps a stop. */
+static bool ends_stopped(const struct config *cfg)
+{
+	int c;
+
+	for (c = 0; c < cfg->nctl; c++)
+		if (cfg->nact[c] &&
+		    cfg->script[c][cfg->nact[c] - 1].op == OP_STOP)
+			return true;
+	return false;
+}
+
+static int match_any_done(struct stw_sock *s, const struct stw_msg *m,
+			  void *arg)
+{
+	(void)s;
+	if (m->cmd != STW_CMD_DONE_NTF)
+		return 0;
+	return stw_parse_done(m->nlh, arg) ?: 1;
+}
+
+static void check_end(struct explorer *x)
+{
+	const struct config *cfg = x->cfg;
+	bool stopped = ends_stopped(cfg);
+	struct stw_world w;
+	struct stw_vm *vms = NULL;
+	struct stw_event e;
+	uint64_t seq = 0, gen = 0;
+	size_t n = 0, i;
+	int k, err;
+
+	err = stw_status(x->s, &w);
+	if (!err)
+		err = stw_vms(x->s, &vms, &n);
+	if (err)
+		die("STATUS: %s (%s)", strerror(err), x->s->extack);
+	for (k = 0; k < STW_INV_COUNT; k++)
+		if (w.violations[k])
+			fail(x, "invariant I%d violated (%" PRIu64 " times)",
+			     k + 1, w.violations[k]);
+	if (w.mode != (stopped ? STW_STOPPED : STW_RUN_ALL))
+		fail(x, "the world is %s at the end, not %s",
+		     stw_mode_name(w.mode),
+		     stw_mode_name(stopped ? STW_STOPPED : STW_RUN_ALL));
+	for (i = 0; i < n; i++) {
+		const struct stw_vm *v = &vms[i];
+		bool parked = v->doing == STW_VM_DOING_PARKED;
+
+		if (stopped && (!parked || v->state != STW_VM_STOPPED))
+			fail(x, "STOPPED, but VM %u is %s and says %s", v->id,
+			     stw_doing_name(v->doing),
+			     stw_state_name(v->state));
+		if (!stopped && (parked || v->state == STW_VM_STOPPED))
+			fail(x, "RUN_ALL, but VM %u is %s and says %s", v->id,
+			     stw_doing_name(v->doing),
+			     stw_state_name(v->state));
+		if (!stopped && cfg->job_vm >= 0 &&
+		    v->id == x->vm_ids[cfg->job_vm] &&
+		    (v->jobs != 1 || v->polls != (uint64_t)cfg->job_polls))
+			fail(x, "VM %u ran %" PRIu64 " jobs, %" PRIu64
+			     " polls, not 1 job of %d", v->id, v->jobs,
+			     v->polls, cfg->job_polls);
+	}
+	free(vms);
+	/* Every STOP that said a completion follows got it. */
+	for (k = cfg->nvms; k < x->nparts; k++) {
+		struct part *c = &x->parts[k];
+
+		while (c->stops_pending) {
+			struct stw_done d;
+
+			memset(&d, 0, sizeof(d));
+			err = stw_read_until(c->s, DONE_MS, match_any_done, &d);
+			if (err) {
+				fail(x, "%s: no completion of its STOP (%s)",
+				     c->name, strerror(err));
+				break;
+			}
+			if (d.err && d.err != ECANCELED)
+				fail(x, "%s: its STOP completed with %s: %s",
+				     c->name, strerror(d.err), d.msg);
+			c->stops_pending--;
+		}
+	}
+	/* The events, up to the latest, in order and without a gap. */
+	while (seq < w.event_seq) {
+		err = stw_event_wait(x->ev, -1, DONE_MS, &e);
+		if (err) {
+			fail(x, "event %" PRIu64 " of %" PRIu64 " never came: %s",
+			     seq + 1, w.event_seq, strerror(err));
+			break;
+		}
+		if (seq && e.seq != seq + 1)
+			fail(x, "event %" PRIu64 " came after %" PRIu64,
+			     e.seq, seq);
+		seq = e.seq;
+		if (e.cycle.present) {
+			if (e.cycle.generation < gen)
+				fail(x, "an event of cycle %" PRIu64
+				     " came after one of cycle %" PRIu64,
+				     e.cycle.generation, gen);
+			gen = e.cycle.generation;
+		}
+	}
+	if (x->ev->lost)
+		fail(x, "events were lost");
+}
+
+static void print_schedule(struct explorer *x)
+{
+	char from[64];
+	int k;
+
+	printf("#   schedule:\n");
+	for (k = 0; k < x->nsteps; k++) {
+		const struct step *st = &x->steps[k];
+		const struct part *pt = &x->parts[st->chosen];
+
+		if (st->from_point >= 0)
+			snprintf(from, sizeof(from), "from %s",
+				 stw_probe_name(st->from_point));
+		else
+			snprintf(from, sizeof(from), "sends %s",
+				 op_name(st->action));
+		printf("#   %3d. %-4s %s -> %s%s\n", k + 1, pt->name, from,
+		       st->to == W_GATE ? stw_probe_name(st->to_point) :
+		       where_name(st->to),
+		       st->prev >= 0 && st->prev != st->chosen ?
+		       "  (preempts)" : "");
+	}
+	for (k = x->cfg->nvms; k < x->nparts; k++) {
+		const struct part *c = &x->parts[k];
+		int a;
+
+		for (a = 0; a < c->next; a++)
+			printf("#   %s's %s\n", c->name, c->result[a]);
+	}
+	printf("#   replay: explore -c %s -r ", x->cfg->name);
+	for (k = 0; k < x->nsteps; k++)
+		printf("%s%d", k ? "," : "", x->steps[k].chosen);
+	printf("\n");
+}
+
+/* Run one schedule from scratch, following x->prefix; 1 if it failed. */
+static int run_schedule(struct explorer *x)
+{
+	int i, prev = -1, preemptions = 0;
+
+	setup(x);
+	for (;;) {
+		struct step *st = &x->steps[x->nsteps];
+		bool prev_enabled = false;
+
+		note_state(x);
+		st->nen = 0;
+		for (i = 0; i < x->nparts; i++)
+			if (enabled(&x->parts[i]))
+				st->enabled[st->nen++] = i;
+		if (!st->nen)
+			break;
+		if (x->nsteps == MAX_STEPS - 1) {
+			fail(x, "no end after %d steps", MAX_STEPS);
+			break;
+		}
+		for (i = 0; i < st->nen; i++)
+			prev_enabled |= st->enabled[i] == prev;
+		st->prev = prev_enabled ? prev : -1;
+		st->preemptions = preemptions;
+		st->chosen = choose(x, st);
+		st->tried = 1u << st->chosen;
+		st->from_point = x->parts[st->chosen].where == W_GATE ?
+				 x->parts[st->chosen].point : -1;
+		st->action = -1;
+		if (x->parts[st->chosen].where == W_IDLE) {
+			const struct part *c = &x->parts[st->chosen];
+
+			st->action = c->script[c->next].op;
+		}
+		if (st->prev >= 0 && st->chosen != st->prev)
+			preemptions++;
+		prev = st->chosen;
+		if (x->trace)
+			printf("# trace: step %d: %s goes (%d can)\n",
+			       x->nsteps + 1, x->parts[st->chosen].name,
+			       st->nen);
+		let_go(x, st->chosen);
+		settle(x);
+		if (x->trace)
+			trace_parts(x);
+		st->to = x->parts[st->chosen].where;
+		st->to_point = x->parts[st->chosen].point;
+		x->nsteps++;
+	}
+	if (!x->failure[0])
+		check_end(x);
+	if (x->failure[0] && x->verbose) {
+		printf("# FAIL %s: %s\n", x->cfg->name, x->failure);
+		print_schedule(x);
+	}
+	return x->failure[0] != 0;
+}
+
+/*
+ * The next schedule of the enumeration: the deepest step with a choice not
+ * tried yet within the bound, the same steps before it. False when none.
+ */
+static bool next_prefix(struct explorer *x, int *prefix, int *n)
+{
+	int k, i, j;
+
+	for (k = x->nsteps - 1; k >= 0; k--) {
+		struct step *st = &x->steps[k];
+
+		for (i = 0; i < st->nen; i++) {
+			int c = st->enabled[i];
+			int cost = st->prev >= 0 && c != st->prev;
+
+			if (st->tried & (1u << c))
+				continue;
+			if (st->preemptions + cost > x->bound)
+				continue;
+			st->tried |= 1u << c;
+			for (j = 0; j < k; j++)
+				prefix[j] = x->steps[j].chosen;
+			prefix[k] = c;
+			*n = k + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The steps a replayed prefix goes through keep what the earlier runs
+ * tried at them: the enumeration's stack is x->steps itself, and a run
+ * overwrites only what comes after its prefix.
+ */
+static int explore_config(struct explorer *x, long limit, long walks,
+			  bool quiet)
+{
+	static int prefix[MAX_STEPS];
+	uint32_t tried[MAX_STEPS];
+	long schedules = 0, failures = 0, first = 0;
+	int64_t start = stw_now_ms();
+	int n = 0, k, keep = 0;
+
+	x->nstates = 0;
+	x->prefix = prefix;
+	for (;;) {
+		x->nprefix = n;
+		schedules++;
+		if (run_schedule(x)) {
+			failures++;
+			if (!first)
+				first = schedules;
+			if (!x->verbose) {
+				printf("# FAIL %s: %s\n", x->cfg->name,
+				       x->failure);
+				print_schedule(x);
+			}
+		}
+		/* What the steps before the prefix's last had tried. */
+		for (k = 0; k < keep; k++)
+			x->steps[k].tried |= tried[k];
+		if (limit && schedules >= limit)
+			break;
+		if (x->seed) {
+			if (schedules >= walks)
+				break;
+			continue;
+		}
+		if (!next_prefix(x, prefix, &n))
+			break;
+		keep = n;
+		for (k = 0; k < keep; k++)
+			tried[k] = x->steps[k].tried;
+	}
+	printf("explore %s: bound %d, %ld schedules, %zu states, %.1f s, %ld failures",
+	       x->cfg->name, x->seed ? -1 : x->bound, schedules, x->nstates,
+	       (stw_now_ms() - start) / 1000.0, failures);
+	if (failures)
+		printf(", first failure after %ld schedules", first);
+	printf("\n");
+	(void)quiet;
+	return failures ? 1 : 0;
+}
+
+/* ---- main ---- */
+
+static void start_parts(struct explorer *x)
+{
+	const struct config *cfg = x->cfg;
+	int k, c;
+
+	memset(x->parts, 0, sizeof(x->parts));
+	x->nparts = cfg->nvms + cfg->nctl;
+	for (k = 0; k < cfg->nvms; k++)
+		snprintf(x->parts[k].name, sizeof(x->parts[k].name), "vm%d",
+			 k);
+	for (c = 0; c < cfg->nctl; c++) {
+		struct part *pt = &x->parts[cfg->nvms + c];
+		struct ctl_arg *ca = malloc(sizeof(*ca));
+
+		snprintf(pt->name, sizeof(pt->name), "%c", 'A' + c);
+		pt->ctl = true;
+		pt->script = cfg->script[c];
+		pt->nact = cfg->nact[c];
+		if (!ca || pipe(pt->go))
+			die("setup: %s", strerror(errno));
+		ca->x = x;
+		ca->c = pt;
+		if (pthread_create(&pt->thread, NULL, ctl_main, ca))
+			die("pthread_create");
+		while (!__atomic_load_n(&pt->tid, __ATOMIC_ACQUIRE))
+			sched_yield();	/* its first instruction: no order */
+	}
+}
+
+static void stop_parts(struct explorer *x)
+{
+	int k;
+
+	stw_probe_reset(x->p);
+	for (k = x->cfg->nvms; k < x->nparts; k++) {
+		struct part *c = &x->parts[k];
+
+		if (write(c->go[1], "q", 1) != 1)
+			die("write: %s", strerror(errno));
+		pthread_join(c->thread, NULL);
+		close(c->go[0]);
+		close(c->go[1]);
+		stw_close(c->s);
+	}
+	stw_reset(x->s, 10000);
+}
+
+static int parse_choices(const char *s, int *out)
+{
+	int n = 0;
+	char *end;
+
+	while (*s && n < MAX_STEPS) {
+		out[n++] = strtol(s, &end, 10);
+		if (end == s)
+			die("-r: not a number at '%s'", s);
+		s = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static int replay[MAX_STEPS];
+	struct explorer x = { .bound = 2, .verbose = true };
+	const char *only = NULL, *rep = NULL;
+	long limit = 0, walks = 1;
+	unsigned int seed = 0;
+	bool quiet = false;
+	int opt, ret = 0;
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((opt = getopt(argc, argv, "c:b:l:r:s:n:qt")) != -1) {
+		switch (opt) {
+		case 'c': only = optarg; break;
+		case 'b': x.bound = atoi(optarg); break;
+		case 'l': limit = atol(optarg); break;
+		case 'r': rep = optarg; break;
+		case 's': seed = strtoul(optarg, NULL, 0) ?: 1; break;
+		case 'n': walks = atol(optarg); break;
+		case 'q': quiet = true; break;
+		case 't': x.trace = true; break;
+		default:
+			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-s SEED -n WALKS] [-q]\n");
+			return 2;
+		}
+	}
+	if (only && !strcmp(only, "list")) {
+		for (i = 0; i < NR_CONFIGS; i++)
+			printf("%-16s %s\n", configs[i].name, configs[i].about);
+		return 0;
+	}
+	if (rep && !only)
+		die("-r needs -c CONFIG");
+	x.verbose = !quiet;
+	if (stw_probe_enable())
+		die("stw with probes=1: %s", strerror(errno));
+	x.s = stw_open();
+	x.p = stw_probe_open();
+	x.ev = stw_open_events();
+	if (!x.s || !x.p || !x.ev)
+		die("sockets: %s", strerror(errno));
+	probe_sock = x.p;
+
+	for (i = 0; i < NR_CONFIGS; i++) {
+		if (only && strcmp(only, configs[i].name))
+			continue;
+		x.cfg = &configs[i];
+		x.seed = seed;
+		start_parts(&x);
+		if (rep) {
+			x.prefix = replay;
+			x.nprefix = parse_choices(rep, replay);
+			ret |= run_schedule(&x);
+			if (!x.failure[0])
+				printf("explore %s: the schedule passed\n",
+				       x.cfg->name);
+		} else {
+			ret |= explore_config(&x, limit, walks, quiet);
+		}
+		stop_parts(&x);
+	}
+	if (only && !x.cfg)
+		die("no configuration '%s' (-c list)", only);
+	stw_close(x.ev);
+	stw_close(x.p);
+	stw_close(x.s);
+	return ret;
+}
