@@ -70,6 +70,7 @@ MANPAGES   := Documentation/stwctl.8 Documentation/stw.4
 
 .PHONY: all module examples stwctl selftests deps guest vm demo check bench bench-goals \
 	clean help checkpatch check-mutants mutants-unarmed check-debug stress \
+	explore check-explore \
 	fuzz install install-module install-tools uninstall install-dkms-src \
 	check-host check-kdir
 
@@ -219,6 +220,20 @@ mutants-unarmed: guest
 	UNARMED=$(or $(RUNS),50) scripts/check-mutants.sh $(BUILD) \
 		$(GUEST_KDIR) $(RACES)
 
+# The systematic scheduler (selftests/explore.c): every schedule of every
+# configuration within the preemption bound (BOUND, default 2; CONFIG= for
+# one; REPLAY= the choices a failure printed, with CONFIG).
+explore: TIMEOUT = 3600
+explore: guest
+	$(RUN_VM) --cmd '/stw/selftests/explore -b $(or $(BOUND),2)$(if $(CONFIG), -c $(CONFIG))$(if $(REPLAY), -r $(REPLAY))'
+
+# explore on the real build and on mutants 1-9 (MUTANTS=), with no hint of
+# the race: the table of schedules, states, time and schedules until each
+# mutant is found. BOUND=1 by default; LIMIT= schedules per configuration.
+check-explore: guest
+	BOUND=$(BOUND) LIMIT=$(LIMIT) scripts/check-explore.sh $(BUILD) \
+		$(GUEST_KDIR) $(MUTANTS)
+
 # trace.h keeps the TRACE_EVENT layout that --strict objects to, as
 # mainline's trace headers do; stw.h's stw_vm_wait_event() evaluates its
 # condition at every wake-up, as wait_event() does.
@@ -249,6 +264,8 @@ help:
 	@echo "make vm CMD='stwctl status'   run a command in the guest"
 	@echo 'make vm SCRIPT=path/to/script run a script in the guest'
 	@echo 'make check-mutants  show each race test fails on its mutant (RACES=)'
+	@echo 'make explore     enumerate interleavings over the probe points (BOUND= CONFIG=)'
+	@echo 'make check-explore  explore finds every mutant unaided (MUTANTS= BOUND=)'
 	@echo 'make checkpatch  run the kernel style checker on module/ and uapi/'
 	@echo 'make check-debug run them on a 6.1 kernel with KASAN, lockdep, kmemleak...'
 	@echo 'make check-kcsan the suite and a stress run on a 6.1 kernel with KCSAN'

@@ -15,6 +15,7 @@
 
 #include "stw.h"
 #include "event.h"
+#include "probe.h"
 
 /* Protects stw_event_queue and stw_event_seq. */
 static DEFINE_SPINLOCK(stw_event_lock);
@@ -61,6 +62,7 @@ void stw_event_post(struct stw_event *ev)
 	if (ev->type != STW_EV_DONE)
 		ev->seq = ++stw_event_seq;
 	list_add_tail(&ev->node, &stw_event_queue);
+	stw_probe_worker(STW_PROBE_WORKER_QUEUED);
 	spin_unlock(&stw_event_lock);
 	queue_work(stw_event_wq, &stw_event_work);
 }
@@ -113,6 +115,8 @@ static void stw_event_deliver(struct work_struct *work)
 					      struct stw_event, node);
 		if (ev)
 			list_del(&ev->node);
+		stw_probe_worker(ev ? STW_PROBE_WORKER_RUNNING :
+				 STW_PROBE_WORKER_IDLE);
 		spin_unlock(&stw_event_lock);
 		if (!ev)
 			return;

@@ -91,6 +91,13 @@ static bool stw_probe_logging;
  */
 static int stw_probe_nr_gates;
 static DECLARE_WAIT_QUEUE_HEAD(stw_probe_wq);
+/*
+ * The event worker (stw_probe_worker()): busy from the first event queued
+ * until its queue is empty, and the thread delivering them (0: none yet).
+ * Written under the event queue's lock; read without any by GATES.
+ */
+static bool stw_probe_worker_busy;
+static pid_t stw_probe_worker_pid;
 
 static void stw_probe_notify_reached(enum stw_probe_point point, u32 vm,
 				     u32 armed_vm);
@@ -197,6 +204,34 @@ void __stw_probe_holds(int delta)
 	spin_unlock(&stw_probe_lock);
 }
 EXPORT_SYMBOL_GPL(__stw_probe_holds);
+
+/**
+ * __stw_probe_worker() - say what the event worker is doing
+ * @state: idle, events queued, or delivering on the calling thread
+ *
+ * make explore lets its threads go one at a time and waits for them to
+ * settle; the event worker takes the locks they take, so it waits for the
+ * worker too, until it is idle or waits for a lock one of them holds.
+ *
+ * Context: the event queue's lock held (so the states come in order).
+ */
+void __stw_probe_worker(enum stw_probe_worker state)
+{
+	switch (state) {
+	case STW_PROBE_WORKER_IDLE:
+		WRITE_ONCE(stw_probe_worker_pid, 0);
+		WRITE_ONCE(stw_probe_worker_busy, false);
+		break;
+	case STW_PROBE_WORKER_QUEUED:
+		WRITE_ONCE(stw_probe_worker_busy, true);
+		break;
+	case STW_PROBE_WORKER_RUNNING:
+		WRITE_ONCE(stw_probe_worker_busy, true);
+		WRITE_ONCE(stw_probe_worker_pid, current->pid);
+		break;
+	}
+}
+EXPORT_SYMBOL_GPL(__stw_probe_worker);
 
 /**
  * __stw_probe() - a thread reached a probe point while probes are on
@@ -493,18 +528,29 @@ static int stw_probe_log_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-/* The thread named by STW_PROBE_A_PID, in the initial namespace: 0 if none. */
+/*
+ * The thread named by STW_PROBE_A_PID, in the initial namespace: 0 if none
+ * (the extack says why).
+ */
 static pid_t stw_probe_pid_attr(struct genl_info *info)
 {
 	struct task_struct *task;
 	pid_t pid = 0;
 
+	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_PID)) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "STW_PROBE_A_PID missing: which thread");
+		return 0;
+	}
 	rcu_read_lock();
 	task = pid_task(find_vpid(nla_get_u32(info->attrs[STW_PROBE_A_PID])),
 			PIDTYPE_PID);
 	if (task)
 		pid = task->pid;
 	rcu_read_unlock();
+	if (!pid)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_PID],
+				    "no such thread");
 	return pid;
 }
 
@@ -515,18 +561,10 @@ static int stw_probe_gate_doit(struct sk_buff *skb, struct genl_info *info)
 	pid_t pid;
 	int ret = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_PID)) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "STW_PROBE_A_PID missing: which thread");
-		return -EINVAL;
-	}
-	gated = nla_get_flag(info->attrs[STW_PROBE_A_GATED]);
 	pid = stw_probe_pid_attr(info);
-	if (!pid) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_PID],
-				    "no such thread");
-		return -ESRCH;
-	}
+	if (!pid)
+		return info->attrs[STW_PROBE_A_PID] ? -ESRCH : -EINVAL;
+	gated = nla_get_flag(info->attrs[STW_PROBE_A_GATED]);
 
 	spin_lock(&stw_probe_lock);
 	gate = stw_probe_gate_find(pid);
@@ -571,14 +609,11 @@ static int stw_probe_go_doit(struct sk_buff *skb, struct genl_info *info)
 	pid_t pid;
 	int ret = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, STW_PROBE_A_PID)) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "STW_PROBE_A_PID missing: which thread");
-		return -EINVAL;
-	}
 	pid = stw_probe_pid_attr(info);
+	if (!pid)
+		return info->attrs[STW_PROBE_A_PID] ? -ESRCH : -EINVAL;
 	spin_lock(&stw_probe_lock);
-	gate = pid ? stw_probe_gate_find(pid) : NULL;
+	gate = stw_probe_gate_find(pid);
 	if (!gate || !gate->parked) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[STW_PROBE_A_PID],
 				    "that thread is not parked at its gate");
@@ -614,6 +649,10 @@ static int stw_probe_gates_dumpit(struct sk_buff *skb,
 		    nla_put_u64_64bit(skb, STW_PROBE_A_SEQ, gate.seq,
 				      STW_PROBE_A_PAD) ||
 		    nla_put_u32(skb, STW_PROBE_A_HOLDS, gate.holds) ||
+		    (READ_ONCE(stw_probe_worker_busy) &&
+		     (nla_put_flag(skb, STW_PROBE_A_WORKER_BUSY) ||
+		      nla_put_u32(skb, STW_PROBE_A_WORKER_PID,
+				  READ_ONCE(stw_probe_worker_pid)))) ||
 		    (gate.parked &&
 		     (nla_put_flag(skb, STW_PROBE_A_PARKED) ||
 		      nla_put_u32(skb, STW_PROBE_A_POINT, gate.point) ||

@@ -54,6 +54,21 @@ static __always_inline void stw_probe_holds(int delta)
 		__stw_probe_holds(delta);
 }
 
+/* What stw's event worker is doing, for make explore (STW_PROBE_CMD_GATES). */
+enum stw_probe_worker {
+	STW_PROBE_WORKER_IDLE,		/* nothing queued */
+	STW_PROBE_WORKER_QUEUED,	/* events queued, not being delivered */
+	STW_PROBE_WORKER_RUNNING,	/* delivering, on the calling thread */
+};
+
+void __stw_probe_worker(enum stw_probe_worker state);
+
+static __always_inline void stw_probe_worker(enum stw_probe_worker state)
+{
+	if (static_branch_unlikely(&stw_probe_key))
+		__stw_probe_worker(state);
+}
+
 int stw_probe_init(void);
 void stw_probe_exit(void);
 

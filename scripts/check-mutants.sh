@@ -47,17 +47,9 @@ declare -A script=(
 # guest's runner looks for them beside stw.ko (their exports' CRCs are the
 # same in every build).
 build_module() {
-	local src=$out/src dest=$2
-	rm -rf "$src"
-	mkdir -p "$src" "${dest%/stw.ko}" "${dest%/module/stw.ko}/selftests/modules"
-	cp -r "$top/module" "$top/uapi" "$src/"
-	echo 'obj-m := module/' >"$src/Kbuild"
-	make -s -C "$kdir" M="$src" STW_MUTANT="$1" modules >/dev/null
-	cp "$src/module/stw.ko" "$dest"
-	cp "$top"/selftests/modules/*.ko "${dest%/module/stw.ko}/selftests/modules/"
+	"$top/scripts/build-mutant.sh" "$1" "$kdir" "$out/src" "$2"
 }
 
-# run_race KO RACE LOG [env...]: the guest runs race RACE's script only.
 run_race() {
 	local ko=$1 race=$2 log=$3
 	shift 3

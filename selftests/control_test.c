@@ -679,15 +679,6 @@ TEST_F(control, a_lost_answer_fails_instead_of_waiting)
 	stw_close(full);
 }
 
-static int match_any_done(struct stw_sock *s, const struct stw_msg *m,
-			  void *arg)
-{
-	(void)s;
-	if (m->cmd != STW_CMD_DONE_NTF)
-		return 0;
-	return stw_parse_done(m->nlh, arg) ?: 1;
-}
-
 /*
  * Defect (make explore found it): a completion that came while a later
  * request on the same socket waited for its ACK was dropped as stale, so a
@@ -715,7 +706,7 @@ TEST_F(control, a_completion_outlives_a_later_request)
 	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("no completion queued");
 	ASSERT_OK(s, stw_status(s, &w));
 	memset(&d, 0, sizeof(d));
-	ASSERT_EQ(0, stw_read_until(s, 1000, match_any_done, &d))
+	ASSERT_EQ(0, stw_read_any_done(s, 1000, &d))
 		TH_LOG("the STOP's completion was lost by the STATUS after it");
 	EXPECT_EQ(ECANCELED, d.err) TH_LOG("%s", d.msg);
 	EXPECT_EQ(cycle.generation, d.cycle.generation);

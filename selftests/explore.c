@@ -24,7 +24,7 @@
  * the schedule, step by step, and the choices that replay it (-r).
  *
  *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
- *           [-s SEED -n WALKS] [-q]
+ *           [-s SEED -n WALKS] [-f|-F] [-q] [-t]
  *
  *   -c   a configuration (default: all of them; -c list names them)
  *   -b   the preemption bound (default 2)
@@ -33,14 +33,18 @@
  *        as a failure prints them (then -c is required)
  *   -s, -n  random walks instead of the enumeration: N schedules, each
  *        choice drawn from SEED's sequence, no bound
+ *   -f   stop a configuration at its first failure; -F: stop at the
+ *        first failure of any
  *   -q   one line per configuration
  *   -t   trace every step as it goes
  *
  * Prints one result line per configuration:
  *   explore CONFIG: bound B, S schedules, P states, T s, F failures[, first
  *   failure after K schedules]
- * and exits 1 if any schedule failed, 2 on an error of its own (a thread
- * that never settled, a replay that diverged).
+ * and exits 1 if any schedule failed (a thread that never settles fails
+ * it too), 2 on an error of its own. A replay that goes elsewhere than the
+ * run it replays (stw's event worker, which it does not schedule, took a
+ * lock first) ends there and is counted as diverged.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -68,7 +72,13 @@
 
 /* ---- configurations ---- */
 
-enum op { OP_STOP, OP_RESUME, OP_KILL };
+enum op {
+	OP_STOP,	/* STOP: a hold bound to the socket */
+	OP_RESUME,	/* RESUME: this socket's holds */
+	OP_FORCE,	/* RESUME with force: every controller's holds */
+	OP_CLOSE,	/* close the socket (a controller that dies), open anew */
+	OP_KILL,	/* KILL one VM */
+};
 
 struct action {
 	enum op op;
@@ -110,12 +120,25 @@ static const struct config configs[] = {
 			    { { OP_STOP }, { OP_RESUME } } },
 	},
 	{
+		.name = "stop-force",
+		.about = "an idle VM, a VM in a job of 2 polls; A stops, B resumes with force",
+		.nvms = 2, .job_vm = 1, .job_polls = 2,
+		.nctl = 2, .nact = { 1, 1 },
+		.script = { { { OP_STOP } }, { { OP_FORCE } } },
+	},
+	{
+		.name = "holder-dies",
+		.about = "an idle VM, a VM in a job of 1 poll; A stops, then its socket closes",
+		.nvms = 2, .job_vm = 1, .job_polls = 1,
+		.nctl = 1, .nact = { 2 },
+		.script = { { { OP_STOP }, { OP_CLOSE } } },
+	},
+	{
 		.name = "stop-kill",
-		.about = "two idle VMs, a VM in a job of 1 poll; A stops and resumes, B kills an idle VM",
-		.nvms = 3, .job_vm = 2, .job_polls = 1,
-		.nctl = 2, .nact = { 2, 1 },
-		.script = { { { OP_STOP }, { OP_RESUME } },
-			    { { OP_KILL, 0 } } },
+		.about = "an idle VM, a VM in a job of 1 poll; A stops, B kills the idle VM",
+		.nvms = 2, .job_vm = 1, .job_polls = 1,
+		.nctl = 2, .nact = { 1, 1 },
+		.script = { { { OP_STOP } }, { { OP_KILL, 0 } } },
 	},
 };
 
@@ -148,6 +171,7 @@ struct part {
 	atomic_int busy;	/* in an action */
 	pthread_t thread;
 	int stops_pending;	/* STOP replies that said a completion follows */
+	bool holding;		/* holds a stop hold, as far as its replies say */
 	char result[MAX_ACTIONS][64];
 };
 
@@ -169,6 +193,9 @@ struct explorer {
 	int bound;
 	bool verbose;
 	bool trace;		/* every step, as it goes (-t) */
+	bool first_only;	/* stop at the first failure (-f) */
+	bool hung;		/* a schedule never settled: stop */
+	bool diverged;		/* the replay of a prefix went elsewhere */
 	struct stw_sock *s;	/* the driver's own requests */
 	struct stw_sock *p;	/* stw_probe */
 	struct stw_sock *ev;	/* events */
@@ -227,7 +254,12 @@ static const char *where_name(enum where w)
 
 static const char *op_name(enum op op)
 {
-	return op == OP_STOP ? "STOP" : op == OP_RESUME ? "RESUME" : "KILL";
+	static const char *const n[] = {
+		[OP_STOP] = "STOP", [OP_RESUME] = "RESUME",
+		[OP_FORCE] = "RESUME --force", [OP_CLOSE] = "close",
+		[OP_KILL] = "KILL",
+	};
+	return n[op];
 }
 
 /* ---- a controller's thread ---- */
@@ -241,20 +273,30 @@ static void ctl_act(struct explorer *x, struct part *c)
 	};
 	struct stw_cycle cycle;
 	bool resumed = false;
-	int err;
+	int err, k;
 
 	switch (a->op) {
 	case OP_STOP:
 		err = stw_stop_send(c->s, &req, &cycle);
 		if (!err && cycle.pending)
 			c->stops_pending++;
+		c->holding |= !err;
 		snprintf(out, 64, "STOP: %s%s", err ? strerror(err) : "ok",
 			 !err && cycle.pending ? ", pending" : "");
 		break;
 	case OP_RESUME:
-		err = stw_resume_ex(c->s, false, 0, &resumed, NULL);
-		snprintf(out, 64, "RESUME: %s%s", err ? strerror(err) : "ok",
-			 resumed ? ", resumed" : "");
+	case OP_FORCE:
+		err = stw_resume_ex(c->s, a->op == OP_FORCE, 0, &resumed, NULL);
+		snprintf(out, 64, "%s: %s%s", op_name(a->op),
+			 err ? strerror(err) : "ok", resumed ? ", resumed" : "");
+		break;
+	case OP_CLOSE:
+		/* A closed socket has no completion to wait for. */
+		stw_close(c->s);
+		c->stops_pending = 0;
+		c->s = stw_open();
+		err = c->s ? 0 : errno;
+		snprintf(out, 64, "close: %s", err ? strerror(err) : "ok");
 		break;
 	case OP_KILL:
 		err = stw_kill(c->s, &x->vm_ids[a->vm], 1);
@@ -262,6 +304,15 @@ static void ctl_act(struct explorer *x, struct part *c)
 			 err ? strerror(err) : "ok");
 		break;
 	}
+	/*
+	 * Who holds the world. Requests take the controller's lock in turn
+	 * and one thread runs at a time, so they end in the kernel's order.
+	 */
+	if (a->op == OP_RESUME || a->op == OP_CLOSE)
+		c->holding = false;
+	if (a->op == OP_FORCE)
+		for (k = x->cfg->nvms; k < x->nparts; k++)
+			x->parts[k].holding = false;
 }
 
 struct ctl_arg {
@@ -289,22 +340,30 @@ static void *ctl_main(void *arg)
 
 /* ---- observing ---- */
 
+/* /proc/TID/WHAT into @buf, NUL-terminated: its length, or -1. */
+static ssize_t proc_read(pid_t tid, const char *what, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", tid, what);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
 /* A thread's state letter from /proc (R, S, D, I...), 0 if it is gone. */
 static char proc_state(pid_t tid)
 {
-	char path[64], buf[512], *p;
-	int fd;
-	ssize_t n;
+	char buf[512], *p;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_read(tid, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
 		return 0;
@@ -315,25 +374,14 @@ static char proc_state(pid_t tid)
 /* What a thread that never settles is doing, for the failure. */
 static void dump_stack_of(pid_t tid)
 {
-	char path[64], buf[4096];
 	const char *what[] = { "stat", "wchan", "stack" };
-	ssize_t n;
+	char buf[4096];
 	size_t k;
-	int fd;
 
-	for (k = 0; k < sizeof(what) / sizeof(what[0]); k++) {
-		snprintf(path, sizeof(path), "/proc/%d/%s", tid, what[k]);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = 0;
+	for (k = 0; k < sizeof(what) / sizeof(what[0]); k++)
+		if (proc_read(tid, what[k], buf, sizeof(buf)) > 0)
 			fprintf(stderr, "explore: %s of %d:\n%s\n", what[k], tid,
 				buf);
-		}
-	}
 }
 
 /*
@@ -342,20 +390,10 @@ static void dump_stack_of(pid_t tid)
  */
 static bool waits_on_mutex(pid_t tid)
 {
-	char path[64], buf[4096];
-	ssize_t n;
-	int fd;
+	char buf[4096];
 
-	snprintf(path, sizeof(path), "/proc/%d/stack", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	return strstr(buf, "mutex_lock") != NULL;
+	return proc_read(tid, "stack", buf, sizeof(buf)) > 0 &&
+	       strstr(buf, "mutex_lock");
 }
 
 /*
@@ -364,24 +402,22 @@ static bool waits_on_mutex(pid_t tid)
  * is still on a CPU (it set its state and has not called schedule() yet,
  * or spins on a mutex as its first waiter).
  */
-static char sleeps_on(pid_t tid)
+static char sleeps_on(pid_t tid, char state)
 {
-	char path[64], buf[128];
-	ssize_t n;
-	int fd;
+	char buf[128];
 
-	snprintf(path, sizeof(path), "/proc/%d/wchan", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_read(tid, "wchan", buf, sizeof(buf)) <= 0 ||
+	    !strcmp(buf, "0"))
 		return 'R';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 'R';
-	buf[n] = 0;
-	if (!strcmp(buf, "0"))
-		return 'R';
-	return waits_on_mutex(tid) ? 'M' : 'S';
+	/*
+	 * The wait for one of stw's locks is uninterruptible, and the wchan
+	 * names the stw function that took it (the lock helpers are
+	 * inline); the stack, when the kernel gives it, says so plainly.
+	 */
+	if (waits_on_mutex(tid) ||
+	    (state == 'D' && (strstr(buf, "mutex") || !strncmp(buf, "stw_", 4))))
+		return 'M';
+	return 'S';
 }
 
 /*
@@ -392,28 +428,20 @@ static char sleeps_on(pid_t tid)
  */
 static void proc_runs(pid_t tid, uint64_t *ran)
 {
-	char path[64], buf[128];
 	unsigned long long a = 0, b = 0, c = 0;
-	ssize_t n;
-	int fd;
+	char buf[128];
 
 	ran[0] = ran[1] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = 0;
-	if (sscanf(buf, "%llu %llu %llu", &a, &b, &c) == 3) {
+	if (proc_read(tid, "schedstat", buf, sizeof(buf)) > 0 &&
+	    sscanf(buf, "%llu %llu %llu", &a, &b, &c) == 3) {
 		ran[0] = a;
 		ran[1] = c;
 	}
 }
 
 struct snap {
+	char worker;		/* the event worker: 0 idle, else as sleeps_on() */
+	pid_t worker_pid;
 	uint64_t ran[MAX_PARTS][2];
 	enum where where[MAX_PARTS];
 	int point[MAX_PARTS];
@@ -429,6 +457,7 @@ struct snap {
 static void observe(struct explorer *x, struct snap *sn)
 {
 	struct stw_probe_gate_info g[STW_PROBE_GATES];
+	struct stw_probe_worker_info wk;
 	char st[MAX_PARTS];
 	size_t n = 0, j;
 	int i, err;
@@ -438,11 +467,16 @@ static void observe(struct explorer *x, struct snap *sn)
 		proc_runs(x->parts[i].tid, sn->ran[i]);
 		st[i] = proc_state(x->parts[i].tid);
 		if (st[i] && st[i] != 'R')
-			st[i] = sleeps_on(x->parts[i].tid);
+			st[i] = sleeps_on(x->parts[i].tid, st[i]);
 	}
-	err = stw_probe_gates(x->p, g, STW_PROBE_GATES, &n);
+	err = stw_probe_gates(x->p, g, STW_PROBE_GATES, &n, &wk);
 	if (err)
 		die("GATES: %s (%s)", strerror(err), x->p->extack);
+	/* Queued and not started counts as running. */
+	sn->worker_pid = wk.pid;
+	sn->worker = !wk.busy ? 0 : !wk.pid ? 'R' : proc_state(wk.pid);
+	if (sn->worker && sn->worker != 'R')
+		sn->worker = sleeps_on(wk.pid, sn->worker);
 	for (i = 0; i < x->nparts; i++) {
 		struct part *pt = &x->parts[i];
 		bool busy = pt->ctl && atomic_load(&pt->busy);
@@ -473,15 +507,18 @@ static void observe(struct explorer *x, struct snap *sn)
 }
 
 /*
- * Nothing runs, and a thread asleep on a lock waits for one of ours: one
- * waiting while none of ours holds a lock waits for stw's own workers (the
- * event worker), which let it go on their own.
+ * Nothing runs, stw's event worker included (it takes the locks ours take:
+ * it must be done, or wait for a lock), and a thread asleep on a lock waits
+ * for one of ours: one waiting while none of ours holds a lock waits for
+ * the event worker, which lets it go on its own.
  */
 static bool settled(const struct explorer *x, const struct snap *sn)
 {
-	bool blocked = false, held = false;
+	bool blocked = sn->worker == 'M', held = false;
 	int i;
 
+	if (sn->worker && sn->worker != 'M')
+		return false;
 	for (i = 0; i < x->nparts; i++) {
 		if (sn->where[i] == W_RUNNING)
 			return false;
@@ -493,9 +530,10 @@ static bool settled(const struct explorer *x, const struct snap *sn)
 
 /*
  * Wait until nothing runs: the same settled picture twice in a row, in
- * which no thread ran in between.
+ * which no thread ran in between. False if that never comes: a thread
+ * runs on for SETTLE_MS (a livelock, or a thread lost outside its gate).
  */
-static void settle(struct explorer *x)
+static bool settle(struct explorer *x)
 {
 	int64_t deadline = stw_now_ms() + SETTLE_MS;
 	struct timespec ts = { 0, 200 * 1000 };
@@ -510,16 +548,26 @@ static void settle(struct explorer *x)
 				break;
 		}
 		if (stw_now_ms() > deadline) {
-			for (i = 0; i < x->nparts; i++) {
-				fprintf(stderr, "explore: %s (thread %d): %s\n",
-					x->parts[i].name, x->parts[i].tid,
-					a.where[i] == W_GATE ?
-					stw_probe_name(a.point[i]) :
-					where_name(a.where[i]));
-				if (a.where[i] == W_RUNNING)
-					dump_stack_of(x->parts[i].tid);
+			for (i = 0; i < x->nparts; i++)
+				if (a.where[i] == W_RUNNING ||
+				    a.where[i] == W_BLOCKED)
+					break;
+			if (i < x->nparts) {
+				fail(x, "%s never settled: %s for %d ms",
+				     x->parts[i].name, where_name(a.where[i]),
+				     SETTLE_MS);
+				dump_stack_of(x->parts[i].tid);
+			} else {
+				fail(x, "stw's event worker (thread %d) never settled: '%c' for %d ms",
+				     a.worker_pid, a.worker, SETTLE_MS);
+				if (a.worker_pid)
+					dump_stack_of(a.worker_pid);
 			}
-			die("the threads did not settle in %d ms", SETTLE_MS);
+			for (i = 0; i < x->nparts; i++)
+				if (a.where[i] != W_GATE)
+					dump_stack_of(x->parts[i].tid);
+			x->hung = true;
+			return false;
 		}
 		nanosleep(&ts, NULL);	/* polling /proc: a wait, not an order */
 	}
@@ -528,23 +576,14 @@ static void settle(struct explorer *x)
 		x->parts[i].point = a.point[i];
 		x->parts[i].parks = a.parks[i];
 	}
+	return true;
 }
 
 static const char *wchan_of(pid_t tid)
 {
 	static char buf[128];
-	char path[64];
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/wchan", tid);
-	buf[0] = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return buf;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
+	proc_read(tid, "wchan", buf, sizeof(buf));
 	return buf;
 }
 
@@ -623,12 +662,15 @@ static int choose(struct explorer *x, struct step *st)
 		for (i = 0; i < st->nen; i++)
 			if (st->enabled[i] == x->prefix[k])
 				return x->prefix[k];
-		trace_parts(x);
-		for (i = 0; i < k; i++)
-			printf("# %d. %s\n", i + 1,
-			       x->parts[x->steps[i].chosen].name);
-		die("replay diverged at step %d: %s cannot go on", k + 1,
-		    x->parts[x->prefix[k]].name);
+		/*
+		 * What this scheduler does not control changed the run (stw's
+		 * event worker took a lock first): count it, explore on.
+		 */
+		if (x->trace)
+			printf("# trace: diverged at step %d: %s cannot go on\n",
+			       k + 1, x->parts[x->prefix[k]].name);
+		x->diverged = true;
+		return -1;
 	}
 	if (x->seed)
 		return st->enabled[rand_r(&x->seed) % st->nen];
@@ -683,6 +725,7 @@ static void setup(struct explorer *x)
 			die("socket: %s", strerror(errno));
 		c->next = 0;
 		c->stops_pending = 0;
+		c->holding = false;
 		atomic_store(&c->busy, 0);
 		err = stw_probe_gate(x->p, c->tid, true);
 		if (err)
@@ -699,36 +742,37 @@ static void setup(struct explorer *x)
 	stw_drain(x->ev);
 	x->nsteps = 0;
 	x->failure[0] = 0;
-	settle(x);
+	if (!settle(x))
+		die("the threads never settled after setup: %s", x->failure);
 	if (x->trace)
 		trace_parts(x);
 }
 
-/* What the scripts leave: STOPPED if some controller keeps a stop. */
-static bool ends_stopped(const struct config *cfg)
+/*
+ * The holds the scripts left, as far as the controllers' own replies say:
+ * -1 if that depends on the order of two controllers' requests in the
+ * kernel (a RESUME with force against another's STOP).
+ */
+static int holds_left(const struct explorer *x)
 {
-	int c;
+	int k, a, n = 0;
 
-	for (c = 0; c < cfg->nctl; c++)
-		if (cfg->nact[c] &&
-		    cfg->script[c][cfg->nact[c] - 1].op == OP_STOP)
-			return true;
-	return false;
-}
+	for (k = x->cfg->nvms; k < x->nparts; k++) {
+		const struct part *c = &x->parts[k];
 
-static int match_any_done(struct stw_sock *s, const struct stw_msg *m,
-			  void *arg)
-{
-	(void)s;
-	if (m->cmd != STW_CMD_DONE_NTF)
-		return 0;
-	return stw_parse_done(m->nlh, arg) ?: 1;
+		for (a = 0; a < c->nact; a++)
+			if (c->script[a].op == OP_FORCE)
+				return -1;
+		n += c->holding;
+	}
+	return n;
 }
 
 static void check_end(struct explorer *x)
 {
 	const struct config *cfg = x->cfg;
-	bool stopped = ends_stopped(cfg);
+	int expect = holds_left(x);
+	bool stopped;
 	struct stw_world w;
 	struct stw_vm *vms = NULL;
 	struct stw_event e;
@@ -741,6 +785,10 @@ static void check_end(struct explorer *x)
 		err = stw_vms(x->s, &vms, &n);
 	if (err)
 		die("STATUS: %s (%s)", strerror(err), x->s->extack);
+	/* Stopped while any hold is left; running once the last one went. */
+	if (expect >= 0 && w.holds != (uint32_t)expect)
+		fail(x, "%u holds at the end, not %d", w.holds, expect);
+	stopped = w.holds > 0;
 	for (k = 0; k < STW_INV_COUNT; k++)
 		if (w.violations[k])
 			fail(x, "invariant I%d violated (%" PRIu64 " times)",
@@ -777,7 +825,7 @@ static void check_end(struct explorer *x)
 			struct stw_done d;
 
 			memset(&d, 0, sizeof(d));
-			err = stw_read_until(c->s, DONE_MS, match_any_done, &d);
+			err = stw_read_any_done(c->s, DONE_MS, &d);
 			if (err) {
 				fail(x, "%s: no completion of its STOP (%s)",
 				     c->name, strerror(err));
@@ -854,6 +902,7 @@ static int run_schedule(struct explorer *x)
 	int i, prev = -1, preemptions = 0;
 
 	setup(x);
+	x->diverged = false;
 	for (;;) {
 		struct step *st = &x->steps[x->nsteps];
 		bool prev_enabled = false;
@@ -874,6 +923,8 @@ static int run_schedule(struct explorer *x)
 		st->prev = prev_enabled ? prev : -1;
 		st->preemptions = preemptions;
 		st->chosen = choose(x, st);
+		if (st->chosen < 0)
+			break;
 		st->tried = 1u << st->chosen;
 		st->from_point = x->parts[st->chosen].where == W_GATE ?
 				 x->parts[st->chosen].point : -1;
@@ -891,13 +942,18 @@ static int run_schedule(struct explorer *x)
 			       x->nsteps + 1, x->parts[st->chosen].name,
 			       st->nen);
 		let_go(x, st->chosen);
-		settle(x);
+		if (!settle(x)) {
+			x->nsteps++;
+			break;
+		}
 		if (x->trace)
 			trace_parts(x);
 		st->to = x->parts[st->chosen].where;
 		st->to_point = x->parts[st->chosen].point;
 		x->nsteps++;
 	}
+	if (x->diverged)
+		return 0;
 	if (!x->failure[0])
 		check_end(x);
 	if (x->failure[0] && x->verbose) {
@@ -947,11 +1003,12 @@ static int explore_config(struct explorer *x, long limit, long walks,
 {
 	static int prefix[MAX_STEPS];
 	uint32_t tried[MAX_STEPS];
-	long schedules = 0, failures = 0, first = 0;
+	long schedules = 0, failures = 0, first = 0, diverged = 0;
 	int64_t start = stw_now_ms();
 	int n = 0, k, keep = 0;
 
 	x->nstates = 0;
+	x->hung = false;
 	x->prefix = prefix;
 	for (;;) {
 		x->nprefix = n;
@@ -966,6 +1023,9 @@ static int explore_config(struct explorer *x, long limit, long walks,
 				print_schedule(x);
 			}
 		}
+		if ((failures && x->first_only) || x->hung)
+			break;
+		diverged += x->diverged;
 		/* What the steps before the prefix's last had tried. */
 		for (k = 0; k < keep; k++)
 			x->steps[k].tried |= tried[k];
@@ -987,6 +1047,8 @@ static int explore_config(struct explorer *x, long limit, long walks,
 	       (stw_now_ms() - start) / 1000.0, failures);
 	if (failures)
 		printf(", first failure after %ld schedules", first);
+	if (diverged)
+		printf(", %ld diverged", diverged);
 	printf("\n");
 	(void)quiet;
 	return failures ? 1 : 0;
@@ -1062,12 +1124,12 @@ int main(int argc, char **argv)
 	const char *only = NULL, *rep = NULL;
 	long limit = 0, walks = 1;
 	unsigned int seed = 0;
-	bool quiet = false;
+	bool quiet = false, all_first = false;
 	int opt, ret = 0;
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "c:b:l:r:s:n:qt")) != -1) {
+	while ((opt = getopt(argc, argv, "c:b:l:r:s:n:fFqt")) != -1) {
 		switch (opt) {
 		case 'c': only = optarg; break;
 		case 'b': x.bound = atoi(optarg); break;
@@ -1077,8 +1139,10 @@ int main(int argc, char **argv)
 		case 'n': walks = atol(optarg); break;
 		case 'q': quiet = true; break;
 		case 't': x.trace = true; break;
+		case 'f': x.first_only = true; break;
+		case 'F': x.first_only = all_first = true; break;
 		default:
-			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-s SEED -n WALKS] [-q]\n");
+			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t]\n");
 			return 2;
 		}
 	}
@@ -1109,13 +1173,20 @@ int main(int argc, char **argv)
 			x.prefix = replay;
 			x.nprefix = parse_choices(rep, replay);
 			ret |= run_schedule(&x);
-			if (!x.failure[0])
+			if (x.diverged) {
+				printf("explore %s: the replay went elsewhere at step %d\n",
+				       x.cfg->name, x.nsteps + 1);
+				ret |= 2;
+			} else if (!x.failure[0]) {
 				printf("explore %s: the schedule passed\n",
 				       x.cfg->name);
+			}
 		} else {
 			ret |= explore_config(&x, limit, walks, quiet);
 		}
 		stop_parts(&x);
+		if (ret && all_first)
+			break;
 	}
 	if (only && !x.cfg)
 		die("no configuration '%s' (-c list)", only);

@@ -690,6 +690,21 @@ bool stw_kmsg_has(int fd, const char *a, const char *b)
 	return has_a && has_b;
 }
 
+static int match_any_done(struct stw_sock *s, const struct stw_msg *m,
+			  void *arg)
+{
+	(void)s;
+	if (m->cmd != STW_CMD_DONE_NTF)
+		return 0;
+	return stw_parse_done(m->nlh, arg) ?: 1;
+}
+
+int stw_read_any_done(struct stw_sock *s, int timeout_ms, struct stw_done *d)
+{
+	memset(d, 0, sizeof(*d));
+	return stw_read_until(s, timeout_ms, match_any_done, d);
+}
+
 int stw_read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -55,6 +55,11 @@ int stw_run_one(struct stw_sock *s, uint32_t vm, uint32_t polls,
 /* One SPAWN request; @ids (may be NULL) has room for the sum of counts. */
 int stw_spawn(struct stw_sock *s, uint32_t active, uint32_t idle,
 	      uint32_t bursty, uint32_t nopoll, uint32_t *ids, size_t *n);
+/*
+ * The next completion on @s, of whichever request (stw_wait_done() waits
+ * for the last one's): 0, or ETIMEDOUT after @timeout_ms.
+ */
+int stw_read_any_done(struct stw_sock *s, int timeout_ms, struct stw_done *d);
 /* One KILL request. */
 int stw_kill(struct stw_sock *s, const uint32_t *ids, size_t n);
 /* Every demo VM, in as many requests as it takes; @n may be NULL. */

@@ -246,6 +246,7 @@ int stw_probe_go(struct stw_sock *p, pid_t pid)
 struct stw_probe_gates_ctx {
 	struct stw_probe_gate_info *g;
 	size_t n, cap;
+	struct stw_probe_worker_info *w;
 };
 
 static int stw_probe_gate_one(struct stw_sock *p, const struct stw_msg *m,
@@ -270,15 +271,21 @@ static int stw_probe_gate_one(struct stw_sock *p, const struct stw_msg *m,
 		   (int)nla_get_u32(tb[STW_PROBE_A_POINT]) : -1;
 	g->vm = g->parked && tb[STW_PROBE_A_VM] ?
 		nla_get_u32(tb[STW_PROBE_A_VM]) : 0;
+	if (tb[STW_PROBE_A_WORKER_BUSY]) {
+		ctx->w->busy = true;
+		if (tb[STW_PROBE_A_WORKER_PID])
+			ctx->w->pid = nla_get_u32(tb[STW_PROBE_A_WORKER_PID]);
+	}
 	return 0;
 }
 
 int stw_probe_gates(struct stw_sock *p, struct stw_probe_gate_info *g,
-		    size_t cap, size_t *n)
+		    size_t cap, size_t *n, struct stw_probe_worker_info *w)
 {
-	struct stw_probe_gates_ctx ctx = { .g = g, .cap = cap };
+	struct stw_probe_gates_ctx ctx = { .g = g, .cap = cap, .w = w };
 	int err;
 
+	memset(w, 0, sizeof(*w));
 	err = stw_call(p, stw_msg_new(p, STW_PROBE_CMD_GATES, NLM_F_DUMP),
 		       stw_probe_gate_one, &ctx);
 	*n = ctx.n;

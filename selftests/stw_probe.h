@@ -68,11 +68,17 @@ struct stw_probe_gate_info {
 	uint32_t vm;
 };
 
+/* stw's event worker: busy while it has events, on thread @pid (0: none). */
+struct stw_probe_worker_info {
+	bool busy;
+	pid_t pid;
+};
+
 int stw_probe_gate(struct stw_sock *p, pid_t pid, bool gated);
 int stw_probe_go(struct stw_sock *p, pid_t pid);
-/* Every gated thread, at most @cap: E2BIG beyond. */
+/* Every gated thread, at most @cap (E2BIG beyond), and the event worker. */
 int stw_probe_gates(struct stw_sock *p, struct stw_probe_gate_info *g,
-		    size_t cap, size_t *n);
+		    size_t cap, size_t *n, struct stw_probe_worker_info *w);
 
 /*
  * A request made by a second controller, on its own socket, in a thread:

@@ -70,6 +70,9 @@
  *    how many of stw's locks it holds, the world's and a controller's,
  *    counted since it was gated), and while it is parked there
  *    STW_PROBE_A_PARKED (NLA_FLAG), STW_PROBE_A_POINT, STW_PROBE_A_VM.
+ *    While stw's event worker has events to deliver, each message also has
+ *    STW_PROBE_A_WORKER_BUSY (NLA_FLAG) and STW_PROBE_A_WORKER_PID (NLA_U32,
+ *    the thread delivering them, in the initial namespace; 0: not started).
  */
 #ifndef _UAPI_STW_PROBE_H
 #define _UAPI_STW_PROBE_H
@@ -141,6 +144,8 @@ enum stw_probe_attr {
 	STW_PROBE_A_GATED,
 	STW_PROBE_A_PARKED,
 	STW_PROBE_A_HOLDS,
+	STW_PROBE_A_WORKER_BUSY,
+	STW_PROBE_A_WORKER_PID,
 	__STW_PROBE_A_MAX
 };
 
