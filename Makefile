@@ -229,7 +229,8 @@ explore: guest
 
 # explore on the real build and on mutants 1-9 (MUTANTS=), with no hint of
 # the race: the table of schedules, states, time and schedules until each
-# mutant is found. BOUND=1 by default; LIMIT= schedules per configuration.
+# mutant is found. BOUND=1 by default; LIMIT= schedules per configuration;
+# MUTANTS=1,2,3 (or "1 2 3").
 check-explore: guest
 	BOUND=$(BOUND) LIMIT=$(LIMIT) scripts/check-explore.sh $(BUILD) \
 		$(GUEST_KDIR) $(MUTANTS)

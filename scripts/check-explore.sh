@@ -8,7 +8,7 @@
 # the bound with no failure; a mutant counts as found only if a schedule
 # failed on a check (not a hang, a crash or an error of the explorer).
 #
-#   scripts/check-explore.sh BUILD_DIR KDIR [MUTANT...]
+#   scripts/check-explore.sh BUILD_DIR KDIR [MUTANT...]   (or 1,2,3)
 #
 # BOUND: the preemption bound (default 1); LIMIT: at most this many
 # schedules per configuration (default none: every one within the bound). Mutants by default: 1 to 9,
@@ -19,7 +19,8 @@ set -euo pipefail
 build=$1
 kdir=$2
 shift 2
-mutants=("$@")
+# shellcheck disable=SC2206	# "1 2" and "1,2" alike
+mutants=(${*//,/ })
 [ ${#mutants[@]} -gt 0 ] || mutants=(1 2 3 4 5 6 7 8 9)
 bound=${BOUND:-1}
 limit=${LIMIT:+-l $LIMIT}

@@ -112,12 +112,11 @@ static const struct config configs[] = {
 		.script = { { { OP_STOP } } },
 	},
 	{
-		.name = "two-controllers",
-		.about = "an idle VM, a VM in a job of 1 poll; A and B each stop and resume",
+		.name = "holder-dies",
+		.about = "an idle VM, a VM in a job of 1 poll; A stops, then its socket closes",
 		.nvms = 2, .job_vm = 1, .job_polls = 1,
-		.nctl = 2, .nact = { 2, 2 },
-		.script = { { { OP_STOP }, { OP_RESUME } },
-			    { { OP_STOP }, { OP_RESUME } } },
+		.nctl = 1, .nact = { 2 },
+		.script = { { { OP_STOP }, { OP_CLOSE } } },
 	},
 	{
 		.name = "stop-force",
@@ -127,18 +126,19 @@ static const struct config configs[] = {
 		.script = { { { OP_STOP } }, { { OP_FORCE } } },
 	},
 	{
-		.name = "holder-dies",
-		.about = "an idle VM, a VM in a job of 1 poll; A stops, then its socket closes",
-		.nvms = 2, .job_vm = 1, .job_polls = 1,
-		.nctl = 1, .nact = { 2 },
-		.script = { { { OP_STOP }, { OP_CLOSE } } },
-	},
-	{
 		.name = "stop-kill",
 		.about = "an idle VM, a VM in a job of 1 poll; A stops, B kills the idle VM",
 		.nvms = 2, .job_vm = 1, .job_polls = 1,
 		.nctl = 2, .nact = { 1, 1 },
 		.script = { { { OP_STOP } }, { { OP_KILL, 0 } } },
+	},
+	{
+		.name = "two-controllers",
+		.about = "an idle VM, a VM in a job of 1 poll; A and B each stop and resume",
+		.nvms = 2, .job_vm = 1, .job_polls = 1,
+		.nctl = 2, .nact = { 2, 2 },
+		.script = { { { OP_STOP }, { OP_RESUME } },
+			    { { OP_STOP }, { OP_RESUME } } },
 	},
 };
 
