@@ -162,7 +162,6 @@ struct part {
 	/* Settled observation. */
 	enum where where;
 	int point;		/* W_GATE: where */
-	uint64_t parks;
 	/* A controller's thread and script. */
 	const struct action *script;
 	int nact, next;
@@ -273,7 +272,7 @@ static void ctl_act(struct explorer *x, struct part *c)
 	};
 	struct stw_cycle cycle;
 	bool resumed = false;
-	int err, k;
+	int err;
 
 	switch (a->op) {
 	case OP_STOP:
@@ -305,14 +304,12 @@ static void ctl_act(struct explorer *x, struct part *c)
 		break;
 	}
 	/*
-	 * Who holds the world. Requests take the controller's lock in turn
-	 * and one thread runs at a time, so they end in the kernel's order.
+	 * Whether this controller holds a stop: its own requests end in
+	 * order. Another's force is left to holds_left(), since when it ran
+	 * in the kernel against this STOP is not known here.
 	 */
 	if (a->op == OP_RESUME || a->op == OP_CLOSE)
 		c->holding = false;
-	if (a->op == OP_FORCE)
-		for (k = x->cfg->nvms; k < x->nparts; k++)
-			x->parts[k].holding = false;
 }
 
 struct ctl_arg {
@@ -574,7 +571,6 @@ static bool settle(struct explorer *x)
 	for (i = 0; i < x->nparts; i++) {
 		x->parts[i].where = a.where[i];
 		x->parts[i].point = a.point[i];
-		x->parts[i].parks = a.parks[i];
 	}
 	return true;
 }
@@ -998,8 +994,7 @@ static bool next_prefix(struct explorer *x, int *prefix, int *n)
  * tried at them: the enumeration's stack is x->steps itself, and a run
  * overwrites only what comes after its prefix.
  */
-static int explore_config(struct explorer *x, long limit, long walks,
-			  bool quiet)
+static int explore_config(struct explorer *x, long limit, long walks)
 {
 	static int prefix[MAX_STEPS];
 	uint32_t tried[MAX_STEPS];
@@ -1050,7 +1045,6 @@ static int explore_config(struct explorer *x, long limit, long walks,
 	if (diverged)
 		printf(", %ld diverged", diverged);
 	printf("\n");
-	(void)quiet;
 	return failures ? 1 : 0;
 }
 
@@ -1182,7 +1176,7 @@ int main(int argc, char **argv)
 				       x.cfg->name);
 			}
 		} else {
-			ret |= explore_config(&x, limit, walks, quiet);
+			ret |= explore_config(&x, limit, walks);
 		}
 		stop_parts(&x);
 		if (ret && all_first)
