@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/qemu/run.sh's verdict on made-up guests: a QEMU stand-in plays
+# one boot after another (a clean run, a failing command, a kernel that
+# crashes or resets before init, one that hangs) and run.sh must boot again
+# only when its kernel died before anything of ours ran, and exit 0 only
+# when the command passed. make check-host runs it.
+#
+#   scripts/qemu/run-test.sh
+#
+# Prints one 'ok' or 'not ok' line per case; exits 1 if any case failed.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0 n=0
+
+# The stand-in: each boot plays the next word of FAKE_BOOTS.
+mkdir -p "$tmp/bin"
+cat > "$tmp/bin/qemu-system-x86_64" <<'FAKE'
+#!/bin/bash
+boots=$(cat "$FAKE_DIR/boots" 2>/dev/null || echo 0)
+echo $((boots + 1)) > "$FAKE_DIR/boots"
+read -ra plays <<< "$FAKE_BOOTS"
+play=${plays[$boots]:-ok}
+con=$FAKE_DIR/work/console.log
+echo "[    1.855105] sched_clock: Marking stable" > "$con"
+case $play in
+reset)	exit 0 ;;	# a triple fault under -no-reboot: not a word
+oops)	echo "[    1.9] BUG: unable to handle page fault" >> "$con"
+	echo "[    1.9] Oops: 0000 [#1] PREEMPT SMP" >> "$con"
+	exit 0 ;;
+hang)	exit 124 ;;	# timeout(1) killed it
+esac
+echo "stw-init: stw loaded" >> "$con"
+case $play in
+ok)	echo 0 > "$FAKE_DIR/work/verdict" ;;
+fail)	echo 1 > "$FAKE_DIR/work/verdict" ;;
+late-oops)
+	echo "[   30.1] Oops: 0000 [#1] PREEMPT SMP" >> "$con"
+	echo 0 > "$FAKE_DIR/work/verdict" ;;
+esac
+exit 0
+FAKE
+chmod +x "$tmp/bin/qemu-system-x86_64"
+echo fake > "$tmp/vmlinuz.fake"
+: > "$tmp/stw.ko"
+
+# expect NAME BOOTS STATUS BOOTS_EXPECTED: run.sh's main() on FAKE_BOOTS.
+expect() {
+	local name=$1 plays=$2 want_rc=$3 want_boots=$4 rc boots
+	n=$((n + 1))
+	rm -rf "$tmp/case"
+	mkdir -p "$tmp/case/work"
+	(
+		export PATH="$tmp/bin:$PATH" FAKE_DIR=$tmp/case \
+			FAKE_BOOTS=$plays STW_VM_DIR=$tmp/case/work \
+			STW_VM_KERNEL=$tmp/vmlinuz.fake STW_KO=$tmp/stw.ko
+		# shellcheck source=scripts/qemu/run.sh
+		source "$top/scripts/qemu/run.sh"
+		build_initramfs() { :; }
+		boot_image() { :; }
+		qemu_args() { args=(); }
+		main --build "$tmp/case" --timeout 10 --cmd true
+	) > "$tmp/case/out" 2>&1
+	rc=$?
+	boots=$(cat "$tmp/case/boots" 2>/dev/null || echo 0)
+	if [ "$rc" = "$want_rc" ] && [ "$boots" = "$want_boots" ]; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name: exit $rc after $boots boots, not exit $want_rc after $want_boots"
+		sed 's/^/#   /' "$tmp/case/out"
+		failed=1
+	fi
+}
+
+expect "a clean run passes on its first boot" "ok" 0 1
+expect "a failing command fails, and is not run again" "fail" 1 1
+expect "a kernel that resets silently before init is booted once more" "reset ok" 0 2
+expect "a kernel that oopses before init is booted once more" "oops ok" 0 2
+expect "a kernel that dies before init twice fails" "reset oops" 1 2
+expect "an oops after init fails, and is not run again" "late-oops" 1 1
+expect "a guest that hangs before init times out, and is not booted again" "hang" 1 1
+exit $failed
