@@ -227,7 +227,7 @@ explore: TIMEOUT = 3600
 explore: guest
 	$(RUN_VM) --cmd '/stw/selftests/explore -b $(or $(BOUND),2)$(if $(CONFIG), -c $(CONFIG))$(if $(REPLAY), -r $(REPLAY))'
 
-# explore on the real build and on mutants 1-9 (MUTANTS=), with no hint of
+# explore on the real build and on mutants 1-12 (MUTANTS=), with no hint of
 # the race: the table of schedules, states, time and schedules until each
 # mutant is found. BOUND=1 by default; LIMIT= schedules per configuration;
 # MUTANTS=1,2,3 (or "1 2 3").

@@ -253,24 +253,34 @@ static int recv_datagram(struct stw_sock *s)
 	return 0;
 }
 
-/* Keeps a copy of @nlh for stw_read_until(); past the cap, it is lost. */
-static int keep_for_later(struct stw_sock *s, struct nlmsghdr *nlh)
+/*
+ * Appends a copy of @nlh to the messages at *@buf (*@len bytes); past the
+ * cap, it is lost.
+ */
+static int keep_msg(struct stw_sock *s, unsigned char **buf, size_t *len,
+		    const struct nlmsghdr *nlh)
 {
-	size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
+	size_t n = NLMSG_ALIGN(nlh->nlmsg_len);
 	unsigned char *p;
 
-	if (s->later_len + len > STW_LATER_MAX) {
+	if (s->later_len + *len + n > STW_LATER_MAX) {
 		s->lost = true;
 		return 0;
 	}
-	p = realloc(s->later, s->later_len + len);
+	p = realloc(*buf, *len + n);
 	if (!p)
 		return ENOMEM;
-	memset(p + s->later_len, 0, len);
-	memcpy(p + s->later_len, nlh, nlh->nlmsg_len);
-	s->later = p;
-	s->later_len += len;
+	memset(p + *len, 0, n);
+	memcpy(p + *len, nlh, nlh->nlmsg_len);
+	*buf = p;
+	*len += n;
 	return 0;
+}
+
+/* Keeps a copy of @nlh for stw_read_until(). */
+static int keep_for_later(struct stw_sock *s, struct nlmsghdr *nlh)
+{
+	return keep_msg(s, &s->later, &s->later_len, nlh);
 }
 
 /*
@@ -356,6 +366,8 @@ int stw_read_until(struct stw_sock *s, int timeout_ms, stw_msg_fn fn,
 		   void *arg)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	unsigned char *kept = NULL;
+	size_t kept_len = 0, i;
 	struct nlmsghdr *nlh;
 	struct stw_msg m;
 	int ret;
@@ -363,13 +375,25 @@ int stw_read_until(struct stw_sock *s, int timeout_ms, stw_msg_fn fn,
 	for (;;) {
 		ret = next_msg(s, deadline, true, &nlh);
 		if (ret)
-			return ret;
+			break;
 		if (!is_family_msg(s, nlh) || fill_msg(s, nlh, &m))
 			continue;
 		ret = fn(s, &m, arg);
-		if (ret)
-			return ret == 1 ? 0 : ret;
+		/* Not among those read again: it would come round for ever. */
+		if (ret == STW_MSG_KEEP)
+			ret = keep_msg(s, &kept, &kept_len, nlh);
+		if (ret) {
+			ret = ret == 1 ? 0 : ret;
+			break;
+		}
 	}
+	/* After those kept before and not read yet. */
+	for (i = 0; i < kept_len; i += NLMSG_ALIGN(nlh->nlmsg_len)) {
+		nlh = (struct nlmsghdr *)(kept + i);
+		ret = ret ?: keep_for_later(s, nlh);
+	}
+	free(kept);
+	return ret;
 }
 
 void stw_drain(struct stw_sock *s)
@@ -709,10 +733,13 @@ void stw_reply_free(struct stw_reply *rep)
 
 /* ---- completions ---- */
 
+/* Another request's completion is its own caller's to read. */
 static int match_done(struct stw_sock *s, const struct stw_msg *m, void *arg)
 {
-	if (m->cmd != STW_CMD_DONE_NTF || m->nlh->nlmsg_seq != s->seq)
+	if (m->cmd != STW_CMD_DONE_NTF)
 		return 0;
+	if (m->nlh->nlmsg_seq != s->seq)
+		return STW_MSG_KEEP;
 	return stw_parse_done(m->nlh, arg) ?: 1;
 }
 

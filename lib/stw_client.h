@@ -163,8 +163,10 @@ void stw_reply_free(struct stw_reply *rep);
 /*
  * Reads messages of the family until @fn returns non-zero for one (1:
  * done; or a positive errno), @timeout_ms passes (ETIMEDOUT; -1: never) or
- * a signal interrupts the wait (EINTR). Other messages are skipped.
+ * a signal interrupts the wait (EINTR). Other messages are skipped, but
+ * those @fn returns STW_MSG_KEEP for, which the next read gets again.
  */
+#define STW_MSG_KEEP	(-1)
 int stw_read_until(struct stw_sock *s, int timeout_ms, stw_msg_fn fn,
 		   void *arg);
 /* Forgets every message received and not read yet (notifications). */

@@ -11,9 +11,8 @@
 #   scripts/check-explore.sh BUILD_DIR KDIR [MUTANT...]   (or 1,2,3)
 #
 # BOUND: the preemption bound (default 1); LIMIT: at most this many
-# schedules per configuration (default none: every one within the bound). Mutants by default: 1 to 9,
-# those of the demo VMs' paths (10 to 12 need attached threads, which no
-# configuration has yet).
+# schedules per configuration (default none: every one within the bound).
+# Mutants by default: all of them, 1 to 12.
 set -euo pipefail
 
 build=$1
@@ -21,7 +20,7 @@ kdir=$2
 shift 2
 # shellcheck disable=SC2206	# "1 2" and "1,2" alike
 mutants=(${*//,/ })
-[ ${#mutants[@]} -gt 0 ] || mutants=(1 2 3 4 5 6 7 8 9)
+[ ${#mutants[@]} -gt 0 ] || mutants=(1 2 3 4 5 6 7 8 9 10 11 12)
 bound=${BOUND:-1}
 limit=${LIMIT:+-l $LIMIT}
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -4,8 +4,10 @@
  *
  * The race tests force the one interleaving each was written for. This
  * program looks for the ones nobody wrote, the way CHESS and loom do: it
- * runs a small configuration (a few VMs, one or two controllers with short
- * scripts) with every thread of it gated (uapi/stw_probe.h), so that each
+ * runs a small configuration (a few demo VMs, or stw_attachmod's kthread
+ * or worker; one or two controllers with short scripts, an attached
+ * thread's owner among them) with every thread of it gated
+ * (uapi/stw_probe.h), so that each
  * stops at every probe point it reaches. One thread runs at a time: at
  * each step the scheduler picks one of the threads that can go on, lets it
  * go, and waits until everything has settled again: each thread parked at
@@ -16,12 +18,15 @@
  * Schedules are enumerated depth first, with a bound on preemptions (a
  * switch away from a thread that could have gone on); most concurrency bugs
  * need no more than two. Each schedule runs from scratch: fresh VMs, fresh
- * sockets. At its end the scheduler checks what stw promises: no invariant
- * violated (the kernel checks I1-I5 at every transition and counts), the
- * world where the scripts leave it (STOPPED with every VM parked and saying
- * stopped, or RUN_ALL with every VM running and its job finished), every
- * STOP completed, the events in order and without a gap. A failure prints
- * the schedule, step by step, and the choices that replay it (-r).
+ * sockets. After each step, unless a gated thread holds one of stw's locks,
+ * the scheduler reads STATUS: no invariant violated (the kernel checks
+ * I1-I5 at every transition and counts), and STOPPED only with every VM
+ * parked and saying stopped, the counts exact. At the end it checks the
+ * world where the scripts leave it (STOPPED while a hold is left, else
+ * RUN_ALL with every VM running and its job finished), every STOP
+ * completed, the events in order and without a gap, and the promise the
+ * configuration is about. A failure prints the schedule, step by step,
+ * and the choices that replay it (-r).
  *
  *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
  *           [-s SEED -n WALKS] [-f|-F] [-q] [-t]
@@ -62,6 +67,7 @@
 
 #include "stw_nl.h"
 #include "stw_probe.h"
+#include "testmod.h"
 
 #define MAX_PARTS	8
 #define MAX_STEPS	400
@@ -78,12 +84,18 @@ enum op {
 	OP_FORCE,	/* RESUME with force: every controller's holds */
 	OP_CLOSE,	/* close the socket (a controller that dies), open anew */
 	OP_KILL,	/* KILL one VM */
+	OP_STEP,	/* RUN_ONE one VM, and wait for its completion */
+	OP_FEED,	/* stw_attachmod's owner gives its kthread a unit of work */
+	OP_DETACH,	/* stw_attachmod's owner detaches its worker */
 };
 
 struct action {
 	enum op op;
-	int vm;		/* OP_KILL: which VM (its index) */
+	int vm;		/* OP_KILL, OP_STEP: which VM (its index) */
+	int polls;	/* OP_STEP */
 };
+
+struct explorer;
 
 struct config {
 	const char *name;
@@ -91,10 +103,22 @@ struct config {
 	int nvms;
 	int job_vm;		/* the VM that runs a job; -1: none */
 	int job_polls;
+	/*
+	 * The VMs: the demo's, spawned; or, with @attach, those of
+	 * stw_attachmod loaded with these parameters, its worker busy
+	 * with a job that knows nothing of stw if @block_worker.
+	 */
+	const char *attach;
+	bool block_worker;
 	int nctl;
 	int nact[2];
 	struct action script[2][MAX_ACTIONS];
+	/* The promise this configuration is about, checked at the end. */
+	void (*check)(struct explorer *x);
 };
+
+static void check_step_ran_fed(struct explorer *x);
+static void check_detach_left_nothing(struct explorer *x);
 
 static const struct config configs[] = {
 	{
@@ -140,6 +164,34 @@ static const struct config configs[] = {
 		.script = { { { .op = OP_STOP }, { .op = OP_RESUME } },
 			    { { .op = OP_STOP }, { .op = OP_RESUME } } },
 	},
+	{
+		.name = "kthread-idle",
+		.about = "an attached kthread (stw_attachmod); A stops, B gives it work",
+		.nvms = 1, .job_vm = -1,
+		.attach = "workers=0 threads=1 unit=2",
+		.nctl = 2, .nact = { 1, 1 },
+		.script = { { { .op = OP_STOP } }, { { .op = OP_FEED } } },
+	},
+	{
+		.name = "kthread-step",
+		.about = "an attached kthread; A stops and steps it, B gives it work",
+		.nvms = 1, .job_vm = -1,
+		.attach = "workers=0 threads=1 unit=2",
+		.nctl = 2, .nact = { 2, 1 },
+		.script = { { { .op = OP_STOP },
+			      { .op = OP_STEP, .vm = 0, .polls = 20 } },
+			    { { .op = OP_FEED } } },
+		.check = check_step_ran_fed,
+	},
+	{
+		.name = "detach-stopping",
+		.about = "an attached worker busy with a job of its owner's; A stops, B detaches it",
+		.nvms = 1, .job_vm = -1,
+		.attach = "workers=1 threads=0", .block_worker = true,
+		.nctl = 2, .nact = { 1, 1 },
+		.script = { { { .op = OP_STOP } }, { { .op = OP_DETACH } } },
+		.check = check_detach_left_nothing,
+	},
 };
 
 #define NR_CONFIGS (sizeof(configs) / sizeof(configs[0]))
@@ -162,6 +214,7 @@ struct part {
 	/* Settled observation. */
 	enum where where;
 	int point;		/* W_GATE: where */
+	uint32_t holds;		/* stw's locks it holds */
 	/* A controller's thread and script. */
 	const struct action *script;
 	int nact, next;
@@ -171,7 +224,11 @@ struct part {
 	pthread_t thread;
 	int stops_pending;	/* STOP replies that said a completion follows */
 	bool holding;		/* holds a stop hold, as far as its replies say */
+	int err[MAX_ACTIONS];	/* each action's errno */
 	char result[MAX_ACTIONS][64];
+	/* The steps at which each action began and ended. */
+	int sent_at[MAX_ACTIONS], done_at[MAX_ACTIONS];
+	int seen;		/* actions whose end is noted */
 };
 
 struct step {
@@ -256,7 +313,8 @@ static const char *op_name(enum op op)
 	static const char *const n[] = {
 		[OP_STOP] = "STOP", [OP_RESUME] = "RESUME",
 		[OP_FORCE] = "RESUME --force", [OP_CLOSE] = "close",
-		[OP_KILL] = "KILL",
+		[OP_KILL] = "KILL", [OP_STEP] = "STEP",
+		[OP_FEED] = "feed its kthread", [OP_DETACH] = "detach its worker",
 	};
 	return n[op];
 }
@@ -272,7 +330,7 @@ static void ctl_act(struct explorer *x, struct part *c)
 	};
 	struct stw_cycle cycle;
 	bool resumed = false;
-	int err;
+	int err = EINVAL;	/* an op the switch does not know */
 
 	switch (a->op) {
 	case OP_STOP:
@@ -302,7 +360,21 @@ static void ctl_act(struct explorer *x, struct part *c)
 		snprintf(out, 64, "KILL vm%d: %s", a->vm,
 			 err ? strerror(err) : "ok");
 		break;
+	case OP_STEP:
+		err = stw_run_one(c->s, x->vm_ids[a->vm], a->polls,
+				  STOP_TIMEOUT_MS, NULL);
+		snprintf(out, 64, "STEP vm%d: %s", a->vm,
+			 err ? strerror(err) : "ok");
+		break;
+	case OP_FEED:
+	case OP_DETACH:
+		err = mod_action(ATTACHMOD, a->op == OP_FEED ? "feed_thread" :
+				 "detach_worker_only");
+		snprintf(out, 64, "%s: %s", op_name(a->op),
+			 err ? strerror(err) : "ok");
+		break;
 	}
+	c->err[c->next] = err;
 	/*
 	 * Whether this controller holds a stop: its own requests end in
 	 * order. Another's force is left to holds_left(), since when it ran
@@ -571,6 +643,7 @@ static bool settle(struct explorer *x)
 	for (i = 0; i < x->nparts; i++) {
 		x->parts[i].where = a.where[i];
 		x->parts[i].point = a.point[i];
+		x->parts[i].holds = a.holds[i];
 	}
 	return true;
 }
@@ -677,6 +750,55 @@ static int choose(struct explorer *x, struct step *st)
 	return st->enabled[0];
 }
 
+/* Wait until thread @tid sleeps, as settle() would see it. */
+static void wait_asleep(pid_t tid)
+{
+	int64_t deadline = stw_now_ms() + SETTLE_MS;
+	struct timespec ts = { 0, 200 * 1000 };
+	char st;
+
+	for (;;) {
+		st = proc_state(tid);
+		if (st && st != 'R' && sleeps_on(tid, st) != 'R')
+			return;
+		if (stw_now_ms() > deadline)
+			die("thread %d never went to sleep after setup", tid);
+		nanosleep(&ts, NULL);	/* polling /proc: a wait, not an order */
+	}
+}
+
+/*
+ * stw_attachmod, loaded anew with the configuration's parameters: its
+ * VMs, in the order STATUS lists them, each asleep in its run loop.
+ */
+static void setup_attached(struct explorer *x)
+{
+	const struct config *cfg = x->cfg;
+	struct stw_vm *vms = NULL;
+	size_t n = 0, i;
+	int err;
+
+	err = load_module(ATTACHMOD_KO, cfg->attach);
+	if (err)
+		die("load %s %s: %s", ATTACHMOD_KO, cfg->attach,
+		    strerror(err));
+	err = stw_wait_all_vms_state(x->s, STW_VM_RUNNING, 10000);
+	if (!err)
+		err = stw_vms(x->s, &vms, &n);
+	if (err)
+		die("STATUS: %s (%s)", strerror(err), x->s->extack);
+	if (n != (size_t)cfg->nvms)
+		die("%s %s made %zu VMs, not %d", ATTACHMOD, cfg->attach, n,
+		    cfg->nvms);
+	for (i = 0; i < n; i++)
+		x->vm_ids[i] = vms[i].id;
+	free(vms);
+	if (cfg->block_worker &&
+	    (mod_action(ATTACHMOD, "block_worker") ||
+	     mod_wait_at_least(ATTACHMOD, "worker_blocked", 1, 10000) < 1))
+		die("%s: its worker never blocked", ATTACHMOD);
+}
+
 static void setup(struct explorer *x)
 {
 	const struct config *cfg = x->cfg;
@@ -685,15 +807,21 @@ static void setup(struct explorer *x)
 	int err, k;
 
 	err = stw_probe_reset(x->p);
+	if (!err && cfg->attach)
+		err = mod_unload(ATTACHMOD);
 	if (!err)
 		err = stw_reset(x->s, 10000);
 	if (err)
 		die("reset: %s (%s)", strerror(err), x->s->extack);
 	if (x->trace)
 		printf("# trace: reset\n");
-	err = stw_spawn(x->s, 0, cfg->nvms, 0, 0, x->vm_ids, &n);
-	if (err || n != (size_t)cfg->nvms)
-		die("SPAWN: %s (%s)", strerror(err), x->s->extack);
+	if (cfg->attach) {
+		setup_attached(x);
+	} else {
+		err = stw_spawn(x->s, 0, cfg->nvms, 0, 0, x->vm_ids, &n);
+		if (err || n != (size_t)cfg->nvms)
+			die("SPAWN: %s (%s)", strerror(err), x->s->extack);
+	}
 	/* Started (each VM's start work ran), so that each starts asleep. */
 	err = stw_wait_all_vms_state(x->s, STW_VM_RUNNING, 10000);
 	if (!err)
@@ -706,6 +834,8 @@ static void setup(struct explorer *x)
 		for (i = 0; i < n; i++)
 			if (vms[i].id == x->vm_ids[k])
 				pt->tid = vms[i].pid;
+		/* Gated asleep, not on its way: one place to start from. */
+		wait_asleep(pt->tid);
 		err = stw_probe_gate(x->p, pt->tid, true);
 		if (err)
 			die("GATE vm%d: %s (%s)", k, strerror(err),
@@ -720,6 +850,7 @@ static void setup(struct explorer *x)
 		if (!c->s)
 			die("socket: %s", strerror(errno));
 		c->next = 0;
+		c->seen = 0;
 		c->stops_pending = 0;
 		c->holding = false;
 		atomic_store(&c->busy, 0);
@@ -764,6 +895,61 @@ static int holds_left(const struct explorer *x)
 	return n;
 }
 
+/*
+ * What STOPPED promises: every VM parked and saying stopped, and the
+ * counts exact. @when says at which point of the schedule.
+ */
+static void check_stopped(struct explorer *x, const struct stw_world *w,
+			  const struct stw_vm *vms, size_t n, const char *when)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; k < STW_INV_COUNT; k++)
+		if (w->violations[k])
+			fail(x, "%sinvariant I%d violated (%" PRIu64 " times)",
+			     when, k + 1, w->violations[k]);
+	if (w->mode != STW_STOPPED)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct stw_vm *v = &vms[i];
+
+		if (v->doing != STW_VM_DOING_PARKED ||
+		    v->state != STW_VM_STOPPED)
+			fail(x, "%sSTOPPED, but VM %u is %s and says %s", when,
+			     v->id, stw_doing_name(v->doing),
+			     stw_state_name(v->state));
+	}
+	if (w->active != n || w->stopped != n)
+		fail(x, "%sSTOPPED with %zu VMs, but %u active and %u stopped",
+		     when, n, w->active, w->stopped);
+}
+
+/*
+ * After every step, where it can be read without waiting: STATUS takes
+ * the world lock, so not while a gated thread holds one of stw's locks.
+ */
+static void check_step(struct explorer *x)
+{
+	struct stw_vm *vms = NULL;
+	struct stw_world w;
+	char when[32];
+	size_t n = 0;
+	int i, err;
+
+	for (i = 0; i < x->nparts; i++)
+		if (x->parts[i].holds)
+			return;
+	err = stw_status(x->s, &w);
+	if (!err)
+		err = stw_vms(x->s, &vms, &n);
+	if (err)
+		die("STATUS: %s (%s)", strerror(err), x->s->extack);
+	snprintf(when, sizeof(when), "after step %d: ", x->nsteps);
+	check_stopped(x, &w, vms, n, when);
+	free(vms);
+}
+
 static void check_end(struct explorer *x)
 {
 	const struct config *cfg = x->cfg;
@@ -785,10 +971,7 @@ static void check_end(struct explorer *x)
 	if (expect >= 0 && w.holds != (uint32_t)expect)
 		fail(x, "%u holds at the end, not %d", w.holds, expect);
 	stopped = w.holds > 0;
-	for (k = 0; k < STW_INV_COUNT; k++)
-		if (w.violations[k])
-			fail(x, "invariant I%d violated (%" PRIu64 " times)",
-			     k + 1, w.violations[k]);
+	check_stopped(x, &w, vms, n, "at the end: ");
 	if (w.mode != (stopped ? STW_STOPPED : STW_RUN_ALL))
 		fail(x, "the world is %s at the end, not %s",
 		     stw_mode_name(w.mode),
@@ -797,10 +980,6 @@ static void check_end(struct explorer *x)
 		const struct stw_vm *v = &vms[i];
 		bool parked = v->doing == STW_VM_DOING_PARKED;
 
-		if (stopped && (!parked || v->state != STW_VM_STOPPED))
-			fail(x, "STOPPED, but VM %u is %s and says %s", v->id,
-			     stw_doing_name(v->doing),
-			     stw_state_name(v->state));
 		if (!stopped && (parked || v->state == STW_VM_STOPPED))
 			fail(x, "RUN_ALL, but VM %u is %s and says %s", v->id,
 			     stw_doing_name(v->doing),
@@ -855,6 +1034,62 @@ static void check_end(struct explorer *x)
 	}
 	if (x->ev->lost)
 		fail(x, "events were lost");
+	if (cfg->check)
+		cfg->check(x);
+}
+
+/* The controller and the index of the script's action @op, if it ran. */
+static const struct part *ran(const struct explorer *x, enum op op, int *a)
+{
+	int k;
+
+	for (k = x->cfg->nvms; k < x->nparts; k++) {
+		const struct part *c = &x->parts[k];
+
+		for (*a = 0; *a < c->next; (*a)++)
+			if (c->script[*a].op == op)
+				return c;
+	}
+	return NULL;
+}
+
+/*
+ * kthread-step: a step runs its VM until it is idle, so work given before
+ * the step began is done when it ends; a kthread with work waiting is not
+ * idle (race 11). Work given during the step may come after its end.
+ */
+static void check_step_ran_fed(struct explorer *x)
+{
+	const struct part *feeder, *stepper;
+	long long jobs;
+	int f, st;
+
+	feeder = ran(x, OP_FEED, &f);
+	stepper = ran(x, OP_STEP, &st);
+	if (!feeder || !stepper || stepper->err[st] ||
+	    feeder->done_at[f] >= stepper->sent_at[st])
+		return;
+	jobs = mod_get(ATTACHMOD, "thread_jobs");
+	if (jobs != 1)
+		fail(x, "the kthread was given work at step %d and stepped at step %d, but did %lld units, not 1",
+		     feeder->done_at[f] + 1, stepper->sent_at[st] + 1, jobs);
+}
+
+/*
+ * detach-stopping: once its owner detached it, nothing of stw's is left
+ * on the owner's worker, which it may now destroy (race 12).
+ */
+static void check_detach_left_nothing(struct explorer *x)
+{
+	long long left;
+	int a;
+
+	if (!ran(x, OP_DETACH, &a))
+		return;
+	left = mod_get(ATTACHMOD, "left");
+	if (left != 0)
+		fail(x, "the detach left %lld of stw's works on its owner's worker",
+		     left);
 }
 
 static void print_schedule(struct explorer *x)
@@ -892,6 +1127,19 @@ static void print_schedule(struct explorer *x)
 	printf("\n");
 }
 
+/* The actions that ended in the step under way. */
+static void note_done(struct explorer *x)
+{
+	int k;
+
+	for (k = x->cfg->nvms; k < x->nparts; k++) {
+		struct part *c = &x->parts[k];
+
+		while (c->seen < c->next)
+			c->done_at[c->seen++] = x->nsteps;
+	}
+}
+
 /* Run one schedule from scratch, following x->prefix; 1 if it failed. */
 static int run_schedule(struct explorer *x)
 {
@@ -926,9 +1174,10 @@ static int run_schedule(struct explorer *x)
 				 x->parts[st->chosen].point : -1;
 		st->action = -1;
 		if (x->parts[st->chosen].where == W_IDLE) {
-			const struct part *c = &x->parts[st->chosen];
+			struct part *c = &x->parts[st->chosen];
 
 			st->action = c->script[c->next].op;
+			c->sent_at[c->next] = x->nsteps;
 		}
 		if (st->prev >= 0 && st->chosen != st->prev)
 			preemptions++;
@@ -946,7 +1195,11 @@ static int run_schedule(struct explorer *x)
 			trace_parts(x);
 		st->to = x->parts[st->chosen].where;
 		st->to_point = x->parts[st->chosen].point;
+		note_done(x);
 		x->nsteps++;
+		check_step(x);
+		if (x->failure[0])
+			break;
 	}
 	if (x->diverged)
 		return 0;
@@ -1094,6 +1347,8 @@ static void stop_parts(struct explorer *x)
 		close(c->go[1]);
 		stw_close(c->s);
 	}
+	if (x->cfg->attach)
+		mod_unload(ATTACHMOD);
 	stw_reset(x->s, 10000);
 }
 

@@ -7,7 +7,7 @@
  * threads do nothing until fed, so a test decides when each has work.
  * Driven through its parameters:
  *
- *	insmod stw_attachmod.ko workers=1 threads=1 [world=NAME]
+ *	insmod stw_attachmod.ko workers=1 threads=1 [world=NAME] [unit=POLLS]
  *	echo feed_thread > /sys/module/stw_attachmod/parameters/action
  *
  * Actions, on worker 0 or thread 0:
@@ -38,7 +38,6 @@
 #include "module/stw.h"
 
 #define ATTACHMOD_MAX	4
-#define ATTACHMOD_UNIT	100	/* polls in a unit of work */
 
 static char *world_name;
 module_param_named(world, world_name, charp, 0444);
@@ -51,6 +50,11 @@ MODULE_PARM_DESC(workers, "kthread_workers made and attached at load");
 static int threads = 1;
 module_param(threads, int, 0444);
 MODULE_PARM_DESC(threads, "plain kthreads made at load, each registers itself");
+
+/* Each poll of a step is a stop point: selftests/explore wants few. */
+static uint unit = 100;
+module_param(unit, uint, 0444);
+MODULE_PARM_DESC(unit, "polls in a unit of work (default 100)");
 
 static bool forget;
 module_param(forget, bool, 0444);
@@ -97,13 +101,13 @@ static bool unblock;
 /* Registrations, for load to wait on. */
 static DECLARE_WAIT_QUEUE_HEAD(registered_wq);
 
-/* A unit of work, entered: ATTACHMOD_UNIT polls. */
+/* A unit of work, entered: unit polls. */
 static void attachmod_unit(struct stw_vm *vm)
 {
-	int i;
+	unsigned int i;
 
 	stw_vm_enter(vm);
-	for (i = 0; i < ATTACHMOD_UNIT; i++)
+	for (i = 0; i < unit; i++)
 		if (stw_vm_poll(vm))
 			break;
 	stw_vm_exit(vm);
