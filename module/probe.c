@@ -90,6 +90,11 @@ static bool stw_probe_logging;
  * Written under stw_probe_lock; read once without it by a lock's count.
  */
 static int stw_probe_nr_gates;
+/*
+ * Gate the thread of every VM created from now on (STW_PROBE_A_BORN).
+ * Written under stw_probe_lock; read once without it at each creation.
+ */
+static bool stw_probe_gate_born;
 static DECLARE_WAIT_QUEUE_HEAD(stw_probe_wq);
 /*
  * The event worker (stw_probe_worker()): busy from the first event queued
@@ -127,6 +132,23 @@ static struct stw_probe_gate *stw_probe_gate_find(pid_t pid)
 		if (stw_probe_gates[i].pid == pid)
 			return &stw_probe_gates[i];
 	return NULL;
+}
+
+/* Gate thread @pid (@asked_pid as the asker named it); false if none is free. */
+static bool stw_probe_gate_take(pid_t pid, pid_t asked_pid)
+{
+	struct stw_probe_gate *gate = stw_probe_gate_find(0);
+
+	lockdep_assert_held(&stw_probe_lock);
+	if (!gate)
+		return false;
+	WRITE_ONCE(gate->pid, pid);
+	gate->asked_pid = asked_pid;
+	/* Counted from here: it holds nothing it could say it dropped. */
+	gate->holds = 0;
+	WRITE_ONCE(stw_probe_nr_gates, stw_probe_nr_gates + 1);
+	WRITE_ONCE(stw_probe_logging, true);
+	return true;
 }
 
 /*
@@ -204,6 +226,27 @@ void __stw_probe_holds(int delta)
 	spin_unlock(&stw_probe_lock);
 }
 EXPORT_SYMBOL_GPL(__stw_probe_holds);
+
+/**
+ * __stw_probe_born() - a VM's thread was created
+ * @task: the thread, not yet run any of stw's code
+ *
+ * Gated from birth if STW_PROBE_CMD_GATE asked for the VMs to be born:
+ * make explore's SPAWN makes a participant of a thread it never saw.
+ *
+ * Context: process context; no spinlock held.
+ */
+void __stw_probe_born(struct task_struct *task)
+{
+	if (!READ_ONCE(stw_probe_gate_born))
+		return;
+	spin_lock(&stw_probe_lock);
+	if (stw_probe_gate_born && !stw_probe_gate_find(task->pid) &&
+	    !stw_probe_gate_take(task->pid, task->pid))
+		pr_warn_ratelimited("stw: no gate left for thread %d\n",
+				    task->pid);
+	spin_unlock(&stw_probe_lock);
+}
 
 /**
  * __stw_probe_worker() - say what the event worker is doing
@@ -309,6 +352,7 @@ static void stw_probe_reset(void)
 	for (i = 0; i < STW_PROBE_GATES; i++)
 		stw_probe_gate_free(&stw_probe_gates[i]);
 	stw_probe_seq = 0;
+	WRITE_ONCE(stw_probe_gate_born, false);
 	WRITE_ONCE(stw_probe_logging, false);
 	spin_unlock(&stw_probe_lock);
 	wake_up_all(&stw_probe_wq);
@@ -327,6 +371,7 @@ static const struct nla_policy stw_probe_policy[STW_PROBE_A_MAX + 1] = {
 	[STW_PROBE_A_PARK] = { .type = NLA_FLAG },
 	[STW_PROBE_A_PID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[STW_PROBE_A_GATED] = { .type = NLA_FLAG },
+	[STW_PROBE_A_BORN] = { .type = NLA_FLAG },
 };
 
 static const struct genl_multicast_group stw_probe_mcgrps[] = {
@@ -561,10 +606,22 @@ static int stw_probe_gate_doit(struct sk_buff *skb, struct genl_info *info)
 	pid_t pid;
 	int ret = 0;
 
+	gated = nla_get_flag(info->attrs[STW_PROBE_A_GATED]);
+	if (nla_get_flag(info->attrs[STW_PROBE_A_BORN])) {
+		if (info->attrs[STW_PROBE_A_PID]) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[STW_PROBE_A_PID],
+					    "a thread, or the VMs' threads to be born: not both");
+			return -EINVAL;
+		}
+		spin_lock(&stw_probe_lock);
+		WRITE_ONCE(stw_probe_gate_born, gated);
+		spin_unlock(&stw_probe_lock);
+		return 0;
+	}
 	pid = stw_probe_pid_attr(info);
 	if (!pid)
 		return info->attrs[STW_PROBE_A_PID] ? -ESRCH : -EINVAL;
-	gated = nla_get_flag(info->attrs[STW_PROBE_A_GATED]);
 
 	spin_lock(&stw_probe_lock);
 	gate = stw_probe_gate_find(pid);
@@ -585,18 +642,10 @@ static int stw_probe_gate_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	gate = stw_probe_gate_find(0);
-	if (!gate) {
+	if (!stw_probe_gate_take(pid, nla_get_u32(info->attrs[STW_PROBE_A_PID]))) {
 		NL_SET_ERR_MSG_MOD(info->extack, "every gate is in use");
 		ret = -ENOSPC;
-		goto out_unlock;
 	}
-	WRITE_ONCE(gate->pid, pid);
-	gate->asked_pid = nla_get_u32(info->attrs[STW_PROBE_A_PID]);
-	/* Counted from here: it holds nothing it could say it dropped. */
-	gate->holds = 0;
-	WRITE_ONCE(stw_probe_nr_gates, stw_probe_nr_gates + 1);
-	WRITE_ONCE(stw_probe_logging, true);
 out_unlock:
 	spin_unlock(&stw_probe_lock);
 	wake_up_all(&stw_probe_wq);

@@ -54,6 +54,17 @@ static __always_inline void stw_probe_holds(int delta)
 		__stw_probe_holds(delta);
 }
 
+struct task_struct;
+
+void __stw_probe_born(struct task_struct *task);
+
+/* A VM's thread @task was created: gated at birth if that was asked. */
+static __always_inline void stw_probe_born(struct task_struct *task)
+{
+	if (static_branch_unlikely(&stw_probe_key))
+		__stw_probe_born(task);
+}
+
 /* What stw's event worker is doing, for make explore (STW_PROBE_CMD_GATES). */
 enum stw_probe_worker {
 	STW_PROBE_WORKER_IDLE,		/* nothing queued */

@@ -115,6 +115,7 @@ struct stw_vm *stw_vm_create(struct stw_world *w, enum stw_vm_kind kind,
 	vm->worker = worker;
 	vm->task = get_task_struct(task);
 	vm->pid = task_pid_nr(task);
+	stw_probe_born(task);
 	/*
 	 * The flush work is queued while the thread still sleeps where
 	 * kthread_create() left it: queueing it is what wakes the thread,

@@ -455,6 +455,52 @@ TEST_F(control, arming_probes_leaves_running_vms_alone)
 }
 
 /*
+ * make explore's SPAWN: with STW_PROBE_A_BORN, the thread of a VM born
+ * now is gated before it runs any of stw's code, so its first probe point
+ * is where it waits; once that is turned off, a VM born next runs free.
+ */
+TEST_F(control, a_vm_born_while_born_gating_waits_at_its_first_probe_point)
+{
+	struct stw_probe_gate_info g[STW_PROBE_GATES];
+	struct stw_probe_worker_info wk;
+	struct stw_sock *s = self->s, *p;
+	int64_t deadline = stw_now_ms() + STW_T_WAIT;
+	struct stw_vm *vms;
+	uint32_t ids[2];
+	size_t n, i;
+
+	PROBES_ON(self->s, s, p);
+	ASSERT_OK(p, stw_probe_gate_born(p, true));
+	ASSERT_SPAWN(s, 0, 1, 0, 0, ids, &n);
+	/* Its start work is queued: it parks at the first probe point. */
+	for (;;) {
+		ASSERT_OK(p, stw_probe_gates(p, g, STW_PROBE_GATES, &n, &wk));
+		ASSERT_EQ(1U, n) TH_LOG("%zu threads gated, not the VM's alone", n);
+		if (g[0].parked)
+			break;
+		ASSERT_LT(stw_now_ms(), deadline)
+			TH_LOG("the VM's thread never reached its gate");
+		usleep(1000);	/* polling the gates: a wait, not an order */
+	}
+	ASSERT_OK(p, stw_probe_gate_born(p, false));
+	ASSERT_OK(p, stw_probe_gate(p, g[0].pid, false));
+	ASSERT_OK(s, stw_wait_vm_state(s, ids[0], STW_VM_RUNNING, STW_T_WAIT));
+	ASSERT_OK(s, stw_vms(s, &vms, &n));
+	for (i = 0; i < n && vms[i].id != ids[0]; i++)
+		;
+	ASSERT_LT(i, n);
+	EXPECT_EQ((uint32_t)g[0].pid, vms[i].pid)
+		TH_LOG("the thread gated is not the VM's");
+	free(vms);
+	ASSERT_SPAWN(s, 0, 1, 0, 0, &ids[1], &n);
+	ASSERT_OK(s, stw_wait_vm_state(s, ids[1], STW_VM_RUNNING, STW_T_WAIT));
+	ASSERT_OK(p, stw_probe_gates(p, g, STW_PROBE_GATES, &n, &wk));
+	ASSERT_EQ(0U, n) TH_LOG("a VM born after born gating ended was gated");
+	ASSERT_OK(p, stw_probe_reset(p));
+	stw_close(p);
+}
+
+/*
  * Defect: a VM born during a stop had its start work queued only in
  * RUN_ALL; if the resume won against its stop work, nothing ever marked
  * it running. Forced: its stop work is held at its entry until the world

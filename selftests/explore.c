@@ -87,6 +87,7 @@ enum op {
 	OP_STEP,	/* RUN_ONE one VM, and wait for its completion */
 	OP_FEED,	/* stw_attachmod's owner gives its kthread a unit of work */
 	OP_DETACH,	/* stw_attachmod's owner detaches its worker */
+	OP_SPAWN,	/* SPAWN an idle demo VM: its thread is gated at birth */
 };
 
 struct action {
@@ -163,6 +164,14 @@ static const struct config configs[] = {
 		.nctl = 2, .nact = { 2, 2 },
 		.script = { { { .op = OP_STOP }, { .op = OP_RESUME } },
 			    { { .op = OP_STOP }, { .op = OP_RESUME } } },
+	},
+	{
+		.name = "spawn",
+		.about = "an idle VM, a VM in a job of 1 poll; A stops and resumes, B spawns an idle VM",
+		.nvms = 2, .job_vm = 1, .job_polls = 1,
+		.nctl = 2, .nact = { 2, 1 },
+		.script = { { { .op = OP_STOP }, { .op = OP_RESUME } },
+			    { { .op = OP_SPAWN } } },
 	},
 	{
 		.name = "kthread-idle",
@@ -256,6 +265,7 @@ struct explorer {
 	struct stw_sock *p;	/* stw_probe */
 	struct stw_sock *ev;	/* events */
 	int nparts;
+	int nfixed;		/* the VMs, then the controllers; then the VMs born */
 	struct part parts[MAX_PARTS];
 	uint32_t vm_ids[MAX_PARTS];
 	/* The schedule under way. */
@@ -315,6 +325,7 @@ static const char *op_name(enum op op)
 		[OP_FORCE] = "RESUME --force", [OP_CLOSE] = "close",
 		[OP_KILL] = "KILL", [OP_STEP] = "STEP",
 		[OP_FEED] = "feed its kthread", [OP_DETACH] = "detach its worker",
+		[OP_SPAWN] = "SPAWN",
 	};
 	return n[op];
 }
@@ -366,6 +377,15 @@ static void ctl_act(struct explorer *x, struct part *c)
 		snprintf(out, 64, "STEP vm%d: %s", a->vm,
 			 err ? strerror(err) : "ok");
 		break;
+	case OP_SPAWN: {
+		uint32_t id = 0;
+		size_t n = 0;
+
+		err = stw_spawn(c->s, 0, 1, 0, 0, &id, &n);
+		snprintf(out, 64, "SPAWN: %s, VM %u", err ? strerror(err) : "ok",
+			 id);
+		break;
+	}
 	case OP_FEED:
 	case OP_DETACH:
 		err = mod_action(ATTACHMOD, a->op == OP_FEED ? "feed_thread" :
@@ -518,6 +538,20 @@ struct snap {
 	uint32_t holds[MAX_PARTS];
 };
 
+/* A participant for a VM's thread gated at its birth. */
+static void born(struct explorer *x, pid_t tid)
+{
+	struct part *pt = &x->parts[x->nparts];
+
+	memset(pt, 0, sizeof(*pt));
+	snprintf(pt->name, sizeof(pt->name), "vm%d",
+		 x->cfg->nvms + x->nparts - x->nfixed);
+	pt->tid = tid;
+	pt->where = W_RUNNING;
+	pt->point = -1;
+	x->nparts++;
+}
+
 /*
  * One look at every participant: /proc first, then the gates. A thread
  * that /proc saw asleep and the gates see parked was parked there; one
@@ -541,6 +575,21 @@ static void observe(struct explorer *x, struct snap *sn)
 	err = stw_probe_gates(x->p, g, STW_PROBE_GATES, &n, &wk);
 	if (err)
 		die("GATES: %s (%s)", strerror(err), x->p->extack);
+	/* A VM's thread gated at its birth (a SPAWN's): one more. */
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < x->nparts; i++)
+			if (x->parts[i].tid == g[j].pid)
+				break;
+		if (i < x->nparts)
+			continue;
+		if (x->nparts == MAX_PARTS)
+			die("more than %d threads", MAX_PARTS);
+		born(x, g[j].pid);
+		proc_runs(g[j].pid, sn->ran[i]);
+		st[i] = proc_state(g[j].pid);
+		if (st[i] && st[i] != 'R')
+			st[i] = sleeps_on(g[j].pid, st[i]);
+	}
 	/* Queued and not started counts as running. */
 	sn->worker_pid = wk.pid;
 	sn->worker = !wk.busy ? 0 : !wk.pid ? 'R' : proc_state(wk.pid);
@@ -842,7 +891,7 @@ static void setup(struct explorer *x)
 			    x->p->extack);
 	}
 	free(vms);
-	for (k = cfg->nvms; k < x->nparts; k++) {
+	for (k = cfg->nvms; k < x->nfixed; k++) {
 		struct part *c = &x->parts[k];
 
 		stw_close(c->s);
@@ -859,6 +908,11 @@ static void setup(struct explorer *x)
 			die("GATE %s: %s (%s)", c->name, strerror(err),
 			    x->p->extack);
 	}
+	x->nparts = x->nfixed;
+	err = stw_probe_gate_born(x->p, true);
+	if (err)
+		die("GATE the VMs to be born: %s (%s)", strerror(err),
+		    x->p->extack);
 	if (cfg->job_vm >= 0) {
 		err = stw_queue_job(x->s, x->vm_ids[cfg->job_vm], 1,
 				    cfg->job_polls);
@@ -884,7 +938,7 @@ static int holds_left(const struct explorer *x)
 {
 	int k, a, n = 0;
 
-	for (k = x->cfg->nvms; k < x->nparts; k++) {
+	for (k = x->cfg->nvms; k < x->nfixed; k++) {
 		const struct part *c = &x->parts[k];
 
 		for (a = 0; a < c->nact; a++)
@@ -897,12 +951,13 @@ static int holds_left(const struct explorer *x)
 
 /*
  * What STOPPED promises: every VM parked and saying stopped, and the
- * counts exact. @when says at which point of the schedule.
+ * counts exact; but a VM born since, which has not run yet and parks
+ * before it does. @when says at which point of the schedule.
  */
 static void check_stopped(struct explorer *x, const struct stw_world *w,
 			  const struct stw_vm *vms, size_t n, const char *when)
 {
-	size_t i;
+	size_t i, counted = 0;
 	int k;
 
 	for (k = 0; k < STW_INV_COUNT; k++)
@@ -914,15 +969,19 @@ static void check_stopped(struct explorer *x, const struct stw_world *w,
 	for (i = 0; i < n; i++) {
 		const struct stw_vm *v = &vms[i];
 
+		if (v->state == STW_VM_STARTING &&
+		    v->doing == STW_VM_DOING_IDLE)
+			continue;
+		counted++;
 		if (v->doing != STW_VM_DOING_PARKED ||
 		    v->state != STW_VM_STOPPED)
 			fail(x, "%sSTOPPED, but VM %u is %s and says %s", when,
 			     v->id, stw_doing_name(v->doing),
 			     stw_state_name(v->state));
 	}
-	if (w->active != n || w->stopped != n)
-		fail(x, "%sSTOPPED with %zu VMs, but %u active and %u stopped",
-		     when, n, w->active, w->stopped);
+	if (w->active != counted || w->stopped != counted)
+		fail(x, "%sSTOPPED with %zu VMs counted, but %u active and %u stopped",
+		     when, counted, w->active, w->stopped);
 }
 
 /*
@@ -993,7 +1052,7 @@ static void check_end(struct explorer *x)
 	}
 	free(vms);
 	/* Every STOP that said a completion follows got it. */
-	for (k = cfg->nvms; k < x->nparts; k++) {
+	for (k = cfg->nvms; k < x->nfixed; k++) {
 		struct part *c = &x->parts[k];
 
 		while (c->stops_pending) {
@@ -1043,7 +1102,7 @@ static const struct part *ran(const struct explorer *x, enum op op, int *a)
 {
 	int k;
 
-	for (k = x->cfg->nvms; k < x->nparts; k++) {
+	for (k = x->cfg->nvms; k < x->nfixed; k++) {
 		const struct part *c = &x->parts[k];
 
 		for (*a = 0; *a < c->next; (*a)++)
@@ -1114,7 +1173,7 @@ static void print_schedule(struct explorer *x)
 		       st->prev >= 0 && st->prev != st->chosen ?
 		       "  (preempts)" : "");
 	}
-	for (k = x->cfg->nvms; k < x->nparts; k++) {
+	for (k = x->cfg->nvms; k < x->nfixed; k++) {
 		const struct part *c = &x->parts[k];
 		int a;
 
@@ -1132,7 +1191,7 @@ static void note_done(struct explorer *x)
 {
 	int k;
 
-	for (k = x->cfg->nvms; k < x->nparts; k++) {
+	for (k = x->cfg->nvms; k < x->nfixed; k++) {
 		struct part *c = &x->parts[k];
 
 		while (c->seen < c->next)
@@ -1309,7 +1368,7 @@ static void start_parts(struct explorer *x)
 	int k, c;
 
 	memset(x->parts, 0, sizeof(x->parts));
-	x->nparts = cfg->nvms + cfg->nctl;
+	x->nparts = x->nfixed = cfg->nvms + cfg->nctl;
 	for (k = 0; k < cfg->nvms; k++)
 		snprintf(x->parts[k].name, sizeof(x->parts[k].name), "vm%d",
 			 k);
@@ -1337,7 +1396,7 @@ static void stop_parts(struct explorer *x)
 	int k;
 
 	stw_probe_reset(x->p);
-	for (k = x->cfg->nvms; k < x->nparts; k++) {
+	for (k = x->cfg->nvms; k < x->nfixed; k++) {
 		struct part *c = &x->parts[k];
 
 		if (write(c->go[1], "q", 1) != 1)

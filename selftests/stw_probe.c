@@ -220,12 +220,14 @@ int stw_probe_reset(struct stw_sock *p)
 
 /* ---- gates ---- */
 
+/* @pid 0: STW_PROBE_A_BORN instead, the VMs' threads to be born. */
 static int stw_probe_pid_request(struct stw_sock *p, uint8_t cmd, pid_t pid,
 				 bool gated)
 {
 	struct nl_msg *msg = stw_msg_new(p, cmd, 0);
 
-	if (msg && (nla_put_u32(msg, STW_PROBE_A_PID, pid) ||
+	if (msg && ((pid ? nla_put_u32(msg, STW_PROBE_A_PID, pid) :
+			   nla_put_flag(msg, STW_PROBE_A_BORN)) ||
 		    (gated && nla_put_flag(msg, STW_PROBE_A_GATED)))) {
 		nlmsg_free(msg);
 		msg = NULL;
@@ -236,6 +238,11 @@ static int stw_probe_pid_request(struct stw_sock *p, uint8_t cmd, pid_t pid,
 int stw_probe_gate(struct stw_sock *p, pid_t pid, bool gated)
 {
 	return stw_probe_pid_request(p, STW_PROBE_CMD_GATE, pid, gated);
+}
+
+int stw_probe_gate_born(struct stw_sock *p, bool gated)
+{
+	return stw_probe_pid_request(p, STW_PROBE_CMD_GATE, 0, gated);
 }
 
 int stw_probe_go(struct stw_sock *p, pid_t pid)

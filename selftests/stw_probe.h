@@ -75,6 +75,8 @@ struct stw_probe_worker_info {
 };
 
 int stw_probe_gate(struct stw_sock *p, pid_t pid, bool gated);
+/* Gate (or not) the thread of every VM stw creates from now on. */
+int stw_probe_gate_born(struct stw_sock *p, bool gated);
 int stw_probe_go(struct stw_sock *p, pid_t pid);
 /* Every gated thread, at most @cap (E2BIG beyond), and the event worker. */
 int stw_probe_gates(struct stw_sock *p, struct stw_probe_gate_info *g,

@@ -59,6 +59,12 @@
  *        go if it is parked at its gate)
  *    ENOSPC when STW_PROBE_GATES threads are gated already, ESRCH if no
  *    such thread, EBUSY if it is gated already.
+ *    Or, instead of STW_PROBE_A_PID, STW_PROBE_A_BORN (NLA_FLAG): with
+ *    STW_PROBE_A_GATED, gate the thread of every VM stw creates from now
+ *    on (a SPAWN's), from before it runs any of stw's code; without it,
+ *    stop (the threads gated so far stay gated). GATES lists them by
+ *    their pid in the initial namespace; when every gate is in use, a new
+ *    VM's thread goes ungated. STW_PROBE_CMD_RESET stops it too.
  *
  * STW_PROBE_CMD_GO
  *    STW_PROBE_A_PID: a gated thread parked at its gate; lets it go on to
@@ -146,6 +152,7 @@ enum stw_probe_attr {
 	STW_PROBE_A_HOLDS,
 	STW_PROBE_A_WORKER_BUSY,
 	STW_PROBE_A_WORKER_PID,
+	STW_PROBE_A_BORN,
 	__STW_PROBE_A_MAX
 };
 
