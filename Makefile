@@ -229,10 +229,11 @@ explore: guest
 
 # explore on the real build and on mutants 1-12 (MUTANTS=), with no hint of
 # the race: the table of schedules, states, time and schedules until each
-# mutant is found. BOUND=1 by default; LIMIT= schedules per configuration;
-# MUTANTS=1,2,3 (or "1 2 3").
+# mutant is found. BOUND=1 by default; LIMIT= schedules per configuration
+# (MUTANT_LIMIT= for the mutants, default LIMIT); MUTANTS=1,2,3 (or "1 2 3").
 check-explore: guest
-	BOUND=$(BOUND) LIMIT=$(LIMIT) scripts/check-explore.sh $(BUILD) \
+	BOUND=$(BOUND) LIMIT=$(LIMIT) MUTANT_LIMIT=$(MUTANT_LIMIT) \
+		scripts/check-explore.sh $(BUILD) \
 		$(GUEST_KDIR) $(MUTANTS)
 
 # trace.h keeps the TRACE_EVENT layout that --strict objects to, as
