@@ -387,10 +387,13 @@ int stw_read_until(struct stw_sock *s, int timeout_ms, stw_msg_fn fn,
 			break;
 		}
 	}
-	/* After those kept before and not read yet. */
+	/* After those kept before and not read yet; a failed read too. */
 	for (i = 0; i < kept_len; i += NLMSG_ALIGN(nlh->nlmsg_len)) {
+		int err;
+
 		nlh = (struct nlmsghdr *)(kept + i);
-		ret = ret ?: keep_for_later(s, nlh);
+		err = keep_for_later(s, nlh);
+		ret = ret ?: err;
 	}
 	free(kept);
 	return ret;
