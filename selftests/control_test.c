@@ -500,6 +500,74 @@ TEST_F(control, a_vm_born_while_born_gating_waits_at_its_first_probe_point)
 	stw_close(p);
 }
 
+/* A GATE refused with @err and an extack message containing @what. */
+#define ASSERT_GATE_REFUSED(p, buf, len, err, what) do { \
+	ASSERT_REJECTED(p, stw_raw(p, STW_PROBE_CMD_GATE, 0, buf, len, NULL), \
+			err, err); \
+	EXPECT_TRUE(strstr((p)->extack, what) != NULL) \
+		TH_LOG("extack '%s' does not say '%s'", (p)->extack, what); \
+} while (0)
+
+/*
+ * A GATE that names no thread, two things at once, or a thread that is
+ * not there or not in the state asked for is refused, and says which;
+ * none of them gates anything.
+ */
+TEST_F(control, gate_requests_say_what_was_wrong)
+{
+	struct stw_probe_gate_info g[STW_PROBE_GATES];
+	struct stw_probe_worker_info wk;
+	struct stw_sock *s = self->s, *p;
+	unsigned char buf[64];
+	struct stw_vm *vms;
+	uint32_t id;
+	size_t n, len;
+	pid_t pid;
+
+	PROBES_ON(self->s, s, p);
+	ASSERT_SPAWN(s, 0, 1, 0, 0, &id, &n);
+	ASSERT_OK(s, stw_wait_vm_state(s, id, STW_VM_RUNNING, STW_T_WAIT));
+	ASSERT_OK(s, stw_vms(s, &vms, &n));
+	ASSERT_EQ(1U, n);
+	pid = vms[0].pid;
+	free(vms);
+
+	STW_CTX("no thread named");
+	len = stw_attr_put(buf, sizeof(buf), 0, STW_PROBE_A_GATED, NULL, 0);
+	ASSERT_GATE_REFUSED(p, buf, len, EINVAL, "STW_PROBE_A_PID");
+
+	STW_CTX("a thread and the threads to be born");
+	len = stw_attr_put_u32(buf, sizeof(buf), 0, STW_PROBE_A_PID, pid);
+	len = stw_attr_put(buf, sizeof(buf), len, STW_PROBE_A_BORN, NULL, 0);
+	len = stw_attr_put(buf, sizeof(buf), len, STW_PROBE_A_GATED, NULL, 0);
+	ASSERT_GATE_REFUSED(p, buf, len, EINVAL, "not both");
+
+	STW_CTX("a thread that does not exist");
+	len = stw_attr_put_u32(buf, sizeof(buf), 0, STW_PROBE_A_PID,
+			       0x7ffffff0);
+	len = stw_attr_put(buf, sizeof(buf), len, STW_PROBE_A_GATED, NULL, 0);
+	ASSERT_GATE_REFUSED(p, buf, len, ESRCH, "no such thread");
+
+	STW_CTX("ungating a thread not gated");
+	len = stw_attr_put_u32(buf, sizeof(buf), 0, STW_PROBE_A_PID, pid);
+	ASSERT_GATE_REFUSED(p, buf, len, EINVAL, "not gated");
+
+	stw_ctx[0] = 0;
+	ASSERT_OK(p, stw_probe_gates(p, g, STW_PROBE_GATES, &n, &wk));
+	ASSERT_EQ(0U, n) TH_LOG("a refused GATE gated %zu threads", n);
+
+	STW_CTX("gating a thread twice");
+	ASSERT_OK(p, stw_probe_gate(p, pid, true));
+	len = stw_attr_put_u32(buf, sizeof(buf), 0, STW_PROBE_A_PID, pid);
+	len = stw_attr_put(buf, sizeof(buf), len, STW_PROBE_A_GATED, NULL, 0);
+	ASSERT_GATE_REFUSED(p, buf, len, EBUSY, "gated already");
+	ASSERT_OK(p, stw_probe_gates(p, g, STW_PROBE_GATES, &n, &wk));
+	ASSERT_EQ(1U, n);
+	EXPECT_EQ(pid, g[0].pid);
+	ASSERT_OK(p, stw_probe_reset(p));
+	stw_close(p);
+}
+
 /*
  * Defect: a VM born during a stop had its start work queued only in
  * RUN_ALL; if the resume won against its stop work, nothing ever marked
