@@ -212,6 +212,7 @@ enum where {
 	W_GATE,		/* parked at its gate: can go on */
 	W_ASLEEP,	/* asleep elsewhere: someone else must wake it */
 	W_BLOCKED,	/* asleep on a lock */
+	W_AWAY,		/* asleep where something unwatched wakes it */
 	W_IDLE,		/* a controller between actions: can go on */
 	W_DONE,		/* gone, or a controller with nothing left to do */
 };
@@ -278,10 +279,27 @@ struct explorer {
 	/* Distinct states: hashes of every participant's place. */
 	uint64_t *states;
 	size_t nstates, capstates;
+	/* Where the time goes, in µs: setup, steps, checks after them, end. */
+	int64_t us[4];
+	long steps_run;
 };
+
+enum { T_SETUP, T_STEPS, T_CHECKS, T_END };
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
 
 /* Set once the probe socket is open: die() lets every gated thread go. */
 static struct stw_sock *probe_sock;
+/* The schedule under way, which die() prints. */
+static struct explorer *running;
+
+static void print_schedule(struct explorer *x);
 
 static int die(const char *fmt, ...)
 {
@@ -292,6 +310,8 @@ static int die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n");
 	va_end(ap);
+	if (running && running->nsteps)
+		print_schedule(running);
 	if (probe_sock)
 		stw_probe_reset(probe_sock);
 	exit(2);
@@ -311,7 +331,7 @@ static void fail(struct explorer *x, const char *fmt, ...)
 static const char *where_name(enum where w)
 {
 	static const char *const n[] = {
-		[W_RUNNING] = "running", [W_GATE] = "gate",
+		[W_RUNNING] = "running", [W_GATE] = "gate", [W_AWAY] = "away",
 		[W_ASLEEP] = "asleep", [W_BLOCKED] = "blocked",
 		[W_IDLE] = "idle", [W_DONE] = "done",
 	};
@@ -474,6 +494,77 @@ static void dump_stack_of(pid_t tid)
 }
 
 /*
+ * The driver's own requests to stw must not wait for a gated thread: it
+ * reads STATUS only when no gated thread holds one of stw's locks. If one
+ * waits all the same (a lock held that the gates do not count), every
+ * gate would let itself go after 60 s and the run go on from a state the
+ * scheduler never chose. A watchdog thread says so instead, with every
+ * thread's stack and the schedule so far, and ends the run.
+ */
+#define WATCH_MS	20000
+
+static struct {
+	_Atomic int64_t deadline;	/* 0: no request under way */
+	const char *what;
+	pid_t tid;			/* the driver's thread */
+} watch;
+
+static void watch_begin(const char *what)
+{
+	watch.what = what;
+	atomic_store(&watch.deadline, stw_now_ms() + WATCH_MS);
+}
+
+static void watch_end(void)
+{
+	atomic_store(&watch.deadline, 0);
+}
+
+/* Every gate as stw says it is, for a failure of the scheduler's own. */
+static void dump_gates(void)
+{
+	struct stw_probe_gate_info g[STW_PROBE_GATES];
+	struct stw_probe_worker_info wk;
+	size_t n = 0, j;
+
+	if (stw_probe_gates(probe_sock, g, STW_PROBE_GATES, &n, &wk))
+		return;
+	fprintf(stderr, "explore: event worker: %s, thread %d\n",
+		wk.busy ? "busy" : "idle", wk.pid);
+	for (j = 0; j < n; j++)
+		fprintf(stderr, "explore: gate of %d: %s %s, %u locks held, parked %" PRIu64 " times\n",
+			g[j].pid, g[j].parked ? "parked at" : "not parked",
+			g[j].parked ? stw_probe_name(g[j].point) : "",
+			g[j].holds, g[j].parks);
+}
+
+static void *watchdog(void *arg)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	struct explorer *x = running;
+	int64_t d;
+	int i;
+
+	for (;;) {
+		nanosleep(&ts, NULL);	/* a watchdog's period, not an order */
+		d = atomic_load(&watch.deadline);
+		if (!d || stw_now_ms() < d)
+			continue;
+		fprintf(stderr, "explore: %s waited more than %d ms\n",
+			watch.what, WATCH_MS);
+		dump_stack_of(watch.tid);
+		for (i = 0; i < x->nparts; i++)
+			dump_stack_of(x->parts[i].tid);
+		dump_gates();
+		print_schedule(x);
+		fflush(stdout);
+		stw_probe_reset(probe_sock);
+		_exit(2);
+	}
+	return arg;
+}
+
+/*
  * Whether a sleeping thread waits for a mutex: its kernel stack says so
  * (its wchan names the function that took the lock, which may be any).
  */
@@ -486,14 +577,37 @@ static bool waits_on_mutex(pid_t tid)
 }
 
 /*
+ * The places where a thread settles asleep (the start of /proc's wchan):
+ * those where what wakes it is a thread the scheduler watches (another
+ * participant, or stw's event worker) or an action it takes. A VM idle in
+ * its run loop, stw's own waits (a stop point, a gate, a controller's
+ * wait), stw_attachmod's thread and its owner's job, a wait for a VM's
+ * thread (flushing its worker, cancelling its work, stopping it), and a
+ * controller waiting in user space for an answer.
+ *
+ * Anywhere else, something the scheduler does not watch will wake the
+ * thread: kthreadd making a VM's thread (a SPAWN sleeps in kthread_create()
+ * until it is made), a timer, an RCU grace period. Taken for settled there,
+ * the thread would go on unseen once woken, to a lock the scheduler's own
+ * STATUS then waits for.
+ */
+static const char *const settling_places[] = {
+	"kthread_worker_fn", "stw_", "__stw_", "attachmod_",
+	"kthread_flush_", "kthread_cancel_", "__kthread_cancel_",
+	"kthread_stop", "do_sys_poll", "pipe_read",
+};
+
+/*
  * Where a thread whose state says asleep sleeps (/proc's wchan): 'M' on a
- * mutex, 'S' elsewhere, or 'R' if the kernel names no place: the thread
- * is still on a CPU (it set its state and has not called schedule() yet,
- * or spins on a mutex as its first waiter).
+ * mutex, 'S' at one of the settling places, 'E' elsewhere (it will wake on
+ * its own), or 'R' if the kernel names no place: the thread is still on a
+ * CPU (it set its state and has not called schedule() yet, or spins on a
+ * mutex as its first waiter).
  */
 static char sleeps_on(pid_t tid, char state)
 {
 	char buf[128];
+	size_t k;
 
 	if (proc_read(tid, "wchan", buf, sizeof(buf)) <= 0 ||
 	    !strcmp(buf, "0"))
@@ -506,7 +620,11 @@ static char sleeps_on(pid_t tid, char state)
 	if (waits_on_mutex(tid) ||
 	    (state == 'D' && (strstr(buf, "mutex") || !strncmp(buf, "stw_", 4))))
 		return 'M';
-	return 'S';
+	for (k = 0; k < sizeof(settling_places) / sizeof(settling_places[0]); k++)
+		if (!strncmp(buf, settling_places[k],
+			     strlen(settling_places[k])))
+			return 'S';
+	return 'E';
 }
 
 /*
@@ -619,6 +737,8 @@ static void observe(struct explorer *x, struct snap *sn)
 			sn->where[i] = W_RUNNING;
 		else if (st[i] == 'M')
 			sn->where[i] = W_BLOCKED;
+		else if (st[i] == 'E')
+			sn->where[i] = W_AWAY;
 		else
 			sn->where[i] = W_ASLEEP;
 	}
@@ -638,12 +758,20 @@ static bool settled(const struct explorer *x, const struct snap *sn)
 	if (sn->worker && sn->worker != 'M')
 		return false;
 	for (i = 0; i < x->nparts; i++) {
-		if (sn->where[i] == W_RUNNING)
+		if (sn->where[i] == W_RUNNING || sn->where[i] == W_AWAY)
 			return false;
 		blocked |= sn->where[i] == W_BLOCKED;
 		held |= sn->holds[i] > 0;
 	}
 	return !blocked || held;
+}
+
+static const char *wchan_of(pid_t tid)
+{
+	static char buf[128];
+
+	proc_read(tid, "wchan", buf, sizeof(buf));
+	return buf;
 }
 
 /*
@@ -668,12 +796,15 @@ static bool settle(struct explorer *x)
 		if (stw_now_ms() > deadline) {
 			for (i = 0; i < x->nparts; i++)
 				if (a.where[i] == W_RUNNING ||
-				    a.where[i] == W_BLOCKED)
+				    a.where[i] == W_BLOCKED ||
+				    a.where[i] == W_AWAY)
 					break;
 			if (i < x->nparts) {
-				fail(x, "%s never settled: %s for %d ms",
+				fail(x, "%s never settled: %s%s%s for %d ms",
 				     x->parts[i].name, where_name(a.where[i]),
-				     SETTLE_MS);
+				     a.where[i] == W_AWAY ? ", asleep in " : "",
+				     a.where[i] == W_AWAY ?
+				     wchan_of(x->parts[i].tid) : "", SETTLE_MS);
 				dump_stack_of(x->parts[i].tid);
 			} else {
 				fail(x, "stw's event worker (thread %d) never settled: '%c' for %d ms",
@@ -695,14 +826,6 @@ static bool settle(struct explorer *x)
 		x->parts[i].holds = a.holds[i];
 	}
 	return true;
-}
-
-static const char *wchan_of(pid_t tid)
-{
-	static char buf[128];
-
-	proc_read(tid, "wchan", buf, sizeof(buf));
-	return buf;
 }
 
 static void trace_parts(const struct explorer *x)
@@ -761,6 +884,7 @@ static void let_go(struct explorer *x, int i)
 	struct part *pt = &x->parts[i];
 	int err;
 
+
 	if (pt->where == W_IDLE) {
 		atomic_store(&pt->busy, 1);
 		if (write(pt->go[1], "g", 1) != 1)
@@ -808,7 +932,7 @@ static void wait_asleep(pid_t tid)
 
 	for (;;) {
 		st = proc_state(tid);
-		if (st && st != 'R' && sleeps_on(tid, st) != 'R')
+		if (st && st != 'R' && sleeps_on(tid, st) == 'S')
 			return;
 		if (stw_now_ms() > deadline)
 			die("thread %d never went to sleep after setup", tid);
@@ -969,8 +1093,14 @@ static void check_stopped(struct explorer *x, const struct stw_world *w,
 	for (i = 0; i < n; i++) {
 		const struct stw_vm *v = &vms[i];
 
+		/*
+		 * Born into the stopped world, it has run nothing of its
+		 * owner's: its stop work, queued or on its way to the park,
+		 * parks it first. Not counted by the world either (but one
+		 * born while it was stopping is, and must have parked).
+		 */
 		if (v->state == STW_VM_STARTING &&
-		    v->doing == STW_VM_DOING_IDLE)
+		    v->doing != STW_VM_DOING_PARKED)
 			continue;
 		counted++;
 		if (v->doing != STW_VM_DOING_PARKED ||
@@ -999,9 +1129,11 @@ static void check_step(struct explorer *x)
 	for (i = 0; i < x->nparts; i++)
 		if (x->parts[i].holds)
 			return;
+	watch_begin("STATUS after a step");
 	err = stw_status(x->s, &w);
 	if (!err)
 		err = stw_vms(x->s, &vms, &n);
+	watch_end();
 	if (err)
 		die("STATUS: %s (%s)", strerror(err), x->s->extack);
 	snprintf(when, sizeof(when), "after step %d: ", x->nsteps);
@@ -1021,9 +1153,11 @@ static void check_end(struct explorer *x)
 	size_t n = 0, i;
 	int k, err;
 
+	watch_begin("STATUS at the end");
 	err = stw_status(x->s, &w);
 	if (!err)
 		err = stw_vms(x->s, &vms, &n);
+	watch_end();
 	if (err)
 		die("STATUS: %s (%s)", strerror(err), x->s->extack);
 	/* Stopped while any hold is left; running once the last one went. */
@@ -1203,8 +1337,12 @@ static void note_done(struct explorer *x)
 static int run_schedule(struct explorer *x)
 {
 	int i, prev = -1, preemptions = 0;
+	int64_t t = now_us(), t1;
 
 	setup(x);
+	t1 = now_us();
+	x->us[T_SETUP] += t1 - t;
+	t = t1;
 	x->diverged = false;
 	for (;;) {
 		struct step *st = &x->steps[x->nsteps];
@@ -1246,6 +1384,7 @@ static int run_schedule(struct explorer *x)
 			       x->nsteps + 1, x->parts[st->chosen].name,
 			       st->nen);
 		let_go(x, st->chosen);
+		x->steps_run++;
 		if (!settle(x)) {
 			x->nsteps++;
 			break;
@@ -1256,14 +1395,21 @@ static int run_schedule(struct explorer *x)
 		st->to_point = x->parts[st->chosen].point;
 		note_done(x);
 		x->nsteps++;
+		t1 = now_us();
+		x->us[T_STEPS] += t1 - t;
 		check_step(x);
+		t = now_us();
+		x->us[T_CHECKS] += t - t1;
 		if (x->failure[0])
 			break;
 	}
+	x->us[T_STEPS] += now_us() - t;
 	if (x->diverged)
 		return 0;
+	t = now_us();
 	if (!x->failure[0])
 		check_end(x);
+	x->us[T_END] += now_us() - t;
 	if (x->failure[0] && x->verbose) {
 		printf("# FAIL %s: %s\n", x->cfg->name, x->failure);
 		print_schedule(x);
@@ -1317,6 +1463,8 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	x->nstates = 0;
 	x->hung = false;
 	x->prefix = prefix;
+	memset(x->us, 0, sizeof(x->us));
+	x->steps_run = 0;
 	for (;;) {
 		x->nprefix = n;
 		schedules++;
@@ -1338,6 +1486,10 @@ static int explore_config(struct explorer *x, long limit, long walks)
 			x->steps[k].tried |= tried[k];
 		if (limit && schedules >= limit)
 			break;
+		if (x->verbose && !(schedules % 1000))
+			printf("# %s: %ld schedules, %zu states, %.0f s so far\n",
+			       x->cfg->name, schedules, x->nstates,
+			       (stw_now_ms() - start) / 1000.0);
 		if (x->seed) {
 			if (schedules >= walks)
 				break;
@@ -1357,6 +1509,10 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	if (diverged)
 		printf(", %ld diverged", diverged);
 	printf("\n");
+	if (x->verbose)
+		printf("#   time: setup %.1f s, %ld steps %.1f s, checks after them %.1f s, at the end %.1f s\n",
+		       x->us[T_SETUP] / 1e6, x->steps_run, x->us[T_STEPS] / 1e6,
+		       x->us[T_CHECKS] / 1e6, x->us[T_END] / 1e6);
 	return failures ? 1 : 0;
 }
 
@@ -1429,6 +1585,7 @@ int main(int argc, char **argv)
 {
 	static int replay[MAX_STEPS];
 	struct explorer x = { .bound = 2, .verbose = true };
+	pthread_t wd;
 	const char *only = NULL, *rep = NULL;
 	long limit = 0, walks = 1;
 	unsigned int seed = 0;
@@ -1470,6 +1627,10 @@ int main(int argc, char **argv)
 	if (!x.s || !x.p || !x.ev)
 		die("sockets: %s", strerror(errno));
 	probe_sock = x.p;
+	running = &x;
+	watch.tid = syscall(SYS_gettid);
+	if (pthread_create(&wd, NULL, watchdog, NULL))
+		die("pthread_create");
 
 	for (i = 0; i < NR_CONFIGS; i++) {
 		if (only && strcmp(only, configs[i].name))
