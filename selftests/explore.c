@@ -1451,14 +1451,22 @@ static bool next_prefix(struct explorer *x, int *prefix, int *n)
  * The steps a replayed prefix goes through keep what the earlier runs
  * tried at them: the enumeration's stack is x->steps itself, and a run
  * overwrites only what comes after its prefix.
+ *
+ * A replay that went elsewhere (stw's event worker took a lock first)
+ * ended before the prefix did: what lies past the step where it went
+ * elsewhere would go unexplored. It is run again, up to RETRIES times,
+ * and counted as diverged only if it never follows its prefix.
  */
+#define RETRIES	5
+
 static int explore_config(struct explorer *x, long limit, long walks)
 {
 	static int prefix[MAX_STEPS];
 	uint32_t tried[MAX_STEPS];
 	long schedules = 0, failures = 0, first = 0, diverged = 0;
+	long retried = 0;
 	int64_t start = stw_now_ms();
-	int n = 0, k, keep = 0;
+	int n = 0, k, keep = 0, retries = 0;
 
 	x->nstates = 0;
 	x->hung = false;
@@ -1467,7 +1475,8 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	x->steps_run = 0;
 	for (;;) {
 		x->nprefix = n;
-		schedules++;
+		if (!retries)
+			schedules++;
 		if (run_schedule(x)) {
 			failures++;
 			if (!first)
@@ -1480,10 +1489,16 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		}
 		if ((failures && x->first_only) || x->hung)
 			break;
-		diverged += x->diverged;
 		/* What the steps before the prefix's last had tried. */
 		for (k = 0; k < keep; k++)
 			x->steps[k].tried |= tried[k];
+		if (x->diverged && !x->seed && retries < RETRIES) {
+			retries++;
+			retried++;
+			continue;
+		}
+		retries = 0;
+		diverged += x->diverged;
 		if (limit && schedules >= limit)
 			break;
 		if (x->verbose && !(schedules % 1000))
@@ -1506,6 +1521,8 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	       (stw_now_ms() - start) / 1000.0, failures);
 	if (failures)
 		printf(", first failure after %ld schedules", first);
+	if (retried)
+		printf(", %ld runs again", retried);
 	if (diverged)
 		printf(", %ld diverged", diverged);
 	printf("\n");
