@@ -884,7 +884,6 @@ static void let_go(struct explorer *x, int i)
 	struct part *pt = &x->parts[i];
 	int err;
 
-
 	if (pt->where == W_IDLE) {
 		atomic_store(&pt->busy, 1);
 		if (write(pt->go[1], "g", 1) != 1)
