@@ -14,7 +14,10 @@
 
 #include "module/stw.h"
 
-/* Bench threads run at the demo VMs' nice: controllers come first. */
+/*
+ * Bench threads run at the demo VMs' nice unless stw_bench.nice says
+ * otherwise: controllers come first.
+ */
 #define BENCH_NICE		10
 /* How often a controller looks whether every thread runs again, at most. */
 #define BENCH_WAIT_US		10

@@ -22,6 +22,8 @@
  *
  * mix is active, idle or half. Every command runs on a SCHED_FIFO kernel
  * thread, the controller, so that a thousand busy VMs cannot delay it.
+ * The threads a command makes run at the nice of the module parameter
+ * nice (/sys/module/stw_bench/parameters/nice; default 10, the demo VMs').
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>

@@ -11,6 +11,7 @@
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
@@ -28,6 +29,11 @@ const char *const bench_mix_names[BENCH_MIX_COUNT] = {
 
 struct bench_barrier bench_bar;
 atomic_t bench_park_run_left;
+
+/* The nice of the threads made from now on (0644: a run may change it). */
+static int bench_nice = BENCH_NICE;
+module_param_named(nice, bench_nice, int, 0644);
+MODULE_PARM_DESC(nice, "nice of the bench threads made from now on (default 10, the demo VMs')");
 
 /* About a microsecond of work on real hardware. */
 noinline void bench_unit(void)
@@ -144,7 +150,7 @@ static int bench_thread_create(struct bench_set *s, unsigned int i)
 		t->vm = vm;
 		task = vm->worker->task;
 	}
-	set_user_nice(task, BENCH_NICE);
+	set_user_nice(task, clamp(READ_ONCE(bench_nice), MIN_NICE, MAX_NICE));
 	return 0;
 }
 
