@@ -120,10 +120,11 @@ struct stw_control {
 	bool shutting_down;
 };
 
-/* Take and drop a controller's lock; see stw_world_lock() for the probe. */
+/* Take and drop a controller's lock; see stw_world_lock() for the probes. */
 static void stw_control_lock(struct stw_control *c)
 	__acquires(&c->lock)
 {
+	stw_world_probe(c->world, STW_PROBE_LOCKING, NULL);
 	mutex_lock(&c->lock);
 	stw_probe_holds(1);
 	stw_world_probe(c->world, STW_PROBE_LOCKED, NULL);

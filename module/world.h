@@ -153,13 +153,18 @@ static inline bool stw_vm_orphaned(const struct stw_vm *vm)
 	stw_probe(point, vm, READ_ONCE((w)->generation))
 
 /*
- * Take and drop the world lock. A thread that took it says so at a probe
- * point: under make explore a gated thread settles there, so that a thread
- * woken by the unlock of another runs nothing of stw's until let go.
+ * Take and drop the world lock. A thread says so at a probe point before
+ * it takes it and after: under make explore a gated thread settles at
+ * both. After, so that a thread woken by the unlock of another runs
+ * nothing of stw's until let go. Before, so that a thread that let the
+ * lock go and wants it back waits while the waiter its unlock woke takes
+ * it: which of the two gets the lock is then the scheduler's choice, not
+ * the CPUs'.
  */
 static inline void stw_world_lock(struct stw_world *w)
 	__acquires(&w->lock)
 {
+	stw_world_probe(w, STW_PROBE_LOCKING, NULL);
 	mutex_lock(&w->lock);
 	stw_probe_holds(1);
 	stw_world_probe(w, STW_PROBE_LOCKED, NULL);

@@ -10,7 +10,8 @@
 #
 #   scripts/check-explore.sh BUILD_DIR KDIR [MUTANT...]   (or 1,2,3)
 #
-# BOUND: the preemption bound (default 1); LIMIT: at most this many
+# BOUND: the preemption bound (default 1); REPLAYS: how often each prefix
+# that once went elsewhere is replayed (default 10); LIMIT: at most this many
 # schedules per configuration (default none: every one within the bound);
 # MUTANT_LIMIT: the same for the mutants (default LIMIT: each is found
 # within 43 schedules of its configuration). Mutants by default: all of
@@ -63,6 +64,32 @@ done <<<"$rows"
 if grep -q '^# FAIL\|^explore: ' "$out/real.log"; then
 	status=1
 	grep '^# FAIL\|^explore: ' "$out/real.log" | head -5 | sed 's/^/  /'
+fi
+
+# Prefixes whose replay once went elsewhere: controller A (2) let its
+# lock go and took it back at once, racing controller B (3), whom its
+# unlock had woken; in some runs B had the lock after A's step, in others
+# A (the explorer now holds A before the lock, at STW_PROBE_LOCKING, until
+# B has it). Each prefix ends with B going on with the lock. It is
+# replayed REPLAYS times in one boot; every replay must follow it to the
+# end and pass.
+replays=(
+	"stop-force 1,1,1,2,2,2,2,2,2,2,0,0,0,0,0,0,0,0,3,2,3"
+	"stop-force 1,1,1,2,2,2,2,2,2,2,0,0,0,0,0,0,0,0,3,1,1,1,1,1,1,1,1,2,3"
+)
+nrep=${REPLAYS:-10}
+cmd=
+for r in "${replays[@]}"; do
+	cmd+="for i in \$(seq $nrep); do /stw/selftests/explore -c ${r% *} -r ${r#* }; done; "
+done
+env STW_KO="$out/real/module/stw.ko" STW_VM_DIR="$out/vm" STW_VM_ALLOW_WARN=1 \
+	"$top/scripts/qemu/run.sh" --build "$build" --timeout 3000 \
+	--cmd "$cmd" >"$out/replays.log" 2>&1 || true
+passed=$(grep -c '^explore [^:]*: the schedule passed' "$out/replays.log" || true)
+echo "replays of prefixes that once went elsewhere: $passed of $((${#replays[@]} * nrep)) followed and passed"
+if [ "$passed" != $((${#replays[@]} * nrep)) ]; then
+	status=1
+	grep '^explore \|^# FAIL' "$out/replays.log" | grep -v 'passed$' | sort | uniq -c | head -5 | sed 's/^/  /'
 fi
 
 echo "mutants, no hint of the race, bound $bound${mutant_limit:+, at most ${mutant_limit#-l } schedules each}, stopping at the first failure:"

@@ -49,7 +49,8 @@
  * and exits 1 if any schedule failed (a thread that never settles fails
  * it too), 2 on an error of its own. A replay that goes elsewhere than the
  * run it replays (stw's event worker, which it does not schedule, took a
- * lock first) ends there and is counted as diverged.
+ * lock first) is run again; if it never follows its prefix, it ends there
+ * and is counted as diverged.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -779,7 +780,7 @@ static const char *wchan_of(pid_t tid)
  * which no thread ran in between. False if that never comes: a thread
  * runs on for SETTLE_MS (a livelock, or a thread lost outside its gate).
  */
-static bool settle(struct explorer *x)
+static bool settle_once(struct explorer *x)
 {
 	int64_t deadline = stw_now_ms() + SETTLE_MS;
 	struct timespec ts = { 0, 200 * 1000 };
@@ -825,6 +826,39 @@ static bool settle(struct explorer *x)
 		x->parts[i].point = a.point[i];
 		x->parts[i].holds = a.holds[i];
 	}
+	return true;
+}
+
+/*
+ * Settle, then let every thread waiting before one of stw's locks
+ * (STW_PROBE_LOCKING) take it, and settle again. That gate is no choice:
+ * it is there so that a thread that let a lock go and wants it back waits
+ * until the thread its unlock woke has taken it, whichever CPU runs which
+ * first. Without it the two raced for the lock, and the replay of a
+ * prefix went one way or the other.
+ */
+static bool settle(struct explorer *x)
+{
+	bool again;
+	int i, err;
+
+	do {
+		if (!settle_once(x))
+			return false;
+		again = false;
+		for (i = 0; i < x->nparts; i++) {
+			struct part *pt = &x->parts[i];
+
+			if (pt->where != W_GATE ||
+			    pt->point != STW_PROBE_LOCKING)
+				continue;
+			err = stw_probe_go(x->p, pt->tid);
+			if (err)
+				die("GO %s: %s (%s)", pt->name, strerror(err),
+				    x->p->extack);
+			again = true;
+		}
+	} while (again);
 	return true;
 }
 
@@ -905,7 +939,8 @@ static int choose(struct explorer *x, struct step *st)
 				return x->prefix[k];
 		/*
 		 * What this scheduler does not control changed the run (stw's
-		 * event worker took a lock first): count it, explore on.
+		 * event worker took a lock first): run it again, or count it
+		 * and explore on.
 		 */
 		if (x->trace)
 			printf("# trace: diverged at step %d: %s cannot go on\n",

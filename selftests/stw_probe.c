@@ -39,6 +39,7 @@ static const char *const stw_probe_names[STW_PROBE_COUNT] = {
 	[STW_PROBE_UNPARKED] = "unparked",
 	[STW_PROBE_WORK_START] = "work_start",
 	[STW_PROBE_LOCKED] = "locked",
+	[STW_PROBE_LOCKING] = "locking",
 };
 
 const char *stw_probe_name(int point)

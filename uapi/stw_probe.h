@@ -116,6 +116,7 @@ enum stw_probe_point {
 	STW_PROBE_UNPARKED,		/* the park's wait ended, nothing written yet */
 	STW_PROBE_WORK_START,		/* a stop work began, nothing read yet */
 	STW_PROBE_LOCKED,		/* a world or controller lock just taken */
+	STW_PROBE_LOCKING,		/* about to take a world or controller lock */
 	STW_PROBE_COUNT
 };
 
