@@ -11,7 +11,7 @@
 #   scripts/check-explore.sh BUILD_DIR KDIR [MUTANT...]   (or 1,2,3)
 #
 # BOUND: the preemption bound (default 1); REPLAYS: how often each prefix
-# that once went elsewhere is replayed (default 10); LIMIT: at most this many
+# that once went elsewhere is replayed (default 5); LIMIT: at most this many
 # schedules per configuration (default none: every one within the bound);
 # MUTANT_LIMIT: the same for the mutants (default LIMIT: each is found
 # within 43 schedules of its configuration). Mutants by default: all of
@@ -77,7 +77,7 @@ replays=(
 	"stop-force 1,1,1,2,2,2,2,2,2,2,0,0,0,0,0,0,0,0,3,2,3"
 	"stop-force 1,1,1,2,2,2,2,2,2,2,0,0,0,0,0,0,0,0,3,1,1,1,1,1,1,1,1,2,3"
 )
-nrep=${REPLAYS:-10}
+nrep=${REPLAYS:-5}
 cmd=
 for r in "${replays[@]}"; do
 	cmd+="for i in \$(seq $nrep); do /stw/selftests/explore -c ${r% *} -r ${r#* }; done; "
