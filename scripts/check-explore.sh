@@ -32,13 +32,32 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$build/explore
 mkdir -p "$out"
 
-# explore KO LOG [ARGS...]: the explorer in the guest, on that module.
+# How long one guest may take. With a limit, a run takes a minute or two
+# (a mutant whose world never stops waits out its 60 s STOP), so a hang
+# costs ten minutes, not the CI's hour; without one, bound 1 of "spawn"
+# alone takes an hour.
+if [ -n "${LIMIT:-}" ]; then real_secs=900; else real_secs=86400; fi
+if [ -n "$mutant_limit" ]; then mutant_secs=600; else mutant_secs=86400; fi
+
+# guest KO LOG SECS CMD: CMD in a guest on that module, its output in LOG.
+guest() {
+	env STW_KO="$1" STW_VM_DIR="$out/vm" STW_VM_ALLOW_WARN=1 \
+		"$top/scripts/qemu/run.sh" --build "$build" --timeout "$3" \
+		--cmd "$4" >"$2" 2>&1 || true
+}
+
+# explore KO LOG SECS [ARGS...]: the explorer in the guest, on that module.
 explore() {
-	local ko=$1 log=$2
-	shift 2
-	env STW_KO="$ko" STW_VM_DIR="$out/vm" STW_VM_ALLOW_WARN=1 \
-		"$top/scripts/qemu/run.sh" --build "$build" --timeout 3000 \
-		--cmd "/stw/selftests/explore -q -b $bound $*" >"$log" 2>&1 || true
+	local ko=$1 log=$2 secs=$3
+	shift 3
+	guest "$ko" "$log" "$secs" "/stw/selftests/explore -q -b $bound $*"
+}
+
+# Why a guest gave no result (it timed out, its kernel reported something):
+# what the guest runner said, and what the guest was doing if it timed out.
+guest_said() {
+	grep '^stw-vm: \|^stw-init: \(task\|  \)' "$1" | head -n "${2:-40}" |
+		sed 's/^/    /'
 }
 
 status=0
@@ -50,7 +69,7 @@ done
 
 echo "real build, preemption bound $bound${LIMIT:+, at most $LIMIT schedules each}:"
 printf '  %-16s %10s %8s %9s %s\n' configuration schedules states time failures
-explore "$out/real/module/stw.ko" "$out/real.log" $limit
+explore "$out/real/module/stw.ko" "$out/real.log" $real_secs $limit
 rows=$(sed -n 's/^explore \([^:]*\): bound [-0-9]*, \([0-9]*\) schedules, \([0-9]*\) states, \([0-9.]*\) s, \([0-9]*\) failures.*/\1 \2 \3 \4 \5/p' "$out/real.log")
 if [ -z "$rows" ]; then
 	echo "  no result: see $out/real.log"
@@ -61,9 +80,10 @@ while read -r name sched states secs fails; do
 	printf '  %-16s %10s %8s %8ss %s\n' "$name" "$sched" "$states" "$secs" "$fails"
 	[ "$fails" = 0 ] || status=1
 done <<<"$rows"
-if grep -q '^# FAIL\|^explore: ' "$out/real.log"; then
+if grep -q '^# FAIL\|^explore: \|^stw-vm: ' "$out/real.log"; then
 	status=1
 	grep '^# FAIL\|^explore: ' "$out/real.log" | head -5 | sed 's/^/  /'
+	guest_said "$out/real.log"
 fi
 
 # Prefixes whose replay once went elsewhere: controller A (2) let its
@@ -82,21 +102,21 @@ cmd=
 for r in "${replays[@]}"; do
 	cmd+="for i in \$(seq $nrep); do /stw/selftests/explore -c ${r% *} -r ${r#* }; done; "
 done
-env STW_KO="$out/real/module/stw.ko" STW_VM_DIR="$out/vm" STW_VM_ALLOW_WARN=1 \
-	"$top/scripts/qemu/run.sh" --build "$build" --timeout 3000 \
-	--cmd "$cmd" >"$out/replays.log" 2>&1 || true
+guest "$out/real/module/stw.ko" "$out/replays.log" 600 "$cmd"
 passed=$(grep -c '^explore [^:]*: the schedule passed' "$out/replays.log" || true)
 echo "replays of prefixes that once went elsewhere: $passed of $((${#replays[@]} * nrep)) followed and passed"
 if [ "$passed" != $((${#replays[@]} * nrep)) ]; then
 	status=1
 	grep '^explore \|^# FAIL' "$out/replays.log" | grep -v 'passed$' | sort | uniq -c | head -5 | sed 's/^/  /'
+	guest_said "$out/replays.log"
 fi
 
 echo "mutants, no hint of the race, bound $bound${mutant_limit:+, at most ${mutant_limit#-l } schedules each}, stopping at the first failure:"
 printf '  %-7s %-10s %-16s %s\n' mutant verdict configuration "schedules until found, what failed"
 for m in "${mutants[@]}"; do
 	start=$(date +%s)
-	explore "$out/mutant$m/module/stw.ko" "$out/mutant$m.log" $mutant_limit -F
+	explore "$out/mutant$m/module/stw.ko" "$out/mutant$m.log" $mutant_secs \
+		$mutant_limit -F
 	line=$(grep -m1 '^explore [^:]*: .*first failure after' "$out/mutant$m.log" || true)
 	why=$(grep -m1 '^# FAIL' "$out/mutant$m.log" | sed 's/^# FAIL [^:]*: //' || true)
 	if [ -n "$line" ] && ! grep -q 'never settled' <<<"$why"; then
@@ -109,9 +129,15 @@ for m in "${mutants[@]}"; do
 			"$(($(date +%s) - start))"
 		status=1
 	else
-		printf '  %-7s %-10s %-16s %s (%ss)\n' "$m" MISSED "-" \
-			"$(grep -m1 '^explore: ' "$out/mutant$m.log" || echo 'every schedule passed')" \
+		if grep -q '^stw-vm: ' "$out/mutant$m.log"; then
+			why=$(grep -m1 '^explore: \|^stw-vm: ' "$out/mutant$m.log")
+		else
+			why=$(grep -m1 '^explore: ' "$out/mutant$m.log" ||
+			      echo 'every schedule passed')
+		fi
+		printf '  %-7s %-10s %-16s %s (%ss)\n' "$m" MISSED "-" "$why" \
 			"$(($(date +%s) - start))"
+		guest_said "$out/mutant$m.log"
 		status=1
 	fi
 done

@@ -261,7 +261,7 @@ struct explorer {
 	bool verbose;
 	bool trace;		/* every step, as it goes (-t) */
 	bool first_only;	/* stop at the first failure (-f) */
-	bool hung;		/* a schedule never settled: stop */
+	bool hung;		/* never settled, or a controller never done: stop */
 	bool diverged;		/* the replay of a prefix went elsewhere */
 	struct stw_sock *s;	/* the driver's own requests */
 	struct stw_sock *p;	/* stw_probe */
@@ -1187,6 +1187,20 @@ static void check_end(struct explorer *x)
 	size_t n = 0, i;
 	int k, err;
 
+	/*
+	 * Nothing can run, so a controller still in its action waits for an
+	 * answer nothing will bring. Its socket is in use: no next schedule.
+	 */
+	for (k = cfg->nvms; k < x->nfixed; k++) {
+		const struct part *c = &x->parts[k];
+
+		if (!atomic_load(&c->busy))
+			continue;
+		fail(x, "%s never finished its %s", c->name,
+		     op_name(c->script[c->next].op));
+		x->hung = true;
+		return;
+	}
 	watch_begin("STATUS at the end");
 	err = stw_status(x->s, &w);
 	if (!err)

@@ -3,7 +3,8 @@
 #
 # scripts/qemu/run.sh's verdict on made-up guests: a QEMU stand-in plays
 # one boot after another (a clean run, a failing command, a kernel that
-# crashes or resets before init, one that hangs) and run.sh must boot again
+# crashes or resets before init, one that hangs, one that says where its
+# tasks wait before it times out) and run.sh must boot again
 # only when its kernel died before anything of ours ran, and exit 0 only
 # when the command passed. make check-host runs it.
 #
@@ -36,6 +37,16 @@ hang)	exit 124 ;;	# timeout(1) killed it
 esac
 echo "stw-init: stw loaded" >> "$con"
 case $play in
+late|stuck)
+	# init's last word before the time-out: a blocked task's stack.
+	echo "stw-init: about to time out: where each task waits" >> "$con"
+	echo "[  870.1] sysrq: Show Blocked State" >> "$con"
+	echo "[  870.1] Call Trace:" >> "$con"
+	echo "stw-init: task 90/90 explore: S in pipe_read" >> "$con" ;;
+esac
+case $play in
+stuck)	exit 124 ;;
+late)	echo 0 > "$FAKE_DIR/work/verdict" ;;
 ok)	echo 0 > "$FAKE_DIR/work/verdict" ;;
 fail)	echo 1 > "$FAKE_DIR/work/verdict" ;;
 late-oops)
@@ -48,9 +59,10 @@ chmod +x "$tmp/bin/qemu-system-x86_64"
 echo fake > "$tmp/vmlinuz.fake"
 : > "$tmp/stw.ko"
 
-# expect NAME BOOTS STATUS BOOTS_EXPECTED: run.sh's main() on FAKE_BOOTS.
+# expect NAME BOOTS STATUS BOOTS_EXPECTED [SAYS]: run.sh's main() on
+# FAKE_BOOTS; SAYS, a text its output must have.
 expect() {
-	local name=$1 plays=$2 want_rc=$3 want_boots=$4 rc boots
+	local name=$1 plays=$2 want_rc=$3 want_boots=$4 says=${5:-} rc boots
 	n=$((n + 1))
 	rm -rf "$tmp/case"
 	mkdir -p "$tmp/case/work"
@@ -67,7 +79,11 @@ expect() {
 	) > "$tmp/case/out" 2>&1
 	rc=$?
 	boots=$(cat "$tmp/case/boots" 2>/dev/null || echo 0)
-	if [ "$rc" = "$want_rc" ] && [ "$boots" = "$want_boots" ]; then
+	if [ -n "$says" ] && ! grep -qF "$says" "$tmp/case/out"; then
+		echo "not ok $n $name: its output does not say '$says'"
+		sed 's/^/#   /' "$tmp/case/out"
+		failed=1
+	elif [ "$rc" = "$want_rc" ] && [ "$boots" = "$want_boots" ]; then
 		echo "ok $n $name"
 	else
 		echo "not ok $n $name: exit $rc after $boots boots, not exit $want_rc after $want_boots"
@@ -83,4 +99,7 @@ expect "a kernel that oopses before init is booted once more" "oops ok" 0 2
 expect "a kernel that dies before init twice fails" "reset oops" 1 2
 expect "an oops after init fails, and is not run again" "late-oops" 1 1
 expect "a guest that hangs before init times out, and is not booted again" "hang" 1 1
+expect "a guest that times out shows where its tasks waited" "stuck" 1 1 \
+	"what the guest was doing before it timed out"
+expect "a command that ends after init's last word still passes" "late" 0 1
 exit $failed
