@@ -832,30 +832,42 @@ TEST_F(control, a_completion_outlives_a_later_request)
  * request on the same socket waited for its own completion was dropped,
  * so a controller that stopped the world and stepped a VM before reading
  * its STOP's completion never learnt how its STOP ended.
+ *
+ * The idle VM's stop work is held at its entry, so the STOP is certainly
+ * still pending when its reply comes (an idle VM may otherwise park on the
+ * other CPU before the reply is built, and a STOP done at once has no
+ * completion: CI found that on two kernels).
  */
 TEST_F(control, a_completion_outlives_a_later_step)
 {
 	struct stw_stop_req req = { .timeout_ms = 60000, .lease_ms = STW_UNSET };
-	struct stw_sock *s = self->s, *other;
+	struct stw_sock *s, *p, *other;
 	struct stw_cycle cycle;
 	struct stw_done d;
 	uint32_t id;
 	size_t n = 0;
 
+	PROBES_ON(self->s, s, p);
 	ASSERT_OK(s, stw_spawn(s, 0, 1, 0, 0, &id, &n));
 	ASSERT_EQ(1u, n);
 	other = stw_open();
 	ASSERT_TRUE(other != NULL);
+	ASSERT_OK(p, stw_probe_arm(p, STW_PROBE_STOP_WORK_ENTER, id, true));
 	ASSERT_OK(s, stw_stop_send(s, &req, &cycle));
 	ASSERT_TRUE(cycle.pending);
+	ASSERT_OK(p, stw_probe_wait(p, STW_PROBE_STOP_WORK_ENTER, id,
+				    STW_T_WAIT, NULL));
+	ASSERT_OK(p, stw_probe_release(p, STW_PROBE_STOP_WORK_ENTER, id));
 	/* Stopped: its completion is on the socket before the step is sent. */
-	ASSERT_OK(other, stw_wait_mode(other, STW_STOPPED, 10000));
+	ASSERT_OK(other, stw_wait_mode(other, STW_STOPPED, STW_T_WAIT));
 	ASSERT_OK(s, stw_run_one(s, id, 1, 10000, NULL));
 	memset(&d, 0, sizeof(d));
 	ASSERT_EQ(0, stw_read_any_done(s, 1000, &d))
 		TH_LOG("the STOP's completion was lost by the step after it");
 	EXPECT_EQ(0, d.err) TH_LOG("%s", d.msg);
 	EXPECT_EQ(cycle.generation, d.cycle.generation);
+	ASSERT_OK(p, stw_probe_reset(p));
+	stw_close(p);
 	stw_close(other);
 }
 
