@@ -255,7 +255,7 @@ check "README and Documentation point to Documentation/design.md, not outside th
 	grep -q "Documentation/design.md" README.md' sh "$top"
 check "the guest's KCSAN sorter fails a race stw made and lists one inside kernel code stw called (scripts/qemu/kcsan-test.sh)" \
 	"$top/scripts/qemu/kcsan-test.sh"
-check "the guest runner boots again only when its kernel died before init, and fails what failed (scripts/qemu/run-test.sh)" \
+check "the guest runner boots again only when its kernel died before init, fails what failed, and shows where a timed-out guest waited (scripts/qemu/run-test.sh)" \
 	"$top/scripts/qemu/run-test.sh"
 check "litmus tests: each forbids an outcome (Result: Never, exists), is listed in their README, and what module/ cites exists" \
 	sh -c 'cd "$1/Documentation/litmus" && n=0 &&

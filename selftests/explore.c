@@ -501,19 +501,28 @@ static void dump_stack_of(pid_t tid)
  * gate would let itself go after 60 s and the run go on from a state the
  * scheduler never chose. A watchdog thread says so instead, with every
  * thread's stack and the schedule so far, and ends the run.
+ *
+ * It also bounds what the driver waits for between schedules (setting one
+ * up, letting the controllers go at the end), which the kernel's own
+ * limits bound too: a reset's 10 s, a VM's start, the 60 s after which a
+ * gate lets itself go and a STEP gives up. Past those, something waits
+ * for ever, and a guest that would sit until its time limit says why now.
  */
 #define WATCH_MS	20000
+#define WATCH_SETUP_MS	90000
 
 static struct {
 	_Atomic int64_t deadline;	/* 0: no request under way */
 	const char *what;
+	int ms;
 	pid_t tid;			/* the driver's thread */
 } watch;
 
-static void watch_begin(const char *what)
+static void watch_begin(const char *what, int ms)
 {
 	watch.what = what;
-	atomic_store(&watch.deadline, stw_now_ms() + WATCH_MS);
+	watch.ms = ms;
+	atomic_store(&watch.deadline, stw_now_ms() + ms);
 }
 
 static void watch_end(void)
@@ -552,7 +561,7 @@ static void *watchdog(void *arg)
 		if (!d || stw_now_ms() < d)
 			continue;
 		fprintf(stderr, "explore: %s waited more than %d ms\n",
-			watch.what, WATCH_MS);
+			watch.what, watch.ms);
 		dump_stack_of(watch.tid);
 		for (i = 0; i < x->nparts; i++)
 			dump_stack_of(x->parts[i].tid);
@@ -1163,7 +1172,7 @@ static void check_step(struct explorer *x)
 	for (i = 0; i < x->nparts; i++)
 		if (x->parts[i].holds)
 			return;
-	watch_begin("STATUS after a step");
+	watch_begin("STATUS after a step", WATCH_MS);
 	err = stw_status(x->s, &w);
 	if (!err)
 		err = stw_vms(x->s, &vms, &n);
@@ -1201,7 +1210,7 @@ static void check_end(struct explorer *x)
 		x->hung = true;
 		return;
 	}
-	watch_begin("STATUS at the end");
+	watch_begin("STATUS at the end", WATCH_MS);
 	err = stw_status(x->s, &w);
 	if (!err)
 		err = stw_vms(x->s, &vms, &n);
@@ -1387,7 +1396,10 @@ static int run_schedule(struct explorer *x)
 	int i, prev = -1, preemptions = 0;
 	int64_t t = now_us(), t1;
 
+	x->nsteps = 0;		/* none of this schedule's yet */
+	watch_begin("setting up a schedule", WATCH_SETUP_MS);
 	setup(x);
+	watch_end();
 	t1 = now_us();
 	x->us[T_SETUP] += t1 - t;
 	t = t1;
@@ -1616,6 +1628,7 @@ static void stop_parts(struct explorer *x)
 {
 	int k;
 
+	watch_begin("letting the controllers go", WATCH_SETUP_MS);
 	stw_probe_reset(x->p);
 	for (k = x->cfg->nvms; k < x->nfixed; k++) {
 		struct part *c = &x->parts[k];
@@ -1630,6 +1643,7 @@ static void stop_parts(struct explorer *x)
 	if (x->cfg->attach)
 		mod_unload(ATTACHMOD);
 	stw_reset(x->s, 10000);
+	watch_end();
 }
 
 static int parse_choices(const char *s, int *out)
