@@ -223,9 +223,12 @@ static void stw_world_check_stopped(struct stw_world *w)
 		if (counted ? !READ_ONCE(vm->parked) || state != STW_VM_STOPPED
 			    : state != STW_VM_STARTING)
 			stw_violation(w, STW_INV_I3,
-				      "vm %u %s in STOPPED: counted %d parked %d state %d",
+				      "vm %u %s in STOPPED: counted %d parked %d state %d (generation %llu, uncounted %llu, arrived %u, entered %u, stop work %d, dying %d)",
 				      vm->id, vm->name, counted,
-				      READ_ONCE(vm->parked), state);
+				      READ_ONCE(vm->parked), state, w->generation,
+				      vm->uncounted_gen, READ_ONCE(vm->arrived_gen),
+				      READ_ONCE(vm->entered),
+				      READ_ONCE(vm->in_stop_work), vm->dying);
 	}
 	rcu_read_unlock();
 }

@@ -807,8 +807,14 @@ TEST_F(control, a_completion_outlives_a_later_request)
 	struct stw_cycle cycle;
 	struct stw_done d;
 	struct stw_world w;
+	uint32_t id;
+	size_t n = 0;
 
-	ASSERT_OK(s, stw_spawn(s, 0, 0, 0, 1, NULL, NULL));
+	ASSERT_OK(s, stw_spawn(s, 0, 0, 0, 1, &id, &n));
+	ASSERT_EQ(1u, n);
+	/* In its job: not yet there, it would park at its entry at once. */
+	ASSERT_OK(s, stw_wait_vm_doing(s, id, STW_VM_DOING_RUNNING,
+				       STW_T_WAIT));
 	other = stw_open();
 	ASSERT_TRUE(other != NULL);
 	/* Pending on the VM that never polls, then cancelled by a force. */
