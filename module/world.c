@@ -217,6 +217,15 @@ static void stw_world_check_stopped(struct stw_world *w)
 	xas_for_each(&xas, vm, ULONG_MAX) {
 		if (xas_retry(&xas, vm))
 			continue;
+		/*
+		 * A VM's id is its place, written once: any other id there
+		 * means its memory was handed out again while it was in the
+		 * world (a use after free), which no count would explain.
+		 */
+		if (vm->id != xas.xa_index)
+			stw_violation(w, STW_INV_I3,
+				      "place %lu holds vm %u %s: its memory was reused",
+				      xas.xa_index, vm->id, vm->name);
 		counted = stw_vm_counted(vm);
 		/* A VM released by the last resume writes it without the lock. */
 		state = READ_ONCE(vm->state);
