@@ -28,8 +28,16 @@
  * configuration is about. A failure prints the schedule, step by step,
  * and the choices that replay it (-r).
  *
+ * Many schedules reach the same state by different paths, and everything
+ * after a state depends on the state alone. So the enumeration keeps, for
+ * each state it reached, the largest number of preemptions it had left
+ * there; a schedule that reaches a state again with no more left goes on
+ * to its end, but no other choice is tried at that step or after it: the
+ * earlier visit tried or will try them all (see "the state" below for what
+ * a state is, and why that is sound). -P turns this off.
+ *
  *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
- *           [-s SEED -n WALKS] [-f|-F] [-q] [-t]
+ *           [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P] [-H]
  *
  *   -c   a configuration (default: all of them; -c list names them)
  *   -b   the preemption bound (default 2)
@@ -42,10 +50,15 @@
  *        first failure of any
  *   -q   one line per configuration
  *   -t   trace every step as it goes
+ *   -P   no pruning of states already explored: every schedule
+ *   -H   print the hash of every distinct place reached, at the end (to
+ *        compare the places reached with and without -P)
  *
  * Prints one result line per configuration:
- *   explore CONFIG: bound B, S schedules, P states, T s, F failures[, first
- *   failure after K schedules]
+ *   explore CONFIG: bound B, S schedules, P states, T s, F failures,
+ *   N pruned[, first failure after K schedules]
+ * (P: the distinct places of the participants, not the full states; N: the
+ * schedules cut short at a state explored already)
  * and exits 1 if any schedule failed (a thread that never settles fails
  * it too), 2 on an error of its own. A replay that goes elsewhere than the
  * run it replays (stw's event worker, which it does not schedule, took a
@@ -117,10 +130,18 @@ struct config {
 	struct action script[2][MAX_ACTIONS];
 	/* The promise this configuration is about, checked at the end. */
 	void (*check)(struct explorer *x);
+	/*
+	 * What of the run so far @check reads, for the state (hashed). It
+	 * reads stw_attachmod's parameters: not while a controller is in an
+	 * action on them (see check_step()).
+	 */
+	uint64_t (*history)(struct explorer *x, uint64_t h);
 };
 
 static void check_step_ran_fed(struct explorer *x);
 static void check_detach_left_nothing(struct explorer *x);
+static uint64_t history_step_ran_fed(struct explorer *x, uint64_t h);
+static uint64_t history_detach(struct explorer *x, uint64_t h);
 
 static const struct config configs[] = {
 	{
@@ -192,6 +213,7 @@ static const struct config configs[] = {
 			      { .op = OP_STEP, .vm = 0, .polls = 20 } },
 			    { { .op = OP_FEED } } },
 		.check = check_step_ran_fed,
+		.history = history_step_ran_fed,
 	},
 	{
 		.name = "detach-stopping",
@@ -201,6 +223,7 @@ static const struct config configs[] = {
 		.nctl = 2, .nact = { 1, 1 },
 		.script = { { { .op = OP_STOP } }, { { .op = OP_DETACH } } },
 		.check = check_detach_left_nothing,
+		.history = history_detach,
 	},
 };
 
@@ -280,6 +303,22 @@ struct explorer {
 	/* Distinct states: hashes of every participant's place. */
 	uint64_t *states;
 	size_t nstates, capstates;
+	/*
+	 * The full states reached (see "the state"), each with the most
+	 * preemptions it was reached with still to spend: an open hash table.
+	 */
+	bool prune;		/* on unless -P */
+	bool print_places;	/* -H */
+	bool pruning;		/* this schedule reached one again: no branch */
+	long pruned;		/* schedules cut short so */
+	struct seen { uint64_t h; int left; } *seen;
+	size_t nseen, capseen;
+	/* The world after the last step, hashed; valid only if observed. */
+	bool observed;
+	uint64_t world_h;
+	uint64_t gen0;		/* the world's generation after setup */
+	/* The events read so far: the latest's number and cycle. */
+	uint64_t ev_seq, ev_gen;
 	/* Where the time goes, in µs: setup, steps, checks after them, end. */
 	int64_t us[4];
 	long steps_run;
@@ -893,23 +932,35 @@ static bool enabled(const struct part *pt)
 	return pt->where == W_GATE || pt->where == W_IDLE;
 }
 
-static void note_state(struct explorer *x)
+#define HASH_INIT	1469598103934665603ULL
+
+/* FNV-1a: @len bytes at @p into @h. */
+static uint64_t hash_in(uint64_t h, const void *p, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Every participant's place; counted if new. Returns its hash. */
+static uint64_t note_state(struct explorer *x)
+{
+	uint64_t h = HASH_INIT;
 	size_t i;
 	int k;
 
 	for (k = 0; k < x->nparts; k++) {
 		const struct part *pt = &x->parts[k];
 		int v[3] = { pt->where, pt->point, pt->ctl ? pt->next : 0 };
-		const unsigned char *b = (const void *)v;
 
-		for (i = 0; i < sizeof(v); i++)
-			h = (h ^ b[i]) * 1099511628211ULL;
+		h = hash_in(h, v, sizeof(v));
 	}
 	for (i = 0; i < x->nstates; i++)
 		if (x->states[i] == h)
-			return;
+			return h;
 	if (x->nstates == x->capstates) {
 		x->capstates = x->capstates ? 2 * x->capstates : 1024;
 		x->states = realloc(x->states,
@@ -918,6 +969,7 @@ static void note_state(struct explorer *x)
 			die("out of memory");
 	}
 	x->states[x->nstates++] = h;
+	return h;
 }
 
 /* ---- one schedule ---- */
@@ -1019,6 +1071,7 @@ static void setup(struct explorer *x)
 {
 	const struct config *cfg = x->cfg;
 	struct stw_vm *vms = NULL;
+	struct stw_world w;
 	size_t n = 0, i;
 	int err, k;
 
@@ -1088,6 +1141,13 @@ static void setup(struct explorer *x)
 			    x->s->extack);
 	}
 	stw_drain(x->ev);
+	x->ev_seq = x->ev_gen = 0;
+	err = stw_status(x->s, &w);
+	if (err)
+		die("STATUS: %s (%s)", strerror(err), x->s->extack);
+	x->gen0 = w.generation;
+	x->observed = false;	/* no STATUS read since */
+	x->pruning = false;
 	x->nsteps = 0;
 	x->failure[0] = 0;
 	if (!settle(x))
@@ -1157,9 +1217,174 @@ static void check_stopped(struct explorer *x, const struct stw_world *w,
 		     when, counted, w->active, w->stopped);
 }
 
+/* One event, after those read before it: in order, without a gap. */
+static void check_event(struct explorer *x, const struct stw_event *e)
+{
+	if (x->ev_seq && e->seq != x->ev_seq + 1)
+		fail(x, "event %" PRIu64 " came after %" PRIu64, e->seq,
+		     x->ev_seq);
+	x->ev_seq = e->seq;
+	if (e->cycle.present) {
+		if (e->cycle.generation < x->ev_gen)
+			fail(x, "an event of cycle %" PRIu64
+			     " came after one of cycle %" PRIu64,
+			     e->cycle.generation, x->ev_gen);
+		x->ev_gen = e->cycle.generation;
+	}
+}
+
+/*
+ * The events that came, without waiting: settled, stw's event worker is
+ * idle, so every event posted so far was sent.
+ */
+static void read_events(struct explorer *x)
+{
+	struct stw_event e;
+
+	while (!stw_event_wait(x->ev, -1, 0, &e)) {
+		check_event(x, &e);
+		stw_event_free(&e);
+	}
+}
+
+/*
+ * The completions that came to each controller between its requests (a
+ * controller in a request waits on its socket: not there). False if one in
+ * a request is owed a completion: whether it came is not known.
+ */
+static bool read_dones(struct explorer *x)
+{
+	bool known = true;
+	struct stw_done d;
+	int k;
+
+	for (k = x->cfg->nvms; k < x->nfixed; k++) {
+		struct part *c = &x->parts[k];
+
+		if (atomic_load(&c->busy)) {
+			known &= !c->stops_pending;
+			continue;
+		}
+		while (c->stops_pending && !stw_read_any_done(c->s, 0, &d)) {
+			if (d.err && d.err != ECANCELED)
+				fail(x, "%s: its STOP completed with %s: %s",
+				     c->name, strerror(d.err), d.msg);
+			c->stops_pending--;
+		}
+	}
+	return known;
+}
+
+/*
+ * A VM by who it is in this schedule, not by its id, which grows from one
+ * schedule to the next: its participant, or how far its id is from the
+ * first VM's.
+ */
+static int vm_ident(const struct explorer *x, uint32_t id,
+		    const struct stw_vm *vms, size_t n)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		if (vms[i].id != id)
+			continue;
+		for (k = 0; k < x->nparts; k++)
+			if (x->parts[k].tid == (pid_t)vms[i].pid)
+				return k;
+	}
+	return MAX_PARTS + (int)(id - x->vm_ids[0]);
+}
+
+/*
+ * The state, for the pruning: what decides everything after a step, and
+ * what the checks at the end read of the run so far.
+ *
+ * The participants' places (note_state()): where each thread is, at which
+ * gate, how far each controller is in its script; who ran the last step,
+ * since going on with another is a preemption (run_schedule()).
+ *
+ * The world as STATUS shows it: its mode, holds, active and stopped counts,
+ * its VMs and the one a step runs; each VM by who it is (vm_ident()), its
+ * state and what it does (parked or not, in its job), and its jobs and
+ * polls. Those count the progress of the one job queued at setup (an idle
+ * VM polls nothing; stw_attachmod's threads count none): two paths at the
+ * same point of it have the same counts, and how many polls are left
+ * decides what the VM does next. The stop cycles since setup: a pending
+ * STOP's completion belongs to a cycle, which STATUS does not show. Left
+ * out are the counters that differ between paths to the same state and
+ * that nothing of stw's decides on: each VM's stops and times, the events'
+ * numbers.
+ *
+ * What the checks at the end read of the run so far, so that a schedule
+ * cut short cannot hide a failure of theirs. A schedule that reaches a
+ * known state still runs to its end and is checked: only its other
+ * choices from there on are not tried. What those would have found, the
+ * earlier visit finds from the same state, if the past joins the future
+ * there as it did then:
+ * - the events in order and without a gap: read after each step as they
+ *   come (read_events()), so each schedule checks its own; where its past
+ *   meets its future is in the state: how many events are not read yet,
+ *   how many cycles the world is past the last one read (relative, as the
+ *   check is);
+ * - every STOP completed: each controller's completions are read after
+ *   each step too (read_dones()), and the STOPs still owed one are in the
+ *   state. A controller in a request waits on its own socket: while one
+ *   that is owed a completion is in a request, the state is not known;
+ * - the holds left (holds_left()): each controller's holding is in it;
+ * - every participant finished: their places are in it;
+ * - a configuration's own check: its history() adds what it reads;
+ * - no end after MAX_STEPS, a livelock: a schedule that comes round to a
+ *   state again goes on, cut short or not, and runs into it all the same.
+ *
+ * Where a gated thread holds one of stw's locks, STATUS is not read: the
+ * state is not known, and nothing is pruned there.
+ */
+static uint64_t world_hash(struct explorer *x, const struct stw_world *w,
+			   const struct stw_vm *vms, size_t n)
+{
+	uint64_t h = HASH_INIT;
+	int64_t v[10];
+	size_t i;
+	int k;
+
+	v[0] = w->mode;
+	v[1] = w->holds;
+	v[2] = w->kernel_holds;
+	v[3] = w->active;
+	v[4] = w->stopped;
+	v[5] = w->nr_vms;
+	v[6] = w->has_step_vm ? vm_ident(x, w->step_vm, vms, n) : -1;
+	v[7] = w->generation - x->gen0;
+	v[8] = x->ev_seq ? (int64_t)(w->event_seq - x->ev_seq) : -1;
+	v[9] = x->ev_gen ? (int64_t)(w->generation - x->ev_gen) : -1;
+	h = hash_in(h, v, sizeof(v));
+	h = hash_in(h, &x->ev->lost, sizeof(x->ev->lost));
+	for (i = 0; i < n; i++) {
+		v[0] = vm_ident(x, vms[i].id, vms, n);
+		v[1] = vms[i].kind;
+		v[2] = vms[i].state;
+		v[3] = vms[i].doing;
+		v[4] = vms[i].jobs;
+		v[5] = vms[i].polls;
+		h = hash_in(h, v, 6 * sizeof(v[0]));
+	}
+	for (k = x->cfg->nvms; k < x->nfixed; k++) {
+		const struct part *c = &x->parts[k];
+
+		v[0] = c->stops_pending;
+		v[1] = c->holding;
+		h = hash_in(h, v, 2 * sizeof(v[0]));
+	}
+	if (x->cfg->history)
+		h = x->cfg->history(x, h);
+	return h;
+}
+
 /*
  * After every step, where it can be read without waiting: STATUS takes
  * the world lock, so not while a gated thread holds one of stw's locks.
+ * Then the events and completions that came, and the state, if known.
  */
 static void check_step(struct explorer *x)
 {
@@ -1167,8 +1392,10 @@ static void check_step(struct explorer *x)
 	struct stw_world w;
 	char when[32];
 	size_t n = 0;
+	bool known;
 	int i, err;
 
+	x->observed = false;
 	for (i = 0; i < x->nparts; i++)
 		if (x->parts[i].holds)
 			return;
@@ -1181,7 +1408,78 @@ static void check_step(struct explorer *x)
 		die("STATUS: %s (%s)", strerror(err), x->s->extack);
 	snprintf(when, sizeof(when), "after step %d: ", x->nsteps);
 	check_stopped(x, &w, vms, n, when);
+	read_events(x);
+	known = read_dones(x);
+	/*
+	 * A controller that feeds or detaches writes a parameter of
+	 * stw_attachmod's, and the kernel holds the module's parameter lock
+	 * while it does, gated or not: reading one (history()) would wait
+	 * until its gate let it go by itself. Not known then.
+	 */
+	for (i = x->cfg->nvms; i < x->nfixed && x->cfg->history; i++) {
+		const struct part *c = &x->parts[i];
+		enum op op = c->script[c->next < c->nact ? c->next : 0].op;
+
+		if (atomic_load(&c->busy) && (op == OP_FEED || op == OP_DETACH))
+			known = false;
+	}
+	if (known) {
+		x->world_h = world_hash(x, &w, vms, n);
+		x->observed = true;
+	}
 	free(vms);
+}
+
+/*
+ * Whether the state before step @st was reached before with as many
+ * preemptions left, or more: then everything after it was tried from
+ * there, or will be (the enumeration is depth first: what is left of
+ * that visit's choices is still on the stack), with every choice this
+ * schedule could make from here, and this schedule's own past is checked
+ * by this schedule. Else it is noted, with what is left.
+ */
+static bool seen_before(struct explorer *x, const struct step *st,
+			uint64_t places)
+{
+	int left = x->bound - st->preemptions;
+	uint64_t h = x->world_h;
+	size_t i, mask;
+
+	h = hash_in(h, &places, sizeof(places));
+	h = hash_in(h, &st->prev, sizeof(st->prev));
+	h = h ?: 1;		/* 0: an empty slot */
+	if (2 * (x->nseen + 1) > x->capseen) {
+		struct seen *old = x->seen;
+		size_t cap = x->capseen, j;
+
+		x->capseen = cap ? 2 * cap : 4096;
+		x->seen = calloc(x->capseen, sizeof(*x->seen));
+		if (!x->seen)
+			die("out of memory");
+		mask = x->capseen - 1;
+		for (j = 0; j < cap; j++) {
+			if (!old[j].h)
+				continue;
+			i = old[j].h & mask;
+			while (x->seen[i].h)
+				i = (i + 1) & mask;
+			x->seen[i] = old[j];
+		}
+		free(old);
+	}
+	mask = x->capseen - 1;
+	for (i = h & mask; x->seen[i].h; i = (i + 1) & mask) {
+		if (x->seen[i].h != h)
+			continue;
+		if (left <= x->seen[i].left)
+			return true;
+		x->seen[i].left = left;
+		return false;
+	}
+	x->seen[i].h = h;
+	x->seen[i].left = left;
+	x->nseen++;
+	return false;
 }
 
 static void check_end(struct explorer *x)
@@ -1192,7 +1490,6 @@ static void check_end(struct explorer *x)
 	struct stw_world w;
 	struct stw_vm *vms = NULL;
 	struct stw_event e;
-	uint64_t seq = 0, gen = 0;
 	size_t n = 0, i;
 	int k, err;
 
@@ -1262,25 +1559,19 @@ static void check_end(struct explorer *x)
 			c->stops_pending--;
 		}
 	}
-	/* The events, up to the latest, in order and without a gap. */
-	while (seq < w.event_seq) {
+	/*
+	 * The events, up to the latest, in order and without a gap: after
+	 * those read after the steps.
+	 */
+	while (x->ev_seq < w.event_seq) {
 		err = stw_event_wait(x->ev, -1, DONE_MS, &e);
 		if (err) {
 			fail(x, "event %" PRIu64 " of %" PRIu64 " never came: %s",
-			     seq + 1, w.event_seq, strerror(err));
+			     x->ev_seq + 1, w.event_seq, strerror(err));
 			break;
 		}
-		if (seq && e.seq != seq + 1)
-			fail(x, "event %" PRIu64 " came after %" PRIu64,
-			     e.seq, seq);
-		seq = e.seq;
-		if (e.cycle.present) {
-			if (e.cycle.generation < gen)
-				fail(x, "an event of cycle %" PRIu64
-				     " came after one of cycle %" PRIu64,
-				     e.cycle.generation, gen);
-			gen = e.cycle.generation;
-		}
+		check_event(x, &e);
+		stw_event_free(&e);
 	}
 	if (x->ev->lost)
 		fail(x, "events were lost");
@@ -1323,6 +1614,48 @@ static void check_step_ran_fed(struct explorer *x)
 	if (jobs != 1)
 		fail(x, "the kthread was given work at step %d and stepped at step %d, but did %lld units, not 1",
 		     feeder->done_at[f] + 1, stepper->sent_at[st] + 1, jobs);
+}
+
+/*
+ * What check_step_ran_fed() reads: whether the work was given before the
+ * step began (known once it began), how the step ended, the units done.
+ */
+static uint64_t history_step_ran_fed(struct explorer *x, uint64_t h)
+{
+	const struct part *feeder = NULL, *stepper = NULL;
+	int k, a, f = 0, st = 0;
+	long long v[3] = { 0, -1, mod_get(ATTACHMOD, "thread_jobs") };
+
+	for (k = x->cfg->nvms; k < x->nfixed; k++) {
+		const struct part *c = &x->parts[k];
+
+		for (a = 0; a < c->nact; a++) {
+			if (c->script[a].op == OP_FEED && a < c->seen) {
+				feeder = c;
+				f = a;
+			}
+			if (c->script[a].op == OP_STEP &&
+			    (a < c->next ||
+			     (a == c->next && atomic_load(&c->busy)))) {
+				stepper = c;
+				st = a;
+			}
+		}
+	}
+	if (feeder && stepper)
+		v[0] = feeder->done_at[f] < stepper->sent_at[st];
+	if (stepper && st < stepper->next)
+		v[1] = stepper->err[st];
+	return hash_in(h, v, sizeof(v));
+}
+
+/* What check_detach_left_nothing() reads, but for the detach's end. */
+static uint64_t history_detach(struct explorer *x, uint64_t h)
+{
+	long long left = mod_get(ATTACHMOD, "left");
+
+	(void)x;
+	return hash_in(h, &left, sizeof(left));
 }
 
 /*
@@ -1407,8 +1740,9 @@ static int run_schedule(struct explorer *x)
 	for (;;) {
 		struct step *st = &x->steps[x->nsteps];
 		bool prev_enabled = false;
+		uint64_t places;
 
-		note_state(x);
+		places = note_state(x);
 		st->nen = 0;
 		for (i = 0; i < x->nparts; i++)
 			if (enabled(&x->parts[i]))
@@ -1423,10 +1757,27 @@ static int run_schedule(struct explorer *x)
 			prev_enabled |= st->enabled[i] == prev;
 		st->prev = prev_enabled ? prev : -1;
 		st->preemptions = preemptions;
+		/*
+		 * Past the prefix (the steps before it are those of an
+		 * earlier schedule, their states noted then), a state known
+		 * already: this schedule goes on, with no other choice tried
+		 * from here on.
+		 */
+		if (x->prune && !x->seed && !x->pruning &&
+		    x->nsteps >= x->nprefix && x->observed &&
+		    seen_before(x, st, places)) {
+			x->pruning = true;
+			x->pruned++;
+			if (x->trace)
+				printf("# trace: step %d: a state explored already\n",
+				       x->nsteps + 1);
+		}
 		st->chosen = choose(x, st);
 		if (st->chosen < 0)
 			break;
 		st->tried = 1u << st->chosen;
+		for (i = 0; x->pruning && i < st->nen; i++)
+			st->tried |= 1u << st->enabled[i];
 		st->from_point = x->parts[st->chosen].where == W_GATE ?
 				 x->parts[st->chosen].point : -1;
 		st->action = -1;
@@ -1529,6 +1880,10 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	int n = 0, k, keep = 0, retries = 0;
 
 	x->nstates = 0;
+	x->nseen = 0;
+	x->pruned = 0;
+	if (x->seen)
+		memset(x->seen, 0, x->capseen * sizeof(*x->seen));
 	x->hung = false;
 	x->prefix = prefix;
 	memset(x->us, 0, sizeof(x->us));
@@ -1562,8 +1917,8 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		if (limit && schedules >= limit)
 			break;
 		if (x->verbose && !(schedules % 1000))
-			printf("# %s: %ld schedules, %zu states, %.0f s so far\n",
-			       x->cfg->name, schedules, x->nstates,
+			printf("# %s: %ld schedules, %zu states, %ld pruned, %.0f s so far\n",
+			       x->cfg->name, schedules, x->nstates, x->pruned,
 			       (stw_now_ms() - start) / 1000.0);
 		if (x->seed) {
 			if (schedules >= walks)
@@ -1576,9 +1931,9 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		for (k = 0; k < keep; k++)
 			tried[k] = x->steps[k].tried;
 	}
-	printf("explore %s: bound %d, %ld schedules, %zu states, %.1f s, %ld failures",
+	printf("explore %s: bound %d, %ld schedules, %zu states, %.1f s, %ld failures, %ld pruned",
 	       x->cfg->name, x->seed ? -1 : x->bound, schedules, x->nstates,
-	       (stw_now_ms() - start) / 1000.0, failures);
+	       (stw_now_ms() - start) / 1000.0, failures, x->pruned);
 	if (failures)
 		printf(", first failure after %ld schedules", first);
 	if (retried)
@@ -1586,6 +1941,9 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	if (diverged)
 		printf(", %ld diverged", diverged);
 	printf("\n");
+	for (k = 0; x->print_places && k < (int)x->nstates; k++)
+		printf("# place %s %016" PRIx64 "\n", x->cfg->name,
+		       x->states[k]);
 	if (x->verbose)
 		printf("#   time: setup %.1f s, %ld steps %.1f s, checks after them %.1f s, at the end %.1f s\n",
 		       x->us[T_SETUP] / 1e6, x->steps_run, x->us[T_STEPS] / 1e6,
@@ -1663,7 +2021,7 @@ static int parse_choices(const char *s, int *out)
 int main(int argc, char **argv)
 {
 	static int replay[MAX_STEPS];
-	struct explorer x = { .bound = 2, .verbose = true };
+	struct explorer x = { .bound = 2, .verbose = true, .prune = true };
 	pthread_t wd;
 	const char *only = NULL, *rep = NULL;
 	long limit = 0, walks = 1;
@@ -1673,7 +2031,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "c:b:l:r:s:n:fFqt")) != -1) {
+	while ((opt = getopt(argc, argv, "c:b:l:r:s:n:fFqtPH")) != -1) {
 		switch (opt) {
 		case 'c': only = optarg; break;
 		case 'b': x.bound = atoi(optarg); break;
@@ -1685,8 +2043,10 @@ int main(int argc, char **argv)
 		case 't': x.trace = true; break;
 		case 'f': x.first_only = true; break;
 		case 'F': x.first_only = all_first = true; break;
+		case 'P': x.prune = false; break;
+		case 'H': x.print_places = true; break;
 		default:
-			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t]\n");
+			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P] [-H]\n");
 			return 2;
 		}
 	}
@@ -1718,6 +2078,7 @@ int main(int argc, char **argv)
 		x.seed = seed;
 		start_parts(&x);
 		if (rep) {
+			x.prune = false;
 			x.prefix = replay;
 			x.nprefix = parse_choices(rep, replay);
 			ret |= run_schedule(&x);
