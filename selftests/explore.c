@@ -1252,10 +1252,29 @@ static void read_events(struct explorer *x)
  * controller in a request waits on its socket: not there). False if one in
  * a request is owed a completion: whether it came is not known.
  */
+/*
+ * One completion of controller @c's STOPs, within @timeout_ms: checked and
+ * no longer owed. Returns what reading it failed with.
+ */
+static int take_done(struct explorer *x, struct part *c, int timeout_ms)
+{
+	struct stw_done d;
+	int err;
+
+	memset(&d, 0, sizeof(d));
+	err = stw_read_any_done(c->s, timeout_ms, &d);
+	if (err)
+		return err;
+	if (d.err && d.err != ECANCELED)
+		fail(x, "%s: its STOP completed with %s: %s", c->name,
+		     strerror(d.err), d.msg);
+	c->stops_pending--;
+	return 0;
+}
+
 static bool read_dones(struct explorer *x)
 {
 	bool known = true;
-	struct stw_done d;
 	int k;
 
 	for (k = x->cfg->nvms; k < x->nfixed; k++) {
@@ -1265,12 +1284,8 @@ static bool read_dones(struct explorer *x)
 			known &= !c->stops_pending;
 			continue;
 		}
-		while (c->stops_pending && !stw_read_any_done(c->s, 0, &d)) {
-			if (d.err && d.err != ECANCELED)
-				fail(x, "%s: its STOP completed with %s: %s",
-				     c->name, strerror(d.err), d.msg);
-			c->stops_pending--;
-		}
+		while (c->stops_pending && !take_done(x, c, 0))
+			;
 	}
 	return known;
 }
@@ -1544,19 +1559,12 @@ static void check_end(struct explorer *x)
 		struct part *c = &x->parts[k];
 
 		while (c->stops_pending) {
-			struct stw_done d;
-
-			memset(&d, 0, sizeof(d));
-			err = stw_read_any_done(c->s, DONE_MS, &d);
+			err = take_done(x, c, DONE_MS);
 			if (err) {
 				fail(x, "%s: no completion of its STOP (%s)",
 				     c->name, strerror(err));
 				break;
 			}
-			if (d.err && d.err != ECANCELED)
-				fail(x, "%s: its STOP completed with %s: %s",
-				     c->name, strerror(d.err), d.msg);
-			c->stops_pending--;
 		}
 	}
 	/*
