@@ -31,13 +31,16 @@
  * Many schedules reach the same state by different paths, and everything
  * after a state depends on the state alone. So the enumeration keeps, for
  * each state it reached, the largest number of preemptions it had left
- * there; a schedule that reaches a state again with no more left goes on
- * to its end, but no other choice is tried at that step or after it: the
- * earlier visit tried or will try them all (see "the state" below for what
- * a state is, and why that is sound). -P turns this off.
+ * there; a schedule that reaches a state again with no more left ends
+ * there: the earlier visit tried or will try everything that can follow
+ * (see "the state" below for what a state is, and why that is sound). The
+ * threads then run on unscheduled, unchecked, so that the next schedule
+ * can start. -P turns the pruning off; -C keeps it, but a schedule cut
+ * short runs on to its end as scheduled and checked, trying no other
+ * choice (as this program did first; to check the cut loses nothing).
  *
  *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
- *           [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P] [-H]
+ *           [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P|-C] [-H]
  *
  *   -c   a configuration (default: all of them; -c list names them)
  *   -b   the preemption bound (default 2)
@@ -51,6 +54,7 @@
  *   -q   one line per configuration
  *   -t   trace every step as it goes
  *   -P   no pruning of states already explored: every schedule
+ *   -C   a schedule cut short runs on to its end, scheduled and checked
  *   -H   print the hash of every distinct place reached, at the end (to
  *        compare the places reached with and without -P)
  *
@@ -276,6 +280,8 @@ struct step {
 	int action;		/* a controller starting this action */
 	int to_point;		/* where it settled (-1: not at a gate) */
 	enum where to;
+	bool keyed;		/* the state before it is known: */
+	uint64_t key;		/* its hash (state_key()) */
 };
 
 struct explorer {
@@ -310,8 +316,12 @@ struct explorer {
 	bool prune;		/* on unless -P */
 	bool print_places;	/* -H */
 	bool pruning;		/* this schedule reached one again: no branch */
+	bool run_on;		/* -C: and runs on, scheduled, to its end */
 	long pruned;		/* schedules cut short so */
-	struct seen { uint64_t h; int left; } *seen;
+	struct seen {
+		uint64_t h;
+		signed char left[MAX_PARTS + 1]; /* after each ran, -1 first */
+	} *seen;
 	size_t nseen, capseen;
 	/* The world after the last step, hashed; valid only if observed. */
 	bool observed;
@@ -322,6 +332,7 @@ struct explorer {
 	/* Where the time goes, in µs: setup, steps, checks after them, end. */
 	int64_t us[4];
 	long steps_run;
+	long looks;		/* observe()s, to see what a step costs */
 };
 
 enum { T_SETUP, T_STEPS, T_CHECKS, T_END };
@@ -720,9 +731,13 @@ static void born(struct explorer *x, pid_t tid)
 }
 
 /*
- * One look at every participant: /proc first, then the gates. A thread
- * that /proc saw asleep and the gates see parked was parked there; one
- * woken since shows R the next time.
+ * One look at every participant: the gates first, then /proc for those not
+ * parked at one. A thread parked at its gate stays there until this
+ * program lets it go, and a controller between its actions waits on its
+ * pipe: /proc has nothing to add about either (and reading it is most of
+ * the time a step takes under emulation). A thread the gates saw on its
+ * way and /proc then sees asleep may have parked in between: the next
+ * look says so, and settle_once() wants two looks alike.
  */
 static void observe(struct explorer *x, struct snap *sn)
 {
@@ -732,13 +747,8 @@ static void observe(struct explorer *x, struct snap *sn)
 	size_t n = 0, j;
 	int i, err;
 
+	x->looks++;
 	memset(sn, 0, sizeof(*sn));
-	for (i = 0; i < x->nparts; i++) {
-		proc_runs(x->parts[i].tid, sn->ran[i]);
-		st[i] = proc_state(x->parts[i].tid);
-		if (st[i] && st[i] != 'R')
-			st[i] = sleeps_on(x->parts[i].tid, st[i]);
-	}
 	err = stw_probe_gates(x->p, g, STW_PROBE_GATES, &n, &wk);
 	if (err)
 		die("GATES: %s (%s)", strerror(err), x->p->extack);
@@ -752,10 +762,28 @@ static void observe(struct explorer *x, struct snap *sn)
 		if (x->nparts == MAX_PARTS)
 			die("more than %d threads", MAX_PARTS);
 		born(x, g[j].pid);
-		proc_runs(g[j].pid, sn->ran[i]);
-		st[i] = proc_state(g[j].pid);
+	}
+	for (i = 0; i < x->nparts; i++) {
+		struct part *pt = &x->parts[i];
+		bool busy = pt->ctl && atomic_load(&pt->busy);
+
+		sn->point[i] = -1;
+		for (j = 0; j < n; j++) {
+			if (g[j].pid != pt->tid)
+				continue;
+			sn->parks[i] = g[j].parks;
+			sn->holds[i] = g[j].holds;
+			if (g[j].parked)
+				sn->point[i] = g[j].point;
+		}
+		if (sn->point[i] >= 0 || (pt->ctl && !busy)) {
+			st[i] = 'G';
+			continue;
+		}
+		proc_runs(pt->tid, sn->ran[i]);
+		st[i] = proc_state(pt->tid);
 		if (st[i] && st[i] != 'R')
-			st[i] = sleeps_on(g[j].pid, st[i]);
+			st[i] = sleeps_on(pt->tid, st[i]);
 	}
 	/* Queued and not started counts as running. */
 	sn->worker_pid = wk.pid;
@@ -766,22 +794,12 @@ static void observe(struct explorer *x, struct snap *sn)
 		struct part *pt = &x->parts[i];
 		bool busy = pt->ctl && atomic_load(&pt->busy);
 
-		sn->point[i] = -1;
-		sn->parks[i] = 0;
-		for (j = 0; j < n; j++) {
-			if (g[j].pid != pt->tid)
-				continue;
-			sn->parks[i] = g[j].parks;
-			sn->holds[i] = g[j].holds;
-			if (g[j].parked)
-				sn->point[i] = g[j].point;
-		}
 		if (pt->ctl && !busy)
 			sn->where[i] = pt->next < pt->nact ? W_IDLE : W_DONE;
-		else if (!st[i])
-			sn->where[i] = W_DONE;
 		else if (sn->point[i] >= 0)
 			sn->where[i] = W_GATE;
+		else if (!st[i])
+			sn->where[i] = W_DONE;
 		else if (st[i] == 'R')
 			sn->where[i] = W_RUNNING;
 		else if (st[i] == 'M')
@@ -1333,10 +1351,9 @@ static int vm_ident(const struct explorer *x, uint32_t id,
  *
  * What the checks at the end read of the run so far, so that a schedule
  * cut short cannot hide a failure of theirs. A schedule that reaches a
- * known state still runs to its end and is checked: only its other
- * choices from there on are not tried. What those would have found, the
- * earlier visit finds from the same state, if the past joins the future
- * there as it did then:
+ * known state ends there; what its end would have found, and its other
+ * choices, the earlier visit finds from the same state, if the past joins
+ * the future there as it did then:
  * - the events in order and without a gap: read after each step as they
  *   come (read_events()), so each schedule checks its own; where its past
  *   meets its future is in the state: how many events are not read yet,
@@ -1350,7 +1367,9 @@ static int vm_ident(const struct explorer *x, uint32_t id,
  * - every participant finished: their places are in it;
  * - a configuration's own check: its history() adds what it reads;
  * - no end after MAX_STEPS, a livelock: a schedule that comes round to a
- *   state again goes on, cut short or not, and runs into it all the same.
+ *   state of its own with no preemption between fails there
+ *   (came_round()), where without the pruning it would have gone round
+ *   until MAX_STEPS.
  *
  * Where a gated thread holds one of stw's locks, STATUS is not read: the
  * state is not known, and nothing is pruned there.
@@ -1446,23 +1465,72 @@ static void check_step(struct explorer *x)
 }
 
 /*
- * Whether the state before step @st was reached before with as many
- * preemptions left, or more: then everything after it was tried from
- * there, or will be (the enumeration is depth first: what is left of
- * that visit's choices is still on the stack), with every choice this
- * schedule could make from here, and this schedule's own past is checked
- * by this schedule. Else it is noted, with what is left.
+ * The state before a step: the world's and the places. Who ran last is
+ * kept beside it (step.prev), since it decides only what the next choice
+ * costs.
  */
-static bool seen_before(struct explorer *x, const struct step *st,
-			uint64_t places)
+static uint64_t state_key(const struct explorer *x, uint64_t places)
+{
+	return hash_in(x->world_h, &places, sizeof(places)) ?: 1;
+}
+
+/* What choosing @t costs after @prev ran (-1: it cannot go on). */
+static int cost(int prev, int t)
+{
+	return prev >= 0 && t != prev;
+}
+
+/*
+ * A schedule that comes back to a state of its own can go round that
+ * circle again; if going round again costs no preemption, for ever
+ * within the bound: a livelock. Without the pruning it would run until
+ * MAX_STEPS; with it, the second visit would be cut short as explored
+ * already and the circle never noticed. Going round again costs what
+ * the first round did, but its first step is chosen after another: a
+ * circle that costs a preemption each time can be gone round only as
+ * often as the bound allows, no failure.
+ */
+static void came_round(struct explorer *x, const struct step *st)
+{
+	int k;
+
+	for (k = 0; k < x->nsteps; k++) {
+		const struct step *e = &x->steps[k];
+		int again = st->preemptions - e->preemptions -
+			    cost(e->prev, e->chosen) + cost(st->prev, e->chosen);
+
+		if (e->keyed && e->key == st->key && !again) {
+			fail(x, "a livelock: the state before step %d is that before step %d, and going round again costs no preemption",
+			     x->nsteps + 1, k + 1);
+			return;
+		}
+	}
+}
+
+/*
+ * Whether the state before step @st was reached before with enough
+ * preemptions left: then everything after it was tried from there, or
+ * will be (the enumeration is depth first: what is left of that visit's
+ * choices is still on the stack), with every choice this schedule could
+ * make from here, and this schedule's own past is checked by this
+ * schedule. Else it is noted, with what is left.
+ *
+ * Enough: a visit after @p ran with L left tries every schedule from
+ * there that costs at most L. After @q ran instead, a schedule costs what
+ * it costs after @p, but for its first choice: at most one more, and
+ * nothing more if @q is @p or if none could go on (-1). So that visit
+ * covers this one if L is at least what this one has left, plus one
+ * unless @p is @q or -1. Two orders of the same two steps reach the same
+ * state after different threads: this is what spares the second.
+ */
+static bool seen_before(struct explorer *x, const struct step *st)
 {
 	int left = x->bound - st->preemptions;
-	uint64_t h = x->world_h;
+	uint64_t h = st->key;
+	struct seen *e;
 	size_t i, mask;
+	int p;
 
-	h = hash_in(h, &places, sizeof(places));
-	h = hash_in(h, &st->prev, sizeof(st->prev));
-	h = h ?: 1;		/* 0: an empty slot */
 	if (2 * (x->nseen + 1) > x->capseen) {
 		struct seen *old = x->seen;
 		size_t cap = x->capseen, j;
@@ -1483,17 +1551,19 @@ static bool seen_before(struct explorer *x, const struct step *st,
 		free(old);
 	}
 	mask = x->capseen - 1;
-	for (i = h & mask; x->seen[i].h; i = (i + 1) & mask) {
-		if (x->seen[i].h != h)
-			continue;
-		if (left <= x->seen[i].left)
-			return true;
-		x->seen[i].left = left;
-		return false;
+	for (i = h & mask; x->seen[i].h && x->seen[i].h != h; i = (i + 1) & mask)
+		;
+	e = &x->seen[i];
+	if (!e->h) {
+		e->h = h;
+		memset(e->left, -1, sizeof(e->left));
+		x->nseen++;
 	}
-	x->seen[i].h = h;
-	x->seen[i].left = left;
-	x->nseen++;
+	for (p = -1; p < MAX_PARTS; p++)
+		if (e->left[p + 1] >= left + (p != st->prev && p >= 0))
+			return true;
+	if (e->left[st->prev + 1] < left)
+		e->left[st->prev + 1] = left;
 	return false;
 }
 
@@ -1732,6 +1802,40 @@ static void note_done(struct explorer *x)
 }
 
 /* Run one schedule from scratch, following x->prefix; 1 if it failed. */
+/*
+ * A schedule cut short at a state explored already ends there: what would
+ * follow was or will be run and checked from the earlier visit, and what
+ * came before is checked already (events and completions are read after
+ * every step). Every gate opens, each controller runs what is left of its
+ * script unscheduled, and the next setup starts once all are done, so
+ * that none is still using the socket setup replaces.
+ */
+static void finish_free(struct explorer *x)
+{
+	struct timespec ts = { 0, 200 * 1000 };
+	bool left;
+	int k;
+
+	watch_begin("the controllers' scripts after a cut", WATCH_SETUP_MS);
+	stw_probe_reset(x->p);
+	do {
+		left = false;
+		for (k = x->cfg->nvms; k < x->nfixed; k++) {
+			struct part *c = &x->parts[k];
+
+			if (atomic_load(&c->busy)) {
+				left = true;
+			} else if (c->next < c->nact) {
+				let_go(x, k);
+				left = true;
+			}
+		}
+		if (left)
+			nanosleep(&ts, NULL);	/* a wait, not an order */
+	} while (left);
+	watch_end();
+}
+
 static int run_schedule(struct explorer *x)
 {
 	int i, prev = -1, preemptions = 0;
@@ -1771,14 +1875,23 @@ static int run_schedule(struct explorer *x)
 		 * already: this schedule goes on, with no other choice tried
 		 * from here on.
 		 */
+		st->keyed = x->observed;
+		if (st->keyed) {
+			st->key = state_key(x, places);
+			came_round(x, st);
+			if (x->failure[0])
+				break;
+		}
 		if (x->prune && !x->seed && !x->pruning &&
-		    x->nsteps >= x->nprefix && x->observed &&
-		    seen_before(x, st, places)) {
+		    x->nsteps >= x->nprefix && st->keyed &&
+		    seen_before(x, st)) {
 			x->pruning = true;
 			x->pruned++;
 			if (x->trace)
 				printf("# trace: step %d: a state explored already\n",
 				       x->nsteps + 1);
+			if (!x->run_on)
+				break;
 		}
 		st->chosen = choose(x, st);
 		if (st->chosen < 0)
@@ -1795,8 +1908,7 @@ static int run_schedule(struct explorer *x)
 			st->action = c->script[c->next].op;
 			c->sent_at[c->next] = x->nsteps;
 		}
-		if (st->prev >= 0 && st->chosen != st->prev)
-			preemptions++;
+		preemptions += cost(st->prev, st->chosen);
 		prev = st->chosen;
 		if (x->trace)
 			printf("# trace: step %d: %s goes (%d can)\n",
@@ -1826,7 +1938,9 @@ static int run_schedule(struct explorer *x)
 	if (x->diverged)
 		return 0;
 	t = now_us();
-	if (!x->failure[0])
+	if (x->pruning && !x->run_on)
+		finish_free(x);
+	else if (!x->failure[0])
 		check_end(x);
 	x->us[T_END] += now_us() - t;
 	if (x->failure[0] && x->verbose) {
@@ -1849,11 +1963,10 @@ static bool next_prefix(struct explorer *x, int *prefix, int *n)
 
 		for (i = 0; i < st->nen; i++) {
 			int c = st->enabled[i];
-			int cost = st->prev >= 0 && c != st->prev;
 
 			if (st->tried & (1u << c))
 				continue;
-			if (st->preemptions + cost > x->bound)
+			if (st->preemptions + cost(st->prev, c) > x->bound)
 				continue;
 			st->tried |= 1u << c;
 			for (j = 0; j < k; j++)
@@ -1896,6 +2009,7 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	x->prefix = prefix;
 	memset(x->us, 0, sizeof(x->us));
 	x->steps_run = 0;
+	x->looks = 0;
 	for (;;) {
 		x->nprefix = n;
 		if (!retries)
@@ -1953,8 +2067,9 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		printf("# place %s %016" PRIx64 "\n", x->cfg->name,
 		       x->states[k]);
 	if (x->verbose)
-		printf("#   time: setup %.1f s, %ld steps %.1f s, checks after them %.1f s, at the end %.1f s\n",
-		       x->us[T_SETUP] / 1e6, x->steps_run, x->us[T_STEPS] / 1e6,
+		printf("#   time: setup %.1f s, %ld steps (%ld looks) %.1f s, checks after them %.1f s, at the end %.1f s\n",
+		       x->us[T_SETUP] / 1e6, x->steps_run, x->looks,
+		       x->us[T_STEPS] / 1e6,
 		       x->us[T_CHECKS] / 1e6, x->us[T_END] / 1e6);
 	return failures ? 1 : 0;
 }
@@ -2039,7 +2154,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "c:b:l:r:s:n:fFqtPH")) != -1) {
+	while ((opt = getopt(argc, argv, "c:b:l:r:s:n:fFqtPCH")) != -1) {
 		switch (opt) {
 		case 'c': only = optarg; break;
 		case 'b': x.bound = atoi(optarg); break;
@@ -2052,9 +2167,10 @@ int main(int argc, char **argv)
 		case 'f': x.first_only = true; break;
 		case 'F': x.first_only = all_first = true; break;
 		case 'P': x.prune = false; break;
+		case 'C': x.run_on = true; break;
 		case 'H': x.print_places = true; break;
 		default:
-			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P] [-H]\n");
+			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P|-C] [-H]\n");
 			return 2;
 		}
 	}
