@@ -253,6 +253,12 @@ struct part {
 	enum where where;
 	int point;		/* W_GATE: where */
 	uint32_t holds;		/* stw's locks it holds */
+	uint64_t parks;		/* times it parked at its gate */
+	/*
+	 * Where in the code it is, beyond the gate (context_of()): its
+	 * kernel stack's hash, and the parks it was read at.
+	 */
+	uint64_t ctx, ctx_parks;
 	/* A controller's thread and script. */
 	const struct action *script;
 	int nact, next;
@@ -891,6 +897,7 @@ static bool settle_once(struct explorer *x)
 		x->parts[i].where = a.where[i];
 		x->parts[i].point = a.point[i];
 		x->parts[i].holds = a.holds[i];
+		x->parts[i].parks = a.parks[i];
 	}
 	return true;
 }
@@ -963,6 +970,30 @@ static uint64_t hash_in(uint64_t h, const void *p, size_t len)
 	return h;
 }
 
+/*
+ * Where a settled thread is in the code, as its kernel stack says. A gate
+ * is one probe point, reached from several places: the stop point from a
+ * poll, from a stop work's entry, after a park, each going on its own way
+ * from there. The gate alone would make them one state, and the pruning
+ * would take one's future for the other's. A thread parked at its gate
+ * stays where it was read until it parks again; one asleep is read anew.
+ */
+static void context_of(struct part *pt)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (pt->where == W_GATE && pt->ctx && pt->ctx_parks == pt->parks)
+		return;
+	pt->ctx = 0;
+	if (pt->where != W_GATE && pt->where != W_ASLEEP &&
+	    pt->where != W_BLOCKED)
+		return;
+	n = proc_read(pt->tid, "stack", buf, sizeof(buf));
+	pt->ctx = n > 0 ? hash_in(HASH_INIT, buf, n) : 0;
+	pt->ctx_parks = pt->parks;
+}
+
 /* Every participant's place; counted if new. Returns its hash. */
 static uint64_t note_state(struct explorer *x)
 {
@@ -971,10 +1002,12 @@ static uint64_t note_state(struct explorer *x)
 	int k;
 
 	for (k = 0; k < x->nparts; k++) {
-		const struct part *pt = &x->parts[k];
+		struct part *pt = &x->parts[k];
 		int v[3] = { pt->where, pt->point, pt->ctl ? pt->next : 0 };
 
+		context_of(pt);
 		h = hash_in(h, v, sizeof(v));
+		h = hash_in(h, &pt->ctx, sizeof(pt->ctx));
 	}
 	for (i = 0; i < x->nstates; i++)
 		if (x->states[i] == h)
@@ -1334,8 +1367,9 @@ static int vm_ident(const struct explorer *x, uint32_t id,
  * what the checks at the end read of the run so far.
  *
  * The participants' places (note_state()): where each thread is, at which
- * gate, how far each controller is in its script; who ran the last step,
- * since going on with another is a preemption (run_schedule()).
+ * gate and from where in the code (context_of()), how far each controller
+ * is in its script; who ran the last step, since going on with another is
+ * a preemption (seen_before()).
  *
  * The world as STATUS shows it: its mode, holds, active and stopped counts,
  * its VMs and the one a step runs; each VM by who it is (vm_ident()), its
@@ -1343,8 +1377,12 @@ static int vm_ident(const struct explorer *x, uint32_t id,
  * polls. Those count the progress of the one job queued at setup (an idle
  * VM polls nothing; stw_attachmod's threads count none): two paths at the
  * same point of it have the same counts, and how many polls are left
- * decides what the VM does next. The stop cycles since setup: a pending
- * STOP's completion belongs to a cycle, which STATUS does not show. Left
+ * decides what the VM does next; stw_attachmod's VMs count theirs in the
+ * module (unit_polls, and the units done). The stop cycles since setup: a
+ * pending STOP's completion belongs to a cycle, which STATUS does not
+ * show. A step's budget of polls is not shown either: the steps of the
+ * configurations give more polls than their VM has work for, so it never
+ * runs out and decides nothing. Left
  * out are the counters that differ between paths to the same state and
  * that nothing of stw's decides on: each VM's stops and times, the events'
  * numbers.
@@ -1410,6 +1448,20 @@ static uint64_t world_hash(struct explorer *x, const struct stw_world *w,
 		v[1] = c->holding;
 		h = hash_in(h, v, 2 * sizeof(v[0]));
 	}
+	if (x->cfg->attach) {
+		/*
+		 * stw_attachmod's VMs count no polls in STATUS: how far
+		 * their units are is its own (a unit's polls are one place
+		 * of the code, several times).
+		 */
+		long long am[3] = {
+			mod_get(ATTACHMOD, "unit_polls"),
+			mod_get(ATTACHMOD, "thread_jobs"),
+			mod_get(ATTACHMOD, "worker_jobs"),
+		};
+
+		h = hash_in(h, am, sizeof(am));
+	}
 	if (x->cfg->history)
 		h = x->cfg->history(x, h);
 	return h;
@@ -1447,10 +1499,10 @@ static void check_step(struct explorer *x)
 	/*
 	 * A controller that feeds or detaches writes a parameter of
 	 * stw_attachmod's, and the kernel holds the module's parameter lock
-	 * while it does, gated or not: reading one (history()) would wait
+	 * while it does, gated or not: reading one (world_hash()) would wait
 	 * until its gate let it go by itself. Not known then.
 	 */
-	for (i = x->cfg->nvms; i < x->nfixed && x->cfg->history; i++) {
+	for (i = x->cfg->nvms; i < x->nfixed && x->cfg->attach; i++) {
 		const struct part *c = &x->parts[i];
 		enum op op = c->script[c->next < c->nact ? c->next : 0].op;
 

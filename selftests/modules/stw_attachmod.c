@@ -29,11 +29,13 @@
  *	detach_thread	stop the thread (it detaches itself) or free its
  *			forgotten VM
  */
+#include <linux/atomic.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 
 #include "module/stw.h"
 
@@ -65,6 +67,20 @@ static uint worker_jobs;
 module_param(worker_jobs, uint, 0444);
 static uint thread_jobs;
 module_param(thread_jobs, uint, 0444);
+/* Every VM's units count here: an atomic, read through its own get. */
+static atomic_t unit_polls = ATOMIC_INIT(0);
+
+static int unit_polls_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&unit_polls));
+}
+
+static const struct kernel_param_ops unit_polls_ops = {
+	.get = unit_polls_get,
+};
+
+module_param_cb(unit_polls, &unit_polls_ops, NULL, 0444);
+MODULE_PARM_DESC(unit_polls, "polls made in units of work by every VM: how far a unit is");
 static uint registered;
 module_param(registered, uint, 0444);
 MODULE_PARM_DESC(registered, "threads that registered (or failed: see register_err)");
@@ -107,9 +123,11 @@ static void attachmod_unit(struct stw_vm *vm)
 	unsigned int i;
 
 	stw_vm_enter(vm);
-	for (i = 0; i < unit; i++)
+	for (i = 0; i < unit; i++) {
+		atomic_inc(&unit_polls);
 		if (stw_vm_poll(vm))
 			break;
+	}
 	stw_vm_exit(vm);
 }
 
