@@ -976,7 +976,10 @@ static uint64_t hash_in(uint64_t h, const void *p, size_t len)
  * poll, from a stop work's entry, after a park, each going on its own way
  * from there. The gate alone would make them one state, and the pruning
  * would take one's future for the other's. A thread parked at its gate
- * stays where it was read until it parks again; one asleep is read anew.
+ * stays where it was read until it parks again. Of one asleep, only the
+ * function it sleeps in: where in it, and its callers', varies from run
+ * to run (a mutex's waiter spins first, or not), and such a state would
+ * be new every time.
  */
 static void context_of(struct part *pt)
 {
@@ -986,10 +989,12 @@ static void context_of(struct part *pt)
 	if (pt->where == W_GATE && pt->ctx && pt->ctx_parks == pt->parks)
 		return;
 	pt->ctx = 0;
-	if (pt->where != W_GATE && pt->where != W_ASLEEP &&
-	    pt->where != W_BLOCKED)
+	if (pt->where == W_GATE)
+		n = proc_read(pt->tid, "stack", buf, sizeof(buf));
+	else if (pt->where == W_ASLEEP || pt->where == W_BLOCKED)
+		n = proc_read(pt->tid, "wchan", buf, sizeof(buf));
+	else
 		return;
-	n = proc_read(pt->tid, "stack", buf, sizeof(buf));
 	pt->ctx = n > 0 ? hash_in(HASH_INIT, buf, n) : 0;
 	pt->ctx_parks = pt->parks;
 }
@@ -1180,6 +1185,9 @@ static void setup(struct explorer *x)
 			    x->p->extack);
 	}
 	x->nparts = x->nfixed;
+	/* The gates count their parks from 0 again. */
+	for (k = 0; k < x->nparts; k++)
+		x->parts[k].ctx = 0;
 	err = stw_probe_gate_born(x->p, true);
 	if (err)
 		die("GATE the VMs to be born: %s (%s)", strerror(err),
