@@ -971,6 +971,23 @@ static uint64_t hash_in(uint64_t h, const void *p, size_t len)
 }
 
 /*
+ * The kernel stack of a thread parked at its gate. The gate says parked
+ * just before the thread goes to sleep, and the stack of a thread still on
+ * a CPU reads empty: read until it is not.
+ */
+static ssize_t gate_stack(pid_t tid, char *buf, size_t len)
+{
+	int64_t deadline = stw_now_ms() + SETTLE_MS;
+	struct timespec ts = { 0, 200 * 1000 };
+	ssize_t n;
+
+	while ((n = proc_read(tid, "stack", buf, len)) == 0 &&
+	       stw_now_ms() < deadline)
+		nanosleep(&ts, NULL);	/* polling /proc: a wait, not an order */
+	return n;
+}
+
+/*
  * Where a settled thread is in the code, as its kernel stack says. A gate
  * is one probe point, reached from several places: the stop point from a
  * poll, from a stop work's entry, after a park, each going on its own way
@@ -990,7 +1007,7 @@ static void context_of(struct part *pt)
 		return;
 	pt->ctx = 0;
 	if (pt->where == W_GATE)
-		n = proc_read(pt->tid, "stack", buf, sizeof(buf));
+		n = gate_stack(pt->tid, buf, sizeof(buf));
 	else if (pt->where == W_ASLEEP || pt->where == W_BLOCKED)
 		n = proc_read(pt->tid, "wchan", buf, sizeof(buf));
 	else
