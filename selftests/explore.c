@@ -1430,8 +1430,8 @@ static int vm_ident(const struct explorer *x, uint32_t id,
  * - every participant finished: their places are in it;
  * - a configuration's own check: its history() adds what it reads;
  * - no end after MAX_STEPS, a livelock: a schedule that comes round to a
- *   state of its own with no preemption between fails there
- *   (came_round()), where without the pruning it would have gone round
+ *   state of its own, where going round again costs no preemption, fails
+ *   there (came_round()); without the pruning it would have gone round
  *   until MAX_STEPS.
  *
  * Where a gated thread holds one of stw's locks, STATUS is not read: the
