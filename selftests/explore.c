@@ -259,6 +259,15 @@ struct part {
 	 * kernel stack's hash, and the parks it was read at.
 	 */
 	uint64_t ctx, ctx_parks;
+	/*
+	 * Its times on a CPU at the last settled look (0 at a gate); what
+	 * /proc said of it when it last looked asleep: its times on a CPU
+	 * then, its state letter, and where it sleeps (sleeps_on()); and
+	 * where it was, and its times on a CPU, when its ctx was read.
+	 */
+	uint64_t ran[2], slept_ran[2], ctx_ran[2];
+	char slept_state, slept_on;
+	enum where ctx_where;
 	/* A controller's thread and script. */
 	const struct action *script;
 	int nact, next;
@@ -310,6 +319,11 @@ struct explorer {
 	int nsteps;
 	const int *prefix;
 	int nprefix;
+	/*
+	 * The steps before the prefix's last are an earlier schedule's, that
+	 * went the same way: checked, and their states noted, then.
+	 */
+	bool prefix_ran;
 	unsigned int seed;	/* random walk when non-zero */
 	char failure[512];
 	/* Distinct states: hashes of every participant's place. */
@@ -712,6 +726,25 @@ static void proc_runs(pid_t tid, uint64_t *ran)
 	}
 }
 
+/*
+ * Where a participant sleeps, read again only if it ran since /proc said
+ * last (most of a step's looks see the same threads asleep where they
+ * were, and the stack is the dearest of /proc's files). A thread that
+ * has not been on a CPU since has not moved: a wakeup alone shows in its
+ * state letter. Not so one the kernel named no place for ('R'): it was
+ * still on its CPU, going to sleep, and is not counted off it yet.
+ */
+static char sleeps_on_again(struct part *pt, const uint64_t *ran, char state)
+{
+	if (state != pt->slept_state || ran[0] != pt->slept_ran[0] ||
+	    ran[1] != pt->slept_ran[1] || !ran[1] || pt->slept_on == 'R') {
+		pt->slept_on = sleeps_on(pt->tid, state);
+		pt->slept_state = state;
+		memcpy(pt->slept_ran, ran, sizeof(pt->slept_ran));
+	}
+	return pt->slept_on;
+}
+
 struct snap {
 	char worker;		/* the event worker: 0 idle, else as sleeps_on() */
 	pid_t worker_pid;
@@ -789,7 +822,7 @@ static void observe(struct explorer *x, struct snap *sn)
 		proc_runs(pt->tid, sn->ran[i]);
 		st[i] = proc_state(pt->tid);
 		if (st[i] && st[i] != 'R')
-			st[i] = sleeps_on(pt->tid, st[i]);
+			st[i] = sleeps_on_again(pt, sn->ran[i], st[i]);
 	}
 	/* Queued and not started counts as running. */
 	sn->worker_pid = wk.pid;
@@ -898,6 +931,7 @@ static bool settle_once(struct explorer *x)
 		x->parts[i].point = a.point[i];
 		x->parts[i].holds = a.holds[i];
 		x->parts[i].parks = a.parks[i];
+		memcpy(x->parts[i].ran, a.ran[i], sizeof(a.ran[i]));
 	}
 	return true;
 }
@@ -993,7 +1027,8 @@ static ssize_t gate_stack(pid_t tid, char *buf, size_t len)
  * poll, from a stop work's entry, after a park, each going on its own way
  * from there. The gate alone would make them one state, and the pruning
  * would take one's future for the other's. A thread parked at its gate
- * stays where it was read until it parks again. Of one asleep, only the
+ * stays where it was read until it parks again, one asleep until it runs
+ * again (its times on a CPU say). Of one asleep, only the
  * function it sleeps in: where in it, and its callers', varies from run
  * to run (a mutex's waiter spins first, or not), and such a state would
  * be new every time.
@@ -1003,7 +1038,9 @@ static void context_of(struct part *pt)
 	char buf[4096];
 	ssize_t n;
 
-	if (pt->where == W_GATE && pt->ctx && pt->ctx_parks == pt->parks)
+	if (pt->ctx && pt->where == pt->ctx_where &&
+	    (pt->where == W_GATE ? pt->ctx_parks == pt->parks :
+	     (pt->ran[1] && !memcmp(pt->ctx_ran, pt->ran, sizeof(pt->ran)))))
 		return;
 	pt->ctx = 0;
 	if (pt->where == W_GATE)
@@ -1014,6 +1051,8 @@ static void context_of(struct part *pt)
 		return;
 	pt->ctx = n > 0 ? hash_in(HASH_INIT, buf, n) : 0;
 	pt->ctx_parks = pt->parks;
+	pt->ctx_where = pt->where;
+	memcpy(pt->ctx_ran, pt->ran, sizeof(pt->ran));
 }
 
 /* Every participant's place; counted if new. Returns its hash. */
@@ -1202,9 +1241,14 @@ static void setup(struct explorer *x)
 			    x->p->extack);
 	}
 	x->nparts = x->nfixed;
-	/* The gates count their parks from 0 again. */
-	for (k = 0; k < x->nparts; k++)
+	/*
+	 * The gates count their parks from 0 again, and a VM's thread is a
+	 * new one: nothing known of them holds.
+	 */
+	for (k = 0; k < x->nparts; k++) {
 		x->parts[k].ctx = 0;
+		x->parts[k].slept_state = 0;
+	}
 	err = stw_probe_gate_born(x->p, true);
 	if (err)
 		die("GATE the VMs to be born: %s (%s)", strerror(err),
@@ -1497,7 +1541,7 @@ static uint64_t world_hash(struct explorer *x, const struct stw_world *w,
  * the world lock, so not while a gated thread holds one of stw's locks.
  * Then the events and completions that came, and the state, if known.
  */
-static void check_step(struct explorer *x)
+static void check_step(struct explorer *x, bool replaying)
 {
 	struct stw_vm *vms = NULL;
 	struct stw_world w;
@@ -1510,6 +1554,17 @@ static void check_step(struct explorer *x)
 	for (i = 0; i < x->nparts; i++)
 		if (x->parts[i].holds)
 			return;
+	if (replaying) {
+		/*
+		 * An earlier schedule checked this step, and noted the state
+		 * after it. What came is read all the same: the events and
+		 * completions a controller's next request would otherwise
+		 * find on its socket, and their checks this schedule's own.
+		 */
+		read_events(x);
+		read_dones(x);
+		return;
+	}
 	watch_begin("STATUS after a step", WATCH_MS);
 	err = stw_status(x->s, &w);
 	if (!err)
@@ -1928,10 +1983,12 @@ static int run_schedule(struct explorer *x)
 	x->diverged = false;
 	for (;;) {
 		struct step *st = &x->steps[x->nsteps];
+		bool replaying = x->prefix_ran && x->nsteps < x->nprefix;
 		bool prev_enabled = false;
-		uint64_t places;
+		uint64_t places = 0;
 
-		places = note_state(x);
+		if (!replaying)
+			places = note_state(x);
 		st->nen = 0;
 		for (i = 0; i < x->nparts; i++)
 			if (enabled(&x->parts[i]))
@@ -1952,8 +2009,9 @@ static int run_schedule(struct explorer *x)
 		 * already: this schedule goes on, with no other choice tried
 		 * from here on.
 		 */
-		st->keyed = x->observed;
-		if (st->keyed) {
+		if (!replaying)
+			st->keyed = x->observed;
+		if (st->keyed && !replaying) {
 			st->key = state_key(x, places);
 			came_round(x, st);
 			if (x->failure[0])
@@ -2005,7 +2063,7 @@ static int run_schedule(struct explorer *x)
 		x->nsteps++;
 		t1 = now_us();
 		x->us[T_STEPS] += t1 - t;
-		check_step(x);
+		check_step(x, x->prefix_ran && x->nsteps < x->nprefix);
 		t = now_us();
 		x->us[T_CHECKS] += t - t1;
 		if (x->failure[0])
@@ -2084,6 +2142,7 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		memset(x->seen, 0, x->capseen * sizeof(*x->seen));
 	x->hung = false;
 	x->prefix = prefix;
+	x->prefix_ran = true;
 	memset(x->us, 0, sizeof(x->us));
 	x->steps_run = 0;
 	x->looks = 0;
@@ -2280,6 +2339,7 @@ int main(int argc, char **argv)
 		start_parts(&x);
 		if (rep) {
 			x.prune = false;
+			x.prefix_ran = false;
 			x.prefix = replay;
 			x.nprefix = parse_choices(rep, replay);
 			ret |= run_schedule(&x);
