@@ -520,6 +520,19 @@ static void *ctl_main(void *arg)
 
 /* ---- observing ---- */
 
+/*
+ * Between two looks at what the kernel says (/proc, the gates, a
+ * controller's busy flag): /proc tells no one when a thread moves, so it
+ * is polled. A wait until something is so, never an order between
+ * threads.
+ */
+static void poll_pause(void)
+{
+	struct timespec ts = { 0, 200 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
 /* /proc/TID/WHAT into @buf, NUL-terminated: its length, or -1. */
 static ssize_t proc_read(pid_t tid, const char *what, char *buf, size_t len)
 {
@@ -783,6 +796,7 @@ static void observe(struct explorer *x, struct snap *sn)
 	struct stw_probe_gate_info g[STW_PROBE_GATES];
 	struct stw_probe_worker_info wk;
 	char st[MAX_PARTS];
+	bool busy[MAX_PARTS];
 	size_t n = 0, j;
 	int i, err;
 
@@ -804,8 +818,9 @@ static void observe(struct explorer *x, struct snap *sn)
 	}
 	for (i = 0; i < x->nparts; i++) {
 		struct part *pt = &x->parts[i];
-		bool busy = pt->ctl && atomic_load(&pt->busy);
 
+		/* Read once: both loops say the same of a controller. */
+		busy[i] = pt->ctl && atomic_load(&pt->busy);
 		sn->point[i] = -1;
 		for (j = 0; j < n; j++) {
 			if (g[j].pid != pt->tid)
@@ -815,7 +830,7 @@ static void observe(struct explorer *x, struct snap *sn)
 			if (g[j].parked)
 				sn->point[i] = g[j].point;
 		}
-		if (sn->point[i] >= 0 || (pt->ctl && !busy)) {
+		if (sn->point[i] >= 0 || (pt->ctl && !busy[i])) {
 			st[i] = 'G';
 			continue;
 		}
@@ -831,9 +846,8 @@ static void observe(struct explorer *x, struct snap *sn)
 		sn->worker = sleeps_on(wk.pid, sn->worker);
 	for (i = 0; i < x->nparts; i++) {
 		struct part *pt = &x->parts[i];
-		bool busy = pt->ctl && atomic_load(&pt->busy);
 
-		if (pt->ctl && !busy)
+		if (pt->ctl && !busy[i])
 			sn->where[i] = pt->next < pt->nact ? W_IDLE : W_DONE;
 		else if (sn->point[i] >= 0)
 			sn->where[i] = W_GATE;
@@ -888,7 +902,6 @@ static const char *wchan_of(pid_t tid)
 static bool settle_once(struct explorer *x)
 {
 	int64_t deadline = stw_now_ms() + SETTLE_MS;
-	struct timespec ts = { 0, 200 * 1000 };
 	struct snap a, b;
 	int i;
 
@@ -924,7 +937,7 @@ static bool settle_once(struct explorer *x)
 			x->hung = true;
 			return false;
 		}
-		nanosleep(&ts, NULL);	/* polling /proc: a wait, not an order */
+		poll_pause();
 	}
 	for (i = 0; i < x->nparts; i++) {
 		x->parts[i].where = a.where[i];
@@ -1012,12 +1025,11 @@ static uint64_t hash_in(uint64_t h, const void *p, size_t len)
 static ssize_t gate_stack(pid_t tid, char *buf, size_t len)
 {
 	int64_t deadline = stw_now_ms() + SETTLE_MS;
-	struct timespec ts = { 0, 200 * 1000 };
 	ssize_t n;
 
 	while ((n = proc_read(tid, "stack", buf, len)) == 0 &&
 	       stw_now_ms() < deadline)
-		nanosleep(&ts, NULL);	/* polling /proc: a wait, not an order */
+		poll_pause();
 	return n;
 }
 
@@ -1134,7 +1146,6 @@ static int choose(struct explorer *x, struct step *st)
 static void wait_asleep(pid_t tid)
 {
 	int64_t deadline = stw_now_ms() + SETTLE_MS;
-	struct timespec ts = { 0, 200 * 1000 };
 	char st;
 
 	for (;;) {
@@ -1143,7 +1154,7 @@ static void wait_asleep(pid_t tid)
 			return;
 		if (stw_now_ms() > deadline)
 			die("thread %d never went to sleep after setup", tid);
-		nanosleep(&ts, NULL);	/* polling /proc: a wait, not an order */
+		poll_pause();
 	}
 }
 
@@ -1944,7 +1955,6 @@ static void note_done(struct explorer *x)
  */
 static void finish_free(struct explorer *x)
 {
-	struct timespec ts = { 0, 200 * 1000 };
 	bool left;
 	int k;
 
@@ -1963,7 +1973,7 @@ static void finish_free(struct explorer *x)
 			}
 		}
 		if (left)
-			nanosleep(&ts, NULL);	/* a wait, not an order */
+			poll_pause();
 	} while (left);
 	watch_end();
 }
