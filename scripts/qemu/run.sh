@@ -36,6 +36,10 @@
 #   STW_VM_DIR         work directory (default BUILD_DIR/guest), to run
 #                      several guests at once
 #   STW_VM_MEM         guest memory (default 2G)
+#   STW_VM_SMP         guest CPUs (default 2). make explore SMP=1: the
+#                      explorer runs one thread at a time anyway, and under
+#                      emulation a wakeup sent to another CPU is dear (its
+#                      long runs go 2 to 3 times faster on one)
 #   STW_VM_KERNEL      the guest kernel, as --kernel
 #   STW_VM_APPEND      more kernel parameters (KERNEL=kcsan: its sampling)
 #   STW_VM_BZIMAGE     1: boot vmlinuz itself, not the vmlinux decompressed
@@ -329,8 +333,10 @@ qemu_path() { printf '%s' "${1//,/,,}"; }
 # Linux 6.12 does not survive under multi-threaded TCG (README.md, "Other
 # kernels"; seen as an int3 Oops in sched_clock_cpu).
 qemu_args() {
-	local mem=${STW_VM_MEM:-2G}
-	args=(-nodefaults -no-user-config -machine pc -smp 2 -m "$mem"
+	local mem=${STW_VM_MEM:-2G} smp=${STW_VM_SMP:-2}
+	[[ $smp =~ ^[1-9][0-9]?$ ]] ||
+		die "STW_VM_SMP=$smp: the guest's CPUs, a number from 1 to 99"
+	args=(-nodefaults -no-user-config -machine pc -smp "$smp" -m "$mem"
 	      -display none -no-reboot
 	      -kernel "$image" -initrd "$initrd"
 	      -append "console=ttyS0 preempt=full panic=-1 rdinit=/init printk.devkmsg=on tsc=reliable${STW_VM_APPEND:+ $STW_VM_APPEND}"
