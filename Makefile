@@ -230,8 +230,8 @@ explore: guest
 	$(if $(SMP),STW_VM_SMP=$(SMP) )$(RUN_VM) --cmd '/stw/selftests/explore -b $(or $(BOUND),2)$(if $(CONFIG), -c $(CONFIG))$(if $(REPLAY), -r $(REPLAY))$(if $(ARGS), $(ARGS))'
 
 # explore on the real build and on mutants 1-12 (MUTANTS=), with no hint of
-# the race: the table of schedules, states, time and schedules until each
-# mutant is found. BOUND=1 by default; LIMIT= schedules per configuration
+# the race: the table of schedules, states, places, time and schedules
+# until each mutant is found. BOUND=1 by default; LIMIT= schedules per configuration
 # (MUTANT_LIMIT= for the mutants, default LIMIT); MUTANTS=1,2,3 (or "1 2 3").
 check-explore: guest
 	BOUND=$(BOUND) LIMIT=$(LIMIT) MUTANT_LIMIT=$(MUTANT_LIMIT) \

@@ -68,16 +68,16 @@ for m in "${mutants[@]}"; do
 done
 
 echo "real build, preemption bound $bound${LIMIT:+, at most $LIMIT schedules each}:"
-printf '  %-16s %10s %8s %9s %s\n' configuration schedules states time failures
+printf '  %-16s %10s %8s %8s %9s %s\n' configuration schedules states places time failures
 explore "$out/real/module/stw.ko" "$out/real.log" $real_secs $limit
-rows=$(sed -n 's/^explore \([^:]*\): bound [-0-9]*, \([0-9]*\) schedules, \([0-9]*\) states, \([0-9.]*\) s, \([0-9]*\) failures.*/\1 \2 \3 \4 \5/p' "$out/real.log")
+rows=$(sed -n 's/^explore \([^:]*\): bound [-0-9]*, \([0-9]*\) schedules, \([0-9]*\) states, \([0-9]*\) places, \([0-9.]*\) s, \([0-9]*\) failures.*/\1 \2 \3 \4 \5 \6/p' "$out/real.log")
 if [ -z "$rows" ]; then
 	echo "  no result: see $out/real.log"
 	status=1
 fi
-while read -r name sched states secs fails; do
+while read -r name sched states places secs fails; do
 	[ -n "$name" ] || continue
-	printf '  %-16s %10s %8s %8ss %s\n' "$name" "$sched" "$states" "$secs" "$fails"
+	printf '  %-16s %10s %8s %8s %8ss %s\n' "$name" "$sched" "$states" "$places" "$secs" "$fails"
 	[ "$fails" = 0 ] || status=1
 done <<<"$rows"
 if grep -q '^# FAIL\|^explore: \|^stw-vm: ' "$out/real.log"; then

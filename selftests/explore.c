@@ -38,6 +38,8 @@
  * can start. -P turns the pruning off; -C keeps it, but a schedule cut
  * short runs on to its end as scheduled and checked, trying no other
  * choice (as this program did first; to check the cut loses nothing).
+ * The steps of a schedule that replay an earlier one's prefix are not
+ * checked again: only what came is read (check_step()).
  *
  *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
  *           [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P|-C] [-H]
@@ -59,10 +61,11 @@
  *        compare the places reached with and without -P)
  *
  * Prints one result line per configuration:
- *   explore CONFIG: bound B, S schedules, P states, T s, F failures,
- *   N pruned[, first failure after K schedules]
- * (P: the distinct places of the participants, not the full states; N: the
- * schedules cut short at a state explored already)
+ *   explore CONFIG: bound B, S schedules, N states, P places, T s,
+ *   F failures, K pruned[, first failure after J schedules]
+ * (N: the distinct states, see "the state", at the steps after which
+ * STATUS was read; P: the distinct places of the participants alone; K:
+ * the schedules cut short at a state explored already)
  * and exits 1 if any schedule failed (a thread that never settles fails
  * it too), 2 on an error of its own. A replay that goes elsewhere than the
  * run it replays (stw's event worker, which it does not schedule, took a
@@ -326,9 +329,9 @@ struct explorer {
 	bool prefix_ran;
 	unsigned int seed;	/* random walk when non-zero */
 	char failure[512];
-	/* Distinct states: hashes of every participant's place. */
-	uint64_t *states;
-	size_t nstates, capstates;
+	/* Distinct places: hashes of every participant's place. */
+	uint64_t *places;
+	size_t nplaces, capplaces;
 	/*
 	 * The full states reached (see "the state"), each with the most
 	 * preemptions it was reached with still to spend: an open hash table.
@@ -1068,7 +1071,7 @@ static void context_of(struct part *pt)
 }
 
 /* Every participant's place; counted if new. Returns its hash. */
-static uint64_t note_state(struct explorer *x)
+static uint64_t note_places(struct explorer *x)
 {
 	uint64_t h = HASH_INIT;
 	size_t i;
@@ -1082,17 +1085,17 @@ static uint64_t note_state(struct explorer *x)
 		h = hash_in(h, v, sizeof(v));
 		h = hash_in(h, &pt->ctx, sizeof(pt->ctx));
 	}
-	for (i = 0; i < x->nstates; i++)
-		if (x->states[i] == h)
+	for (i = 0; i < x->nplaces; i++)
+		if (x->places[i] == h)
 			return h;
-	if (x->nstates == x->capstates) {
-		x->capstates = x->capstates ? 2 * x->capstates : 1024;
-		x->states = realloc(x->states,
-				    x->capstates * sizeof(*x->states));
-		if (!x->states)
+	if (x->nplaces == x->capplaces) {
+		x->capplaces = x->capplaces ? 2 * x->capplaces : 1024;
+		x->places = realloc(x->places,
+				    x->capplaces * sizeof(*x->places));
+		if (!x->places)
 			die("out of memory");
 	}
-	x->states[x->nstates++] = h;
+	x->places[x->nplaces++] = h;
 	return h;
 }
 
@@ -1446,7 +1449,7 @@ static int vm_ident(const struct explorer *x, uint32_t id,
  * The state, for the pruning: what decides everything after a step, and
  * what the checks at the end read of the run so far.
  *
- * The participants' places (note_state()): where each thread is, at which
+ * The participants' places (note_places()): where each thread is, at which
  * gate and from where in the code (context_of()), how far each controller
  * is in its script; who ran the last step, since going on with another is
  * a preemption (seen_before()).
@@ -1650,29 +1653,11 @@ static void came_round(struct explorer *x, const struct step *st)
 	}
 }
 
-/*
- * Whether the state before step @st was reached before with enough
- * preemptions left: then everything after it was tried from there, or
- * will be (the enumeration is depth first: what is left of that visit's
- * choices is still on the stack), with every choice this schedule could
- * make from here, and this schedule's own past is checked by this
- * schedule. Else it is noted, with what is left.
- *
- * Enough: a visit after @p ran with L left tries every schedule from
- * there that costs at most L. After @q ran instead, a schedule costs what
- * it costs after @p, but for its first choice: at most one more, and
- * nothing more if @q is @p or if none could go on (-1). So that visit
- * covers this one if L is at least what this one has left, plus one
- * unless @p is @q or -1. Two orders of the same two steps reach the same
- * state after different threads: this is what spares the second.
- */
-static bool seen_before(struct explorer *x, const struct step *st)
+/* The entry of state @h in the table of those reached, new if need be. */
+static struct seen *seen_entry(struct explorer *x, uint64_t h)
 {
-	int left = x->bound - st->preemptions;
-	uint64_t h = st->key;
 	struct seen *e;
 	size_t i, mask;
-	int p;
 
 	if (2 * (x->nseen + 1) > x->capseen) {
 		struct seen *old = x->seen;
@@ -1702,6 +1687,31 @@ static bool seen_before(struct explorer *x, const struct step *st)
 		memset(e->left, -1, sizeof(e->left));
 		x->nseen++;
 	}
+	return e;
+}
+
+/*
+ * Whether the state before step @st was reached before with enough
+ * preemptions left: then everything after it was tried from there, or
+ * will be (the enumeration is depth first: what is left of that visit's
+ * choices is still on the stack), with every choice this schedule could
+ * make from here, and this schedule's own past is checked by this
+ * schedule. Else it is noted, with what is left.
+ *
+ * Enough: a visit after @p ran with L left tries every schedule from
+ * there that costs at most L. After @q ran instead, a schedule costs what
+ * it costs after @p, but for its first choice: at most one more, and
+ * nothing more if @q is @p or if none could go on (-1). So that visit
+ * covers this one if L is at least what this one has left, plus one
+ * unless @p is @q or -1. Two orders of the same two steps reach the same
+ * state after different threads: this is what spares the second.
+ */
+static bool seen_before(struct explorer *x, const struct step *st)
+{
+	int left = x->bound - st->preemptions;
+	struct seen *e = seen_entry(x, st->key);
+	int p;
+
 	for (p = -1; p < MAX_PARTS; p++)
 		if (e->left[p + 1] >= left + (p != st->prev && p >= 0))
 			return true;
@@ -1709,6 +1719,7 @@ static bool seen_before(struct explorer *x, const struct step *st)
 		e->left[st->prev + 1] = left;
 	return false;
 }
+
 
 static void check_end(struct explorer *x)
 {
@@ -1998,7 +2009,7 @@ static int run_schedule(struct explorer *x)
 		uint64_t places = 0;
 
 		if (!replaying)
-			places = note_state(x);
+			places = note_places(x);
 		st->nen = 0;
 		for (i = 0; i < x->nparts; i++)
 			if (enabled(&x->parts[i]))
@@ -2026,17 +2037,17 @@ static int run_schedule(struct explorer *x)
 			came_round(x, st);
 			if (x->failure[0])
 				break;
-		}
-		if (x->prune && !x->seed && !x->pruning &&
-		    x->nsteps >= x->nprefix && st->keyed &&
-		    seen_before(x, st)) {
-			x->pruning = true;
-			x->pruned++;
-			if (x->trace)
-				printf("# trace: step %d: a state explored already\n",
-				       x->nsteps + 1);
-			if (!x->run_on)
-				break;
+			if (!x->prune || x->seed || x->pruning) {
+				seen_entry(x, st->key);	/* counted only */
+			} else if (seen_before(x, st)) {
+				x->pruning = true;
+				x->pruned++;
+				if (x->trace)
+					printf("# trace: step %d: a state explored already\n",
+					       x->nsteps + 1);
+				if (!x->run_on)
+					break;
+			}
 		}
 		st->chosen = choose(x, st);
 		if (st->chosen < 0)
@@ -2145,7 +2156,7 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	int64_t start = stw_now_ms();
 	int n = 0, k, keep = 0, retries = 0;
 
-	x->nstates = 0;
+	x->nplaces = 0;
 	x->nseen = 0;
 	x->pruned = 0;
 	if (x->seen)
@@ -2185,8 +2196,9 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		if (limit && schedules >= limit)
 			break;
 		if (x->verbose && !(schedules % 1000))
-			printf("# %s: %ld schedules, %zu states, %ld pruned, %.0f s so far\n",
-			       x->cfg->name, schedules, x->nstates, x->pruned,
+			printf("# %s: %ld schedules, %zu states, %zu places, %ld pruned, %.0f s so far\n",
+			       x->cfg->name, schedules, x->nseen, x->nplaces,
+			       x->pruned,
 			       (stw_now_ms() - start) / 1000.0);
 		if (x->seed) {
 			if (schedules >= walks)
@@ -2199,8 +2211,9 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		for (k = 0; k < keep; k++)
 			tried[k] = x->steps[k].tried;
 	}
-	printf("explore %s: bound %d, %ld schedules, %zu states, %.1f s, %ld failures, %ld pruned",
-	       x->cfg->name, x->seed ? -1 : x->bound, schedules, x->nstates,
+	printf("explore %s: bound %d, %ld schedules, %zu states, %zu places, %.1f s, %ld failures, %ld pruned",
+	       x->cfg->name, x->seed ? -1 : x->bound, schedules, x->nseen,
+	       x->nplaces,
 	       (stw_now_ms() - start) / 1000.0, failures, x->pruned);
 	if (failures)
 		printf(", first failure after %ld schedules", first);
@@ -2209,9 +2222,9 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	if (diverged)
 		printf(", %ld diverged", diverged);
 	printf("\n");
-	for (k = 0; x->print_places && k < (int)x->nstates; k++)
+	for (k = 0; x->print_places && k < (int)x->nplaces; k++)
 		printf("# place %s %016" PRIx64 "\n", x->cfg->name,
-		       x->states[k]);
+		       x->places[k]);
 	if (x->verbose)
 		printf("#   time: setup %.1f s, %ld steps (%ld looks) %.1f s, checks after them %.1f s, at the end %.1f s\n",
 		       x->us[T_SETUP] / 1e6, x->steps_run, x->looks,
