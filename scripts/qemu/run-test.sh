@@ -5,8 +5,9 @@
 # one boot after another (a clean run, a failing command, a kernel that
 # crashes or resets before init, one that hangs, one that says where its
 # tasks wait before it times out) and run.sh must boot again
-# only when its kernel died before anything of ours ran, and exit 0 only
-# when the command passed. make check-host runs it.
+# only when its kernel died before anything of ours ran, exit 0 only
+# when the command passed, and refuse a guest CPU count (STW_VM_SMP) that
+# is not one before booting at all. make check-host runs it.
 #
 #   scripts/qemu/run-test.sh
 #
@@ -59,10 +60,11 @@ chmod +x "$tmp/bin/qemu-system-x86_64"
 echo fake > "$tmp/vmlinuz.fake"
 : > "$tmp/stw.ko"
 
-# expect NAME BOOTS STATUS BOOTS_EXPECTED [SAYS]: run.sh's main() on
-# FAKE_BOOTS; SAYS, a text its output must have.
+# expect NAME BOOTS STATUS BOOTS_EXPECTED [SAYS [SMP]]: run.sh's main()
+# on FAKE_BOOTS; SAYS, a text its output must have; SMP, STW_VM_SMP.
 expect() {
 	local name=$1 plays=$2 want_rc=$3 want_boots=$4 says=${5:-} rc boots
+	local smp=${6:-}
 	n=$((n + 1))
 	rm -rf "$tmp/case"
 	mkdir -p "$tmp/case/work"
@@ -70,6 +72,7 @@ expect() {
 		export PATH="$tmp/bin:$PATH" FAKE_DIR=$tmp/case \
 			FAKE_BOOTS=$plays STW_VM_DIR=$tmp/case/work \
 			STW_VM_KERNEL=$tmp/vmlinuz.fake STW_KO=$tmp/stw.ko
+		[ -z "$smp" ] || export STW_VM_SMP=$smp
 		# shellcheck source=scripts/qemu/run.sh
 		source "$top/scripts/qemu/run.sh"
 		build_initramfs() { :; }
@@ -102,4 +105,9 @@ expect "a guest that hangs before init times out, and is not booted again" "hang
 expect "a guest that times out shows where its tasks waited" "stuck" 1 1 \
 	"what the guest was doing before it timed out"
 expect "a command that ends after init's last word still passes" "late" 0 1
+expect "a guest of 1 CPU boots" "ok" 0 1 "" 1
+expect "a guest of 0 CPUs is refused before any boot" "ok" 1 0 \
+	"STW_VM_SMP=0: the guest's CPUs, a number from 1 to 99" 0
+expect "a guest of 'two' CPUs is refused before any boot" "ok" 1 0 \
+	"STW_VM_SMP=two: the guest's CPUs" two
 exit $failed

@@ -93,6 +93,8 @@ parse_args() {
 	[[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] ||
 		{ say "--timeout SECONDS is required"; usage; }
 	case $accel in tcg|kvm) ;; *) die "--accel must be tcg or kvm" ;; esac
+	[[ ${STW_VM_SMP:-2} =~ ^[1-9][0-9]?$ ]] ||
+		die "STW_VM_SMP=$STW_VM_SMP: the guest's CPUs, a number from 1 to 99"
 	if [ -n "$cmd" ] && [ -n "$script" ] || [ -z "$cmd$script" ]; then
 		say "give exactly one of --cmd and --script"; usage
 	fi
@@ -333,10 +335,8 @@ qemu_path() { printf '%s' "${1//,/,,}"; }
 # Linux 6.12 does not survive under multi-threaded TCG (README.md, "Other
 # kernels"; seen as an int3 Oops in sched_clock_cpu).
 qemu_args() {
-	local mem=${STW_VM_MEM:-2G} smp=${STW_VM_SMP:-2}
-	[[ $smp =~ ^[1-9][0-9]?$ ]] ||
-		die "STW_VM_SMP=$smp: the guest's CPUs, a number from 1 to 99"
-	args=(-nodefaults -no-user-config -machine pc -smp "$smp" -m "$mem"
+	local mem=${STW_VM_MEM:-2G}
+	args=(-nodefaults -no-user-config -machine pc -smp "${STW_VM_SMP:-2}" -m "$mem"
 	      -display none -no-reboot
 	      -kernel "$image" -initrd "$initrd"
 	      -append "console=ttyS0 preempt=full panic=-1 rdinit=/init printk.devkmsg=on tsc=reliable${STW_VM_APPEND:+ $STW_VM_APPEND}"
