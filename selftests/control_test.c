@@ -880,14 +880,16 @@ TEST_F(control, a_completion_outlives_a_later_step)
 /*
  * Defect: on unload the demo VMs were destroyed after the family was
  * unregistered, so their VM_GONE went to a group that no longer existed.
+ * Only this test's VMs count: stw's event worker may still be sending the
+ * VM_GONE of a VM the setup's reset destroyed (seen under load).
  */
 TEST_F(control, unload_announces_the_vms_it_destroys)
 {
 	struct stw_sock *s = self->s, *ev;
 	struct stw_event e;
 	uint32_t ids[3];
-	size_t n;
-	int gone = 0;
+	bool gone[3] = { false };
+	size_t n, i;
 
 	ev = stw_open_events();
 	ASSERT_TRUE(ev != NULL);
@@ -896,10 +898,22 @@ TEST_F(control, unload_announces_the_vms_it_destroys)
 	self->s = NULL;
 	ASSERT_EQ(0, stw_module_unload());
 	while (!stw_event_wait(ev, STW_CMD_VM_GONE_NTF, 0, &e)) {
-		gone++;
+		for (i = 0; i < 3; i++) {
+			uint32_t id = ids[i];
+
+			if (!e.has_vm || e.vm.id != id)
+				continue;
+			EXPECT_FALSE(gone[i])
+				TH_LOG("VM %u announced gone twice", id);
+			gone[i] = true;
+		}
 		stw_event_free(&e);
 	}
-	ASSERT_EQ(3, gone);
+	for (i = 0; i < 3; i++) {
+		uint32_t id = ids[i];
+
+		EXPECT_TRUE(gone[i]) TH_LOG("VM %u went unannounced", id);
+	}
 	stw_close(ev);
 }
 
