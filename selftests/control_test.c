@@ -881,7 +881,8 @@ TEST_F(control, a_completion_outlives_a_later_step)
  * Defect: on unload the demo VMs were destroyed after the family was
  * unregistered, so their VM_GONE went to a group that no longer existed.
  * Only this test's VMs count: stw's event worker may still be sending the
- * VM_GONE of a VM the setup's reset destroyed (seen under load).
+ * VM_GONE of a VM the setup's reset destroyed (once, under load, it
+ * counted a fourth).
  */
 TEST_F(control, unload_announces_the_vms_it_destroys)
 {
