@@ -263,14 +263,12 @@ struct part {
 	 */
 	uint64_t ctx, ctx_parks;
 	/*
-	 * Its times on a CPU at the last settled look (0 at a gate); what
-	 * /proc said of it when it last looked asleep: its times on a CPU
-	 * then, its state letter, and where it sleeps (sleeps_on()); and
-	 * where it was, and its times on a CPU, when its ctx was read.
+	 * What /proc said of it when it last looked asleep: its times on a
+	 * CPU then, its state letter, where it sleeps (sleeps_on()) and the
+	 * hash of its wchan.
 	 */
-	uint64_t ran[2], slept_ran[2], ctx_ran[2];
+	uint64_t slept_ran[2], slept_wchan;
 	char slept_state, slept_on;
-	enum where ctx_where;
 	/* A controller's thread and script. */
 	const struct action *script;
 	int nact, next;
@@ -523,6 +521,19 @@ static void *ctl_main(void *arg)
 
 /* ---- observing ---- */
 
+#define HASH_INIT	1469598103934665603ULL
+
+/* FNV-1a: @len bytes at @p into @h. */
+static uint64_t hash_in(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
 /*
  * Between two looks at what the kernel says (/proc, the gates, a
  * controller's busy flag): /proc tells no one when a thread moves, so it
@@ -700,14 +711,17 @@ static const char *const settling_places[] = {
  * CPU (it set its state and has not called schedule() yet, or spins on a
  * mutex as its first waiter).
  */
-static char sleeps_on(pid_t tid, char state)
+static char sleeps_on(pid_t tid, char state, uint64_t *wchan_h)
 {
 	char buf[128];
+	ssize_t n;
 	size_t k;
 
-	if (proc_read(tid, "wchan", buf, sizeof(buf)) <= 0 ||
-	    !strcmp(buf, "0"))
+	n = proc_read(tid, "wchan", buf, sizeof(buf));
+	if (n <= 0 || !strcmp(buf, "0"))
 		return 'R';
+	if (wchan_h)
+		*wchan_h = hash_in(HASH_INIT, buf, n);
 	/*
 	 * The wait for one of stw's locks is uninterruptible, and the wchan
 	 * names the stw function that took it (the lock helpers are
@@ -754,7 +768,7 @@ static char sleeps_on_again(struct part *pt, const uint64_t *ran, char state)
 {
 	if (state != pt->slept_state || ran[0] != pt->slept_ran[0] ||
 	    ran[1] != pt->slept_ran[1] || !ran[1] || pt->slept_on == 'R') {
-		pt->slept_on = sleeps_on(pt->tid, state);
+		pt->slept_on = sleeps_on(pt->tid, state, &pt->slept_wchan);
 		pt->slept_state = state;
 		memcpy(pt->slept_ran, ran, sizeof(pt->slept_ran));
 	}
@@ -846,7 +860,7 @@ static void observe(struct explorer *x, struct snap *sn)
 	sn->worker_pid = wk.pid;
 	sn->worker = !wk.busy ? 0 : !wk.pid ? 'R' : proc_state(wk.pid);
 	if (sn->worker && sn->worker != 'R')
-		sn->worker = sleeps_on(wk.pid, sn->worker);
+		sn->worker = sleeps_on(wk.pid, sn->worker, NULL);
 	for (i = 0; i < x->nparts; i++) {
 		struct part *pt = &x->parts[i];
 
@@ -947,7 +961,6 @@ static bool settle_once(struct explorer *x)
 		x->parts[i].point = a.point[i];
 		x->parts[i].holds = a.holds[i];
 		x->parts[i].parks = a.parks[i];
-		memcpy(x->parts[i].ran, a.ran[i], sizeof(a.ran[i]));
 	}
 	return true;
 }
@@ -1007,19 +1020,6 @@ static bool enabled(const struct part *pt)
 	return pt->where == W_GATE || pt->where == W_IDLE;
 }
 
-#define HASH_INIT	1469598103934665603ULL
-
-/* FNV-1a: @len bytes at @p into @h. */
-static uint64_t hash_in(uint64_t h, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
-}
-
 /*
  * The kernel stack of a thread parked at its gate. The gate says parked
  * just before the thread goes to sleep, and the stack of a thread still on
@@ -1042,8 +1042,7 @@ static ssize_t gate_stack(pid_t tid, char *buf, size_t len)
  * poll, from a stop work's entry, after a park, each going on its own way
  * from there. The gate alone would make them one state, and the pruning
  * would take one's future for the other's. A thread parked at its gate
- * stays where it was read until it parks again, one asleep until it runs
- * again (its times on a CPU say). Of one asleep, only the
+ * stays where it was read until it parks again. Of one asleep, only the
  * function it sleeps in: where in it, and its callers', varies from run
  * to run (a mutex's waiter spins first, or not), and such a state would
  * be new every time.
@@ -1053,21 +1052,19 @@ static void context_of(struct part *pt)
 	char buf[4096];
 	ssize_t n;
 
-	if (pt->ctx && pt->where == pt->ctx_where &&
-	    (pt->where == W_GATE ? pt->ctx_parks == pt->parks :
-	     (pt->ran[1] && !memcmp(pt->ctx_ran, pt->ran, sizeof(pt->ran)))))
+	if (pt->where == W_ASLEEP || pt->where == W_BLOCKED) {
+		/* Its wchan, as the settled look read it (sleeps_on_again()). */
+		pt->ctx = pt->slept_wchan;
+		return;
+	}
+	if (pt->where == W_GATE && pt->ctx && pt->ctx_parks == pt->parks)
 		return;
 	pt->ctx = 0;
-	if (pt->where == W_GATE)
-		n = gate_stack(pt->tid, buf, sizeof(buf));
-	else if (pt->where == W_ASLEEP || pt->where == W_BLOCKED)
-		n = proc_read(pt->tid, "wchan", buf, sizeof(buf));
-	else
+	if (pt->where != W_GATE)
 		return;
+	n = gate_stack(pt->tid, buf, sizeof(buf));
 	pt->ctx = n > 0 ? hash_in(HASH_INIT, buf, n) : 0;
 	pt->ctx_parks = pt->parks;
-	pt->ctx_where = pt->where;
-	memcpy(pt->ctx_ran, pt->ran, sizeof(pt->ran));
 }
 
 /* Every participant's place; counted if new. Returns its hash. */
@@ -1153,7 +1150,7 @@ static void wait_asleep(pid_t tid)
 
 	for (;;) {
 		st = proc_state(tid);
-		if (st && st != 'R' && sleeps_on(tid, st) == 'S')
+		if (st && st != 'R' && sleeps_on(tid, st, NULL) == 'S')
 			return;
 		if (stw_now_ms() > deadline)
 			die("thread %d never went to sleep after setup", tid);
