@@ -409,6 +409,12 @@ static int stw_nl_dump_world(struct sk_buff *skb, struct netlink_callback *cb,
  * up by name at each call, so that a dump read slowly never keeps it from
  * going; if it went meanwhile, the dump ends. The request's attributes
  * were checked against stw_status_policy before the dump began.
+ *
+ * Once the walk has met the last VM, cb->args[2] says so and the dump is
+ * over: netlink calls again only when the client reads, and a VM spawned
+ * in between (at a higher id) would be found then and flag a picture that
+ * was whole when it was taken. On a world that fits in one message
+ * buffer, a dump then spans one call, not a round trip to user space.
  */
 static int stw_nl_status_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
@@ -428,13 +434,21 @@ static int stw_nl_status_dumpit(struct sk_buff *skb,
 		NL_SET_ERR_MSG_ATTR(cb->extack, name, "no such world");
 		return -ENOENT;
 	}
+	if (cb->args[2]) {
+		ret = 0;
+		goto out_put;
+	}
 	if (!cb->args[0]) {
 		ret = stw_nl_dump_world(skb, cb, w);
 		if (ret)
 			goto out_put;
 		cb->args[0] = 1;
 	}
-	while (stw_control_vm_next(w, &id, &snap)) {
+	for (;;) {
+		if (!stw_control_vm_next(w, &id, &snap)) {
+			cb->args[2] = 1;
+			break;
+		}
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &stw_family, NLM_F_MULTI,
 				  STW_CMD_STATUS);
