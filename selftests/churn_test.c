@@ -163,7 +163,14 @@ TEST_F_TIMEOUT(churn, stop_and_resume_while_vms_come_and_go, 400)
 		ASSERT_OK(s, stw_status(s, &w));
 		ASSERT_EQ(STW_STOPPED, w.mode);
 		ASSERT_EQ(0ULL, (unsigned long long)stw_violations_total(&w))
-			TH_LOG("%s%s", stw_ctx, stw_describe(s));
+			TH_LOG("%sviolations I1..I5: %llu %llu %llu %llu %llu; %s",
+			       stw_ctx,
+			       (unsigned long long)w.violations[0],
+			       (unsigned long long)w.violations[1],
+			       (unsigned long long)w.violations[2],
+			       (unsigned long long)w.violations[3],
+			       (unsigned long long)w.violations[4],
+			       stw_describe(s));
 		ASSERT_OK(s, stw_resume(s, false, 0, &resumed));
 		ASSERT_TRUE(resumed);
 	}
