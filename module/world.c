@@ -331,16 +331,23 @@ static bool stw_world_dispatch_stop(struct stw_vm *vm)
 		goto out_unlock;
 	}
 	/*
-	 * Race 6: one stop work per VM per epoch. The flag stays set until
-	 * the work starts, so a request made while one is queued relies on
-	 * the queued one instead of adding a second.
+	 * Race 6: one stop work per VM per epoch (I4). One dispatched in
+	 * this epoch already, queued or started, serves: every caller armed
+	 * the VM first, so that work enters with the entry trap set and
+	 * parks the VM. The flag alone does not say so once the work has
+	 * started: the walk may see the VM idle just as it leaves a job
+	 * whose exit saw the trap and dispatched, and that work may start
+	 * before the walk takes this lock.
+	 */
+	if (vm->dispatch_epoch == epoch)
+		goto out_unlock;
+	vm->dispatch_epoch = epoch;
+	/*
+	 * The flag stays set until the work starts: one queued in an earlier
+	 * epoch and not started yet serves this one too.
 	 */
 	if (test_and_set_bit(STW_VM_DISPATCHED, &vm->flags))
 		goto out_unlock;
-	if (vm->dispatch_epoch == epoch)
-		stw_violation(w, STW_INV_I4, "vm %u %s: second stop work in epoch %llu",
-			      vm->id, vm->name, epoch);
-	vm->dispatch_epoch = epoch;
 	if (vm->worker)
 		kthread_queue_work(vm->worker, &vm->stop_work);
 	else if (stw_mutant(10))

@@ -3,7 +3,8 @@
  * churn_test: VMs are born and destroyed without pause (Documentation/design.md, race 7)
  * while a controller stops and resumes the world: every stop completes,
  * every VM it reports is parked (or was born after the stop and has not run
- * yet), and no invariant is violated.
+ * yet), and no invariant is violated. With one churning process, and with
+ * three: more VMs leave jobs while the arming walk passes them (race 6).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -14,11 +15,13 @@
 #include "kselftest_harness.h"
 #include "stw_test.h"
 
-/* Shared with the churning child. */
+#define MAX_CHURNERS	3
+
+/* Shared with the churning children. */
 struct churn {
-	int stop;			/* parent -> child: finish */
-	unsigned long iterations;	/* spawn + kill rounds done */
-	int err;			/* the child's first failure */
+	int stop;			/* parent -> children: finish */
+	unsigned long iterations;	/* spawn + kill rounds done, in all */
+	int err;			/* a child's failure */
 	int step;			/* 1 open, 2 spawn, 3 count, 4 kill */
 	char extack[STW_EXTACK_LEN];
 };
@@ -26,9 +29,21 @@ struct churn {
 FIXTURE(churn) {
 	struct stw_sock *s;
 	struct churn *c;
-	pid_t child;
+	pid_t child[MAX_CHURNERS];
 	uint32_t base[3];	/* VMs that live through the whole test */
 	size_t n;
+};
+
+FIXTURE_VARIANT(churn) {
+	unsigned int churners;	/* processes spawning and killing VMs */
+};
+
+FIXTURE_VARIANT_ADD(churn, one_churner) {
+	.churners = 1,
+};
+
+FIXTURE_VARIANT_ADD(churn, three_churners) {
+	.churners = 3,
 };
 
 FIXTURE_SETUP(churn)
@@ -44,13 +59,16 @@ FIXTURE_SETUP(churn)
 
 FIXTURE_TEARDOWN(churn)
 {
+	unsigned int i;
 	int status;
 
-	if (self->child > 0) {
-		__atomic_store_n(&self->c->stop, 1, __ATOMIC_SEQ_CST);
-		if (stw_waitpid_timeout(self->child, &status, STW_T_CHILD)) {
-			kill(self->child, SIGKILL);
-			waitpid(self->child, &status, 0);
+	__atomic_store_n(&self->c->stop, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < MAX_CHURNERS; i++) {
+		if (self->child[i] <= 0)
+			continue;
+		if (stw_waitpid_timeout(self->child[i], &status, STW_T_CHILD)) {
+			kill(self->child[i], SIGKILL);
+			waitpid(self->child[i], &status, 0);
 		}
 	}
 	stw_shared_free(self->c, sizeof(*self->c));
@@ -139,10 +157,12 @@ TEST_F_TIMEOUT(churn, stop_and_resume_while_vms_come_and_go, 400)
 	bool resumed;
 	int status;
 
-	self->child = stw_fork();
-	ASSERT_NE(-1, self->child);
-	if (self->child == 0)
-		_exit(churn_child(c));
+	for (i = 0; i < variant->churners; i++) {
+		self->child[i] = stw_fork();
+		ASSERT_NE(-1, self->child[i]);
+		if (self->child[i] == 0)
+			_exit(churn_child(c));
+	}
 
 	/* The churn is under way before the first stop. */
 	deadline = stw_now_ms() + STW_T_CHILD;
@@ -178,11 +198,14 @@ TEST_F_TIMEOUT(churn, stop_and_resume_while_vms_come_and_go, 400)
 	/* The churn kept going through the stops, and ends cleanly. */
 	before = __atomic_load_n(&c->iterations, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&c->stop, 1, __ATOMIC_SEQ_CST);
-	ASSERT_EQ(0, stw_waitpid_timeout(self->child, &status, STW_T_CHILD));
-	self->child = 0;
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		TH_LOG("churn child failed at step %d: %s '%s'", c->step,
-		       strerror(c->err), c->extack);
+	for (i = 0; i < variant->churners; i++) {
+		ASSERT_EQ(0, stw_waitpid_timeout(self->child[i], &status,
+						 STW_T_CHILD));
+		self->child[i] = 0;
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("churn child failed at step %d: %s '%s'",
+			       c->step, strerror(c->err), c->extack);
+	}
 	TH_LOG("%lu spawn/kill rounds during %u stop cycles", before, cycles);
 
 	ASSERT_NO_VIOLATIONS(s);
