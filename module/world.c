@@ -335,9 +335,10 @@ static bool stw_world_dispatch_stop(struct stw_vm *vm)
 	 * this epoch already, queued or started, serves: every caller armed
 	 * the VM first, so that work enters with the entry trap set and
 	 * parks the VM. The flag alone does not say so once the work has
-	 * started: the walk may see the VM idle just as it leaves a job
-	 * whose exit saw the trap and dispatched, and that work may start
-	 * before the walk takes this lock.
+	 * started: the walk may see the VM idle just as it leaves its entry
+	 * scope (a job, or a stop work of an earlier cycle) whose exit saw
+	 * the trap and dispatched, and that work may start before the walk
+	 * takes this lock.
 	 */
 	if (vm->dispatch_epoch == epoch)
 		goto out_unlock;
@@ -745,25 +746,41 @@ void stw_world_forget_vm(struct stw_vm *vm)
 void stw_world_publish_vm(struct stw_vm *vm)
 {
 	struct stw_world *w = vm->world;
+	bool stopping;
 
 	stw_world_lock(w);
+	stopping = w->mode != STW_RUN_ALL;
+	/*
+	 * Counted only while some VM is left to arrive: at zero the cycle is
+	 * complete (its last VM is on its way to the lock we hold, so
+	 * complete it now), and this VM is born after. Settled before the
+	 * VM is stored: the arming walk reads the xarray without the world
+	 * lock, and may meet the VM, arm it and queue its stop work at once.
+	 * The stop work's arrival must then find it counted, or find it born
+	 * after the cycle stopped (uncounted_gen); a VM that counted itself
+	 * without either would take another's place in the cycle, and it
+	 * could stop with a VM still running (I1, I3). xa_store() publishes
+	 * the entry with a release, which orders these writes before it.
+	 */
+	if (stopping && !stw_mutant(13) &&
+	    (w->mode != STW_STOPPING || !stw_world_count_birth(w))) {
+		vm->uncounted_gen = w->generation;
+		stw_world_maybe_stopped(w);
+	}
 	xa_store(&w->vms, vm->id, vm, GFP_KERNEL);
 	w->nr_live++;
 	WRITE_ONCE(w->change_seq, w->change_seq + 1);
-	if (w->mode == STW_RUN_ALL) {
+	if (!stopping) {
 		/* A registered kthread publishes itself, on its own thread. */
 		if (vm->worker)
 			kthread_queue_work(vm->worker, &vm->start_work);
 		else
 			WRITE_ONCE(vm->state, STW_VM_RUNNING);
 	} else {
-		/*
-		 * Counted only while some VM is left to arrive: at zero the
-		 * cycle is complete (its last VM is on its way to the lock
-		 * we hold, so complete it now), and this VM is born after.
-		 */
-		if (w->mode != STW_STOPPING ||
-		    !stw_world_count_birth(w)) {
+		stw_world_probe(w, STW_PROBE_VM_STORED, vm);
+		/* Mutant 13: counted after the walk could meet it. */
+		if (stw_mutant(13) &&
+		    (w->mode != STW_STOPPING || !stw_world_count_birth(w))) {
 			vm->uncounted_gen = w->generation;
 			stw_world_maybe_stopped(w);
 		}

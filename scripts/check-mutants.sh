@@ -20,7 +20,7 @@ build=$1
 kdir=$2
 shift 2
 races=("$@")
-[ ${#races[@]} -gt 0 ] || races=(1 2 3 4 5 6 7 8 9 10 11 12)
+[ ${#races[@]} -gt 0 ] || races=(1 2 3 4 5 6 7 8 9 10 11 12 13)
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$build/mutants
 mkdir -p "$out"
@@ -39,6 +39,7 @@ declare -A script=(
 	[10]=attached.race10_kthread_goes_idle_as_its_stop_is_dispatched
 	[11]=attached.race11_kthread_woken_for_work_as_its_stop_is_dispatched
 	[12]=attached.race12_worker_detached_during_stopping
+	[13]=race.race13_vm_born_as_the_walk_passes
 )
 
 # build_module MUTANT DEST: in a copy of the source, so module/stw.ko (and

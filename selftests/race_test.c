@@ -445,6 +445,58 @@ TEST_F(race, race6_arming_walk_meets_a_vm_born_during_it)
 }
 
 /*
+ * Race 13, a VM born as the arming walk passes: the walk reads the world's
+ * VMs without the world lock, so it may meet a VM the moment it is stored,
+ * arm it and queue its stop work before the VM's birth is settled. Hold
+ * the walk after the idle VM B; spawn C and hold its birth just after C is
+ * stored (world lock held); let the walk go on past C; C's stop work
+ * arrives. C must have been counted before it could arrive: when its
+ * birth goes on, the stop completes with every VM counted and parked.
+ */
+TEST_F(race, race13_vm_born_as_the_walk_passes)
+{
+	uint32_t born = 0, counted = 0;
+
+	RACE_SCRIPT(13);
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				   self->idle, STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	/* The walk waits, after queuing B's stop work; A and B park. */
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				    self->idle, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->idle,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+	/* C is born, and held as soon as it is in the world. */
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_VM_STORED, 0,
+				   STW_PROBE_PARK));
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_AFTER_COUNT, 0,
+				   STW_PROBE_NOTE));
+	self->bg2 = stw_bg_spawn_idle();
+	ASSERT_NE(NULL, self->bg2);
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_VM_STORED, 0, WAIT_MS,
+				    &born));
+	/* The walk meets C and queues its stop work: C counts itself. */
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				       self->idle));
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_AFTER_COUNT, 0,
+				    WAIT_MS, &counted));
+	ASSERT_EQ(born, counted);
+	/* C's birth goes on; then the walk ends and the stop completes. */
+	ASSERT_EQ(0, stw_probe_release(self->p, STW_PROBE_VM_STORED, 0));
+	ASSERT_EQ(0, stw_bg_join(self->bg2, WAIT_MS));
+	ASSERT_EQ(born, stw_bg_spawned(self->bg2));
+	ASSERT_EQ(0, stw_bg_join(self->bg, WAIT_MS)) {
+		TH_LOG("stop: %s", stw_describe(self->s));
+	}
+	check_world_stopped(_metadata, self->s, "race 13");
+}
+
+/*
  * Race 7: a VM destroyed while it is counted in a stop. Hold the idle VM's
  * stop work before it enters, so the active VM parks and the stop waits for
  * the idle one; destroy the idle one. It must be uncounted, and its going

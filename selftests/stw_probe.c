@@ -40,6 +40,7 @@ static const char *const stw_probe_names[STW_PROBE_COUNT] = {
 	[STW_PROBE_WORK_START] = "work_start",
 	[STW_PROBE_LOCKED] = "locked",
 	[STW_PROBE_LOCKING] = "locking",
+	[STW_PROBE_VM_STORED] = "vm_stored",
 };
 
 const char *stw_probe_name(int point)
@@ -364,7 +365,9 @@ size_t stw_probe_hits(const struct stw_probe_hit *hits, size_t n, int point,
 
 /* ---- second controllers ---- */
 
-enum stw_bg_op { STW_BG_STOP, STW_BG_KILL, STW_BG_RUN_ONE, STW_BG_ACTION };
+enum stw_bg_op {
+	STW_BG_STOP, STW_BG_KILL, STW_BG_RUN_ONE, STW_BG_ACTION, STW_BG_SPAWN
+};
 
 struct stw_bg {
 	struct stw_sock *s;
@@ -396,6 +399,12 @@ static void *stw_bg_run(void *arg)
 	case STW_BG_ACTION:
 		bg->err = mod_action(bg->mod, bg->what);
 		break;
+	case STW_BG_SPAWN: {
+		size_t n = 0;
+
+		bg->err = stw_spawn(bg->s, 0, 1, 0, 0, &bg->arg, &n);
+		break;
+	}
 	}
 	return NULL;
 }
@@ -432,6 +441,16 @@ err_free:
 struct stw_bg *stw_bg_stop(uint32_t timeout_ms)
 {
 	return stw_bg_start(STW_BG_STOP, timeout_ms, 0, NULL, NULL);
+}
+
+struct stw_bg *stw_bg_spawn_idle(void)
+{
+	return stw_bg_start(STW_BG_SPAWN, 0, 0, NULL, NULL);
+}
+
+uint32_t stw_bg_spawned(const struct stw_bg *bg)
+{
+	return bg->arg;
 }
 
 struct stw_bg *stw_bg_kill(uint32_t vm)

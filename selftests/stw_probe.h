@@ -93,6 +93,9 @@ struct stw_bg;
 struct stw_bg *stw_bg_stop(uint32_t timeout_ms);
 struct stw_bg *stw_bg_kill(uint32_t vm);
 struct stw_bg *stw_bg_run_one(uint32_t vm, uint32_t polls);
+/* SPAWN one idle demo VM; its id, once joined. */
+struct stw_bg *stw_bg_spawn_idle(void);
+uint32_t stw_bg_spawned(const struct stw_bg *bg);
 /* A test module's action (testmod.h), written from the thread. */
 struct stw_bg *stw_bg_action(const char *mod, const char *what);
 /* Wait for the request: its errno, or ETIMEDOUT if it is still running. */
