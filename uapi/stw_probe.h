@@ -117,7 +117,7 @@ enum stw_probe_point {
 	STW_PROBE_WORK_START,		/* a stop work began, nothing read yet */
 	STW_PROBE_LOCKED,		/* a world or controller lock just taken */
 	STW_PROBE_LOCKING,		/* about to take a world or controller lock */
-	STW_PROBE_VM_STORED,		/* born during a stop: in the world, not armed yet (locked) */
+	STW_PROBE_VM_STORED,		/* born in a stop: stored, not armed (locked) */
 	STW_PROBE_COUNT
 };
 
