@@ -389,6 +389,29 @@ TEST_F(race, race6_duplicate_dispatch)
 }
 
 /*
+ * A second controller's stop, its arming walk held just after it queued
+ * the idle VM B's stop work (outside RCU); A and B park. A VM born now
+ * has a higher id than B's: the walk has yet to meet it.
+ */
+static void hold_walk_after_idle(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(race) *self)
+{
+	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				   self->idle, STW_PROBE_PARK));
+	self->bg = stw_bg_stop(2 * WAIT_MS);
+	ASSERT_NE(NULL, self->bg);
+	/* The walk waits, after queuing B's stop work. */
+	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_QUEUED,
+				    self->idle, WAIT_MS, NULL)) {
+		TH_LOG("%s", self->p->extack);
+	}
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->idle,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
+				       STW_VM_DOING_PARKED, WAIT_MS));
+}
+
+/*
  * Race 6, in the arming walk: the controller arms the VMs without the world
  * lock, so a VM born meanwhile is armed at birth and then met by the walk.
  * Hold the walk after the idle VM B (C's id comes after it), let C be born
@@ -407,19 +430,7 @@ TEST_F(race, race6_arming_walk_meets_a_vm_born_during_it)
 	size_t n;
 
 	RACE_SCRIPT(6);
-	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_QUEUED,
-				   self->idle, STW_PROBE_PARK));
-	self->bg = stw_bg_stop(2 * WAIT_MS);
-	ASSERT_NE(NULL, self->bg);
-	/* The walk waits, after queuing B's stop work. */
-	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_QUEUED,
-				    self->idle, WAIT_MS, NULL)) {
-		TH_LOG("%s", self->p->extack);
-	}
-	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->idle,
-				       STW_VM_DOING_PARKED, WAIT_MS));
-	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
-				       STW_VM_DOING_PARKED, WAIT_MS));
+	hold_walk_after_idle(_metadata, self);
 	/* C, born during the walk, is held as its stop work starts. */
 	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_ENTER, 0,
 				   STW_PROBE_PARK));
@@ -458,19 +469,7 @@ TEST_F(race, race13_vm_born_as_the_walk_passes)
 	uint32_t born = 0, counted = 0;
 
 	RACE_SCRIPT(13);
-	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_STOP_WORK_QUEUED,
-				   self->idle, STW_PROBE_PARK));
-	self->bg = stw_bg_stop(2 * WAIT_MS);
-	ASSERT_NE(NULL, self->bg);
-	/* The walk waits, after queuing B's stop work; A and B park. */
-	ASSERT_EQ(0, stw_probe_wait(self->p, STW_PROBE_STOP_WORK_QUEUED,
-				    self->idle, WAIT_MS, NULL)) {
-		TH_LOG("%s", self->p->extack);
-	}
-	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->idle,
-				       STW_VM_DOING_PARKED, WAIT_MS));
-	ASSERT_EQ(0, stw_wait_vm_doing(self->s, self->active,
-				       STW_VM_DOING_PARKED, WAIT_MS));
+	hold_walk_after_idle(_metadata, self);
 	/* C is born, and held as soon as it is in the world. */
 	ASSERT_EQ(0, stw_probe_arm(self->p, STW_PROBE_VM_STORED, 0,
 				   STW_PROBE_PARK));
