@@ -732,6 +732,16 @@ void stw_world_forget_vm(struct stw_vm *vm)
 	stw_world_unlock(w);
 }
 
+/* A VM born during a stop: counted in it, or marked born after it. */
+static void stw_world_settle_birth(struct stw_world *w, struct stw_vm *vm)
+{
+	lockdep_assert_held(&w->lock);
+	if (w->mode != STW_STOPPING || !stw_world_count_birth(w)) {
+		vm->uncounted_gen = w->generation;
+		stw_world_maybe_stopped(w);
+	}
+}
+
 /**
  * stw_world_publish_vm() - make a VM with a thread part of the world
  * @vm: the VM, not entered yet
@@ -762,11 +772,8 @@ void stw_world_publish_vm(struct stw_vm *vm)
 	 * could stop with a VM still running (I1, I3). xa_store() publishes
 	 * the entry with a release, which orders these writes before it.
 	 */
-	if (stopping && !stw_mutant(13) &&
-	    (w->mode != STW_STOPPING || !stw_world_count_birth(w))) {
-		vm->uncounted_gen = w->generation;
-		stw_world_maybe_stopped(w);
-	}
+	if (stopping && !stw_mutant(13))
+		stw_world_settle_birth(w, vm);
 	xa_store(&w->vms, vm->id, vm, GFP_KERNEL);
 	w->nr_live++;
 	WRITE_ONCE(w->change_seq, w->change_seq + 1);
@@ -779,11 +786,8 @@ void stw_world_publish_vm(struct stw_vm *vm)
 	} else {
 		stw_world_probe(w, STW_PROBE_VM_STORED, vm);
 		/* Mutant 13: counted after the walk could meet it. */
-		if (stw_mutant(13) &&
-		    (w->mode != STW_STOPPING || !stw_world_count_birth(w))) {
-			vm->uncounted_gen = w->generation;
-			stw_world_maybe_stopped(w);
-		}
+		if (stw_mutant(13))
+			stw_world_settle_birth(w, vm);
 		stw_world_arm_locked(vm);
 	}
 	stw_world_post(w, STW_EV_VM_ADDED, vm);
