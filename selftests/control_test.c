@@ -713,7 +713,8 @@ TEST_F(control, dump_says_when_the_world_changed)
 
 /*
  * Reads a dump's answer raw, to its NLMSG_DONE: how many messages of the
- * family came, and whether any was flagged NLM_F_DUMP_INTR. 0 or errno.
+ * family came, and whether any was flagged NLM_F_DUMP_INTR. 0 or errno
+ * (ETIMEDOUT: nothing came for STW_T_WAIT ms).
  */
 static int read_dump(struct stw_sock *s, size_t *msgs, bool *intr)
 {
@@ -725,6 +726,10 @@ static int read_dump(struct stw_sock *s, size_t *msgs, bool *intr)
 	*msgs = 0;
 	*intr = false;
 	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, STW_T_WAIT) != 1)
+			return ETIMEDOUT;
 		len = recv(fd, buf, sizeof(buf), 0);
 		if (len < 0)
 			return errno;
