@@ -222,12 +222,14 @@ mutants-unarmed: guest
 
 # The systematic scheduler (selftests/explore.c): every schedule of every
 # configuration within the preemption bound (BOUND, default 2; CONFIG= for
-# one; REPLAY= the choices a failure printed, with CONFIG; ARGS= more of
-# its options, -P: no pruning of states explored already; SMP= the guest's
-# CPUs, default 2: SMP=1 for the long runs, see scripts/qemu/run.sh).
+# one; REPLAY= the choices a failure printed, with CONFIG; FROM= the
+# choices a stopped run said to go on from, with CONFIG and its BOUND and
+# ARGS; ARGS= more of its options, -P: no pruning of states explored
+# already; SMP= the guest's CPUs, default 2: SMP=1 for the long runs, see
+# scripts/qemu/run.sh).
 explore: TIMEOUT = 3600
 explore: guest
-	$(if $(SMP),STW_VM_SMP=$(SMP) )$(RUN_VM) --cmd '/stw/selftests/explore -b $(or $(BOUND),2)$(if $(CONFIG), -c $(CONFIG))$(if $(REPLAY), -r $(REPLAY))$(if $(ARGS), $(ARGS))'
+	$(if $(SMP),STW_VM_SMP=$(SMP) )$(RUN_VM) --cmd '/stw/selftests/explore -b $(or $(BOUND),2)$(if $(CONFIG), -c $(CONFIG))$(if $(REPLAY), -r $(REPLAY))$(if $(FROM), -R $(FROM))$(if $(ARGS), $(ARGS))'
 
 # explore on the real build and on mutants 1-12 (MUTANTS=), with no hint of
 # the race: the table of schedules, states, places, time and schedules

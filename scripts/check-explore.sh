@@ -102,12 +102,32 @@ cmd=
 for r in "${replays[@]}"; do
 	cmd+="for i in \$(seq $nrep); do /stw/selftests/explore -c ${r% *} -r ${r#* }; done; "
 done
+# An enumeration stopped at a limit and resumed (-R) where it said it
+# would go on explores the schedules of the whole, no more and no fewer:
+# "stop" at bound 1, every schedule (-P), whole, then cut after $cut.
+cut=30
+x="/stw/selftests/explore -q -c stop -b 1 -P"
+cmd+="echo whole:; $x; echo cut:; $x -l $cut >/tmp/cut; cat /tmp/cut; "
+cmd+="echo resumed:; $x -R \$(sed -n 's/.* -R //p' /tmp/cut)"
 guest "$out/real/module/stw.ko" "$out/replays.log" 600 "$cmd"
 passed=$(grep -c '^explore [^:]*: the schedule passed' "$out/replays.log" || true)
 echo "replays of prefixes that once went elsewhere: $passed of $((${#replays[@]} * nrep)) followed and passed"
 if [ "$passed" != $((${#replays[@]} * nrep)) ]; then
 	status=1
 	grep '^explore \|^# FAIL' "$out/replays.log" | grep -v 'passed$' | sort | uniq -c | head -5 | sed 's/^/  /'
+	guest_said "$out/replays.log"
+fi
+# schedules WHICH: the schedules of the run after the line "WHICH:".
+schedules() {
+	sed -n "/^$1:/,/^explore stop: /s/^explore stop: bound 1, \([0-9]*\) schedules, .* 0 failures.*/\1/p" \
+		"$out/replays.log"
+}
+whole=$(schedules whole)
+resumed=$(schedules resumed)
+echo "an enumeration cut after $cut schedules and resumed: $cut + ${resumed:-?} of ${whole:-?}"
+if [ -z "$whole" ] || [ -z "$resumed" ] || [ $((cut + resumed)) != "$whole" ]; then
+	status=1
+	grep '^explore stop\|^# stop\|^# FAIL' "$out/replays.log" | head -5 | sed 's/^/  /'
 	guest_said "$out/replays.log"
 fi
 

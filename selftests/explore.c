@@ -42,13 +42,17 @@
  * checked again: only what came is read (check_step()).
  *
  *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
- *           [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P|-C] [-H]
+ *           [-R CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P|-C] [-H]
  *
  *   -c   a configuration (default: all of them; -c list names them)
  *   -b   the preemption bound (default 2)
  *   -l   stop after this many schedules per configuration (default: none)
  *   -r   replay one schedule: the participants' numbers, comma-separated,
  *        as a failure prints them (then -c is required)
+ *   -R   resume an enumeration that stopped (-l, a timeout): start at this
+ *        schedule, as the progress lines and the limit print it, taking
+ *        every one before it as explored (then -c is required; the same
+ *        module, bound and options as the run that printed it)
  *   -s, -n  random walks instead of the enumeration: N schedules, each
  *        choice drawn from SEED's sequence, no bound
  *   -f   stop a configuration at its first failure; -F: stop at the
@@ -2144,14 +2148,50 @@ static bool next_prefix(struct explorer *x, int *prefix, int *n)
  */
 #define RETRIES	5
 
-static int explore_config(struct explorer *x, long limit, long walks)
+/*
+ * What the enumeration had tried at step @st by the time it took choice
+ * @c there: first the choice made with no preemption (choose()), then the
+ * others in the order next_prefix() takes them, up to @c. Depth first, the
+ * schedules after each of those were all explored before @c was taken.
+ */
+static uint32_t tried_by(const struct step *st, int c)
+{
+	int d = st->prev >= 0 ? st->prev : st->enabled[0];
+	uint32_t t = 1u << d | 1u << c;
+	int i;
+
+	for (i = 0; c != d && i < st->nen && st->enabled[i] != c; i++)
+		t |= 1u << st->enabled[i];
+	return t;
+}
+
+/*
+ * Where an enumeration that stops here would go on: the next schedule's
+ * choices, for -R. Everything before it in the order of the enumeration
+ * was explored; the states noted are not kept, so the run that resumes
+ * prunes less at first, and misses nothing.
+ */
+static void print_resume(const struct explorer *x, const char *why,
+			 const int *prefix, int n)
+{
+	int k;
+
+	printf("# %s: %s; to go on from here: -c %s -b %d -R ", x->cfg->name,
+	       why, x->cfg->name, x->bound);
+	for (k = 0; k < n; k++)
+		printf("%s%d", k ? "," : "", prefix[k]);
+	printf("\n");
+}
+
+static int explore_config(struct explorer *x, long limit, long walks,
+			  const int *from, int nfrom)
 {
 	static int prefix[MAX_STEPS];
 	uint32_t tried[MAX_STEPS];
 	long schedules = 0, failures = 0, first = 0, diverged = 0;
 	long retried = 0;
 	int64_t start = stw_now_ms();
-	int n = 0, k, keep = 0, retries = 0;
+	int n = nfrom, k, keep = 0, retries = 0;
 
 	x->nplaces = 0;
 	x->nseen = 0;
@@ -2164,6 +2204,7 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	memset(x->us, 0, sizeof(x->us));
 	x->steps_run = 0;
 	x->looks = 0;
+	memcpy(prefix, from, nfrom * sizeof(*from));
 	for (;;) {
 		x->nprefix = n;
 		if (!retries)
@@ -2183,6 +2224,9 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		/* What the steps before the prefix's last had tried. */
 		for (k = 0; k < keep; k++)
 			x->steps[k].tried |= tried[k];
+		/* Resumed: what the run that stopped had tried, as it would. */
+		for (k = 0; schedules == 1 && k < nfrom && k < x->nsteps; k++)
+			x->steps[k].tried |= tried_by(&x->steps[k], from[k]);
 		if (x->diverged && !x->seed && retries < RETRIES) {
 			retries++;
 			retried++;
@@ -2190,8 +2234,6 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		}
 		retries = 0;
 		diverged += x->diverged;
-		if (limit && schedules >= limit)
-			break;
 		if (x->verbose && !(schedules % 1000))
 			printf("# %s: %ld schedules, %zu states, %zu places, %ld pruned, %.0f s so far\n",
 			       x->cfg->name, schedules, x->nseen, x->nplaces,
@@ -2204,6 +2246,12 @@ static int explore_config(struct explorer *x, long limit, long walks)
 		}
 		if (!next_prefix(x, prefix, &n))
 			break;
+		if (limit && schedules >= limit) {
+			print_resume(x, "stopped at the limit", prefix, n);
+			break;
+		}
+		if (x->verbose && !(schedules % 1000))
+			print_resume(x, "the next schedule", prefix, n);
 		keep = n;
 		for (k = 0; k < keep; k++)
 			tried[k] = x->steps[k].tried;
@@ -2212,6 +2260,8 @@ static int explore_config(struct explorer *x, long limit, long walks)
 	       x->cfg->name, x->seed ? -1 : x->bound, schedules, x->nseen,
 	       x->nplaces,
 	       (stw_now_ms() - start) / 1000.0, failures, x->pruned);
+	if (nfrom)
+		printf(", resumed");
 	if (failures)
 		printf(", first failure after %ld schedules", first);
 	if (retried)
@@ -2289,9 +2339,10 @@ static int parse_choices(const char *s, int *out)
 	char *end;
 
 	while (*s && n < MAX_STEPS) {
-		out[n++] = strtol(s, &end, 10);
-		if (end == s)
-			die("-r: not a number at '%s'", s);
+		out[n] = strtol(s, &end, 10);
+		if (end == s || out[n] < 0 || out[n] >= MAX_PARTS)
+			die("choices: not a participant's number at '%s'", s);
+		n++;
 		s = *end == ',' ? end + 1 : end;
 	}
 	return n;
@@ -2299,23 +2350,24 @@ static int parse_choices(const char *s, int *out)
 
 int main(int argc, char **argv)
 {
-	static int replay[MAX_STEPS];
+	static int replay[MAX_STEPS], from[MAX_STEPS];
 	struct explorer x = { .bound = 2, .verbose = true, .prune = true };
 	pthread_t wd;
-	const char *only = NULL, *rep = NULL;
+	const char *only = NULL, *rep = NULL, *resume = NULL;
 	long limit = 0, walks = 1;
 	unsigned int seed = 0;
 	bool quiet = false, all_first = false;
-	int opt, ret = 0;
+	int opt, ret = 0, nfrom = 0;
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "c:b:l:r:s:n:fFqtPCH")) != -1) {
+	while ((opt = getopt(argc, argv, "c:b:l:r:R:s:n:fFqtPCH")) != -1) {
 		switch (opt) {
 		case 'c': only = optarg; break;
 		case 'b': x.bound = atoi(optarg); break;
 		case 'l': limit = atol(optarg); break;
 		case 'r': rep = optarg; break;
+		case 'R': resume = optarg; break;
 		case 's': seed = strtoul(optarg, NULL, 0) ?: 1; break;
 		case 'n': walks = atol(optarg); break;
 		case 'q': quiet = true; break;
@@ -2326,7 +2378,7 @@ int main(int argc, char **argv)
 		case 'C': x.run_on = true; break;
 		case 'H': x.print_places = true; break;
 		default:
-			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P|-C] [-H]\n");
+			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-R CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P|-C] [-H]\n");
 			return 2;
 		}
 	}
@@ -2337,6 +2389,10 @@ int main(int argc, char **argv)
 	}
 	if (rep && !only)
 		die("-r needs -c CONFIG");
+	if (resume && (!only || rep || seed))
+		die("-R needs -c CONFIG, and no -r or -s");
+	if (resume)
+		nfrom = parse_choices(resume, from);
 	x.verbose = !quiet;
 	if (stw_probe_enable())
 		die("stw with probes=1: %s", strerror(errno));
@@ -2372,7 +2428,7 @@ int main(int argc, char **argv)
 				       x.cfg->name);
 			}
 		} else {
-			ret |= explore_config(&x, limit, walks);
+			ret |= explore_config(&x, limit, walks, from, nfrom);
 		}
 		stop_parts(&x);
 		if (ret && all_first)
