@@ -108,7 +108,11 @@ done
 cut=30
 x="/stw/selftests/explore -q -c stop -b 1 -P"
 cmd+="echo whole:; $x; echo cut:; $x -l $cut >/tmp/cut; cat /tmp/cut; "
-cmd+="echo resumed:; $x -R \$(sed -n 's/.* -R //p' /tmp/cut)"
+cmd+="echo resumed:; $x -R \$(sed -n 's/.* -R //p' /tmp/cut); "
+# Walks by priorities (-p) on the real build: none may fail (a thread
+# starved by the priorities is no livelock of stw's).
+walks=20
+cmd+="echo walks:; /stw/selftests/explore -q -b 2 -s 1 -n $walks -p"
 guest "$out/real/module/stw.ko" "$out/replays.log" 600 "$cmd"
 passed=$(grep -c '^explore [^:]*: the schedule passed' "$out/replays.log" || true)
 echo "replays of prefixes that once went elsewhere: $passed of $((${#replays[@]} * nrep)) followed and passed"
@@ -122,6 +126,15 @@ schedules() {
 	sed -n "/^$1:/,/^explore stop: /s/^explore stop: bound 1, \([0-9]*\) schedules, .* 0 failures.*/\1/p" \
 		"$out/replays.log"
 }
+nconf=$(grep -c . <<<"$rows" || true)
+walked=$(sed -n '/^walks:/,$s/^explore [^:]*: bound -1, '$walks' schedules, .* 0 failures.*/x/p' \
+	"$out/replays.log" | wc -l)
+echo "walks by priorities, $walks of each configuration: $walked of $nconf configurations with no failure"
+if [ "$walked" != "$nconf" ]; then
+	status=1
+	sed -n '/^walks:/,$p' "$out/replays.log" | grep '^explore \|^# FAIL' | grep -v ' 0 failures' | head -5 | sed 's/^/  /'
+	guest_said "$out/replays.log"
+fi
 whole=$(schedules whole)
 resumed=$(schedules resumed)
 echo "an enumeration cut after $cut schedules and resumed: $cut + ${resumed:-?} of ${whole:-?}"

@@ -42,7 +42,8 @@
  * checked again: only what came is read (check_step()).
  *
  *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
- *           [-R CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P|-C] [-H]
+ *           [-R CHOICES] [-s SEED -n WALKS [-p]] [-f|-F] [-q] [-t] [-P|-C]
+ *           [-H]
  *
  *   -c   a configuration (default: all of them; -c list names them)
  *   -b   the preemption bound (default 2)
@@ -55,6 +56,8 @@
  *        module, bound and options as the run that printed it)
  *   -s, -n  random walks instead of the enumeration: N schedules, each
  *        choice drawn from SEED's sequence, no bound
+ *   -p   with -s: walks by random priorities (PCT, pct_choose()), changed
+ *        at as many random steps as the bound says
  *   -f   stop a configuration at its first failure; -F: stop at the
  *        first failure of any
  *   -q   one line per configuration
@@ -97,6 +100,7 @@
 #define MAX_PARTS	8
 #define MAX_STEPS	400
 #define MAX_ACTIONS	4
+#define MAX_BOUND	8	/* -p: priority changes in a walk */
 #define SETTLE_MS	5000
 #define DONE_MS		10000
 #define STOP_TIMEOUT_MS	60000	/* never reached within a schedule */
@@ -330,6 +334,15 @@ struct explorer {
 	 */
 	bool prefix_ran;
 	unsigned int seed;	/* random walk when non-zero */
+	/*
+	 * The walk by priorities (-p, pct_choose()): each participant's, the
+	 * steps after which the one that ran drops below all (one per
+	 * preemption of the bound), and how long the last walk was.
+	 */
+	bool pct;
+	int prio[MAX_PARTS];
+	int change[MAX_BOUND];
+	int walk_len;
 	char failure[512];
 	/* Distinct places: hashes of every participant's place. */
 	uint64_t *places;
@@ -1118,6 +1131,47 @@ static void let_go(struct explorer *x, int i)
 		die("GO %s: %s (%s)", pt->name, strerror(err), x->p->extack);
 }
 
+/*
+ * A walk by priorities: PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte,
+ * "A randomized scheduler with probabilistic guarantees of finding bugs",
+ * ASPLOS 2010). Each participant has a random priority, and the highest
+ * that can go on runs; after BOUND steps drawn at random, the one that ran
+ * drops below every other. A bug that needs d threads' steps in a given
+ * order shows with a chance of at least 1/(n k^(d-1)) per walk (n threads,
+ * k steps) when the bound is d-1: far better than drawing at every step,
+ * which rarely lets one thread run far enough alone to reach the place a
+ * race needs it at.
+ */
+static void pct_begin(struct explorer *x)
+{
+	int len = x->walk_len > 1 ? x->walk_len : 50;
+	int i, j, t;
+
+	for (i = 0; i < MAX_PARTS; i++)
+		x->prio[i] = x->bound + 1 + i;
+	for (i = MAX_PARTS - 1; i > 0; i--) {
+		j = rand_r(&x->seed) % (i + 1);
+		t = x->prio[i];
+		x->prio[i] = x->prio[j];
+		x->prio[j] = t;
+	}
+	for (j = 0; j < x->bound; j++)
+		x->change[j] = 1 + rand_r(&x->seed) % len;
+}
+
+static int pct_choose(struct explorer *x, const struct step *st)
+{
+	int best = st->enabled[0], i, j;
+
+	for (j = 0; x->nsteps && j < x->bound; j++)
+		if (x->change[j] == x->nsteps)
+			x->prio[x->steps[x->nsteps - 1].chosen] = j;
+	for (i = 1; i < st->nen; i++)
+		if (x->prio[st->enabled[i]] > x->prio[best])
+			best = st->enabled[i];
+	return best;
+}
+
 static int choose(struct explorer *x, struct step *st)
 {
 	int k = x->nsteps, i;
@@ -1137,6 +1191,8 @@ static int choose(struct explorer *x, struct step *st)
 		x->diverged = true;
 		return -1;
 	}
+	if (x->seed && x->pct)
+		return pct_choose(x, st);
 	if (x->seed)
 		return st->enabled[rand_r(&x->seed) % st->nen];
 	/* No preemption: the one that ran goes on if it can. */
@@ -1999,6 +2055,8 @@ static int run_schedule(struct explorer *x)
 	watch_begin("setting up a schedule", WATCH_SETUP_MS);
 	setup(x);
 	watch_end();
+	if (x->seed && x->pct)
+		pct_begin(x);
 	t1 = now_us();
 	x->us[T_SETUP] += t1 - t;
 	t = t1;
@@ -2092,6 +2150,7 @@ static int run_schedule(struct explorer *x)
 			break;
 	}
 	x->us[T_STEPS] += now_us() - t;
+	x->walk_len = x->nsteps;
 	if (x->diverged)
 		return 0;
 	t = now_us();
@@ -2361,7 +2420,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "c:b:l:r:R:s:n:fFqtPCH")) != -1) {
+	while ((opt = getopt(argc, argv, "c:b:l:r:R:s:n:pfFqtPCH")) != -1) {
 		switch (opt) {
 		case 'c': only = optarg; break;
 		case 'b': x.bound = atoi(optarg); break;
@@ -2370,6 +2429,7 @@ int main(int argc, char **argv)
 		case 'R': resume = optarg; break;
 		case 's': seed = strtoul(optarg, NULL, 0) ?: 1; break;
 		case 'n': walks = atol(optarg); break;
+		case 'p': x.pct = true; break;
 		case 'q': quiet = true; break;
 		case 't': x.trace = true; break;
 		case 'f': x.first_only = true; break;
@@ -2378,7 +2438,7 @@ int main(int argc, char **argv)
 		case 'C': x.run_on = true; break;
 		case 'H': x.print_places = true; break;
 		default:
-			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-R CHOICES] [-s SEED -n WALKS] [-f|-F] [-q] [-t] [-P|-C] [-H]\n");
+			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-R CHOICES] [-s SEED -n WALKS [-p]] [-f|-F] [-q] [-t] [-P|-C] [-H]\n");
 			return 2;
 		}
 	}
@@ -2389,6 +2449,8 @@ int main(int argc, char **argv)
 	}
 	if (rep && !only)
 		die("-r needs -c CONFIG");
+	if (x.pct && (!seed || x.bound < 0 || x.bound > MAX_BOUND))
+		die("-p needs -s SEED, and a bound from 0 to %d", MAX_BOUND);
 	if (resume && (!only || rep || seed))
 		die("-R needs -c CONFIG, and no -r or -s");
 	if (resume)
