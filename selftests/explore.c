@@ -2299,7 +2299,7 @@ static int explore_config(struct explorer *x, long limit, long walks,
 			       x->pruned,
 			       (stw_now_ms() - start) / 1000.0);
 		if (x->seed) {
-			if (schedules >= walks)
+			if (schedules >= walks || (limit && schedules >= limit))
 				break;
 			continue;
 		}
