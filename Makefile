@@ -224,19 +224,23 @@ mutants-unarmed: guest
 # configuration within the preemption bound (BOUND, default 2; CONFIG= for
 # one; REPLAY= the choices a failure printed, with CONFIG; FROM= the
 # choices a stopped run said to go on from, with CONFIG and its BOUND and
-# ARGS; ARGS= more of its options, -P: no pruning of states explored
+# ARGS; STATES= with FROM, that run's output saved, for the states it
+# noted; ARGS= more of its options, -P: no pruning of states explored
 # already; SMP= the guest's CPUs, default 2: SMP=1 for the long runs, see
 # scripts/qemu/run.sh).
 explore: TIMEOUT = 3600
 explore: guest
-	$(if $(SMP),STW_VM_SMP=$(SMP) )$(RUN_VM) --cmd '/stw/selftests/explore -b $(or $(BOUND),2)$(if $(CONFIG), -c $(CONFIG))$(if $(REPLAY), -r $(REPLAY))$(if $(FROM), -R $(FROM))$(if $(ARGS), $(ARGS))'
+	$(if $(SMP),STW_VM_SMP=$(SMP) )$(if $(STATES),STW_VM_EXTRA='$(abspath $(STATES))' )$(RUN_VM) --cmd '/stw/selftests/explore -b $(or $(BOUND),2)$(if $(CONFIG), -c $(CONFIG))$(if $(REPLAY), -r $(REPLAY))$(if $(FROM), -R $(FROM))$(if $(STATES), -S $(abspath $(STATES)))$(if $(ARGS), $(ARGS))'
 
 # explore on the real build and on mutants 1-12 (MUTANTS=), with no hint of
 # the race: the table of schedules, states, places, time and schedules
 # until each mutant is found. BOUND=1 by default; LIMIT= schedules per configuration
-# (MUTANT_LIMIT= for the mutants, default LIMIT); MUTANTS=1,2,3 (or "1 2 3").
+# (MUTANT_LIMIT= for the mutants, default LIMIT); MUTANTS=1,2,3 (or "1 2 3");
+# MUTANT_BOUND=2: a mutant not found at BOUND is tried at the next bound,
+# up to this one, and mutant 13 is in the default list.
 check-explore: guest
 	BOUND=$(BOUND) LIMIT=$(LIMIT) MUTANT_LIMIT=$(MUTANT_LIMIT) \
+		MUTANT_BOUND=$(MUTANT_BOUND) \
 		scripts/check-explore.sh $(BUILD) \
 		$(GUEST_KDIR) $(MUTANTS)
 
@@ -271,7 +275,7 @@ help:
 	@echo 'make vm SCRIPT=path/to/script run a script in the guest'
 	@echo 'make check-mutants  show each race test fails on its mutant (RACES=)'
 	@echo 'make explore     enumerate interleavings over the probe points (BOUND= CONFIG=)'
-	@echo 'make check-explore  explore finds every mutant unaided (MUTANTS= BOUND=)'
+	@echo 'make check-explore  explore finds every mutant unaided (MUTANTS= BOUND= MUTANT_BOUND=)'
 	@echo 'make checkpatch  run the kernel style checker on module/ and uapi/'
 	@echo 'make check-debug run them on a 6.1 kernel with KASAN, lockdep, kmemleak...'
 	@echo 'make check-kcsan the suite and a stress run on a 6.1 kernel with KCSAN'

@@ -13,9 +13,12 @@
 # BOUND: the preemption bound (default 1); REPLAYS: how often each prefix
 # that once went elsewhere is replayed (default 5); LIMIT: at most this many
 # schedules per configuration (default none: every one within the bound);
-# MUTANT_LIMIT: the same for the mutants (default LIMIT: each is found
-# within 43 schedules of its configuration). Mutants by default: all of
-# them, 1 to 12.
+# MUTANT_LIMIT: the same for the mutants (default LIMIT: each of 1 to 12
+# is found within 43 schedules of its configuration at bound 1);
+# MUTANT_BOUND: a mutant every configuration passed at one bound is tried
+# at the next, up to this one (default BOUND), as CHESS's iterative context
+# bounding does. Mutants by default: 1 to 12, and 13 if MUTANT_BOUND is 2
+# or more (it needs two preemptions).
 set -euo pipefail
 
 build=$1
@@ -23,8 +26,12 @@ kdir=$2
 shift 2
 # shellcheck disable=SC2206	# "1 2" and "1,2" alike
 mutants=(${*//,/ })
-[ ${#mutants[@]} -gt 0 ] || mutants=(1 2 3 4 5 6 7 8 9 10 11 12)
 bound=${BOUND:-1}
+mutant_bound=${MUTANT_BOUND:-$bound}
+if [ ${#mutants[@]} = 0 ]; then
+	mutants=(1 2 3 4 5 6 7 8 9 10 11 12)
+	[ "$mutant_bound" -lt 2 ] || mutants+=(13)
+fi
 limit=${LIMIT:+-l $LIMIT}
 mutant_limit=${MUTANT_LIMIT:-${LIMIT:-}}
 mutant_limit=${mutant_limit:+-l $mutant_limit}
@@ -37,7 +44,8 @@ mkdir -p "$out"
 # costs ten minutes, not the CI's hour; without one, bound 1 of "spawn"
 # alone takes an hour.
 if [ -n "${LIMIT:-}" ]; then real_secs=900; else real_secs=86400; fi
-if [ -n "$mutant_limit" ]; then mutant_secs=600; else mutant_secs=86400; fi
+# A mutant's search at bound 2 may take a second per schedule of its limit.
+if [ -n "$mutant_limit" ]; then mutant_secs=$((600 + ${mutant_limit#-l })); else mutant_secs=86400; fi
 
 # guest KO LOG SECS CMD: CMD in a guest on that module, its output in LOG.
 guest() {
@@ -46,11 +54,12 @@ guest() {
 		--cmd "$4" >"$2" 2>&1 || true
 }
 
-# explore KO LOG SECS [ARGS...]: the explorer in the guest, on that module.
+# explore KO LOG SECS BOUND [ARGS...]: the explorer in the guest, on that
+# module.
 explore() {
-	local ko=$1 log=$2 secs=$3
-	shift 3
-	guest "$ko" "$log" "$secs" "/stw/selftests/explore -q -b $bound $*"
+	local ko=$1 log=$2 secs=$3 b=$4
+	shift 4
+	guest "$ko" "$log" "$secs" "/stw/selftests/explore -q -b $b $*"
 }
 
 # Why a guest gave no result (it timed out, its kernel reported something):
@@ -69,7 +78,7 @@ done
 
 echo "real build, preemption bound $bound${LIMIT:+, at most $LIMIT schedules each}:"
 printf '  %-16s %10s %8s %8s %9s %s\n' configuration schedules states places time failures
-explore "$out/real/module/stw.ko" "$out/real.log" $real_secs $limit
+explore "$out/real/module/stw.ko" "$out/real.log" $real_secs $bound $limit
 rows=$(sed -n 's/^explore \([^:]*\): bound [-0-9]*, \([0-9]*\) schedules, \([0-9]*\) states, \([0-9]*\) places, \([0-9.]*\) s, \([0-9]*\) failures.*/\1 \2 \3 \4 \5 \6/p' "$out/real.log")
 if [ -z "$rows" ]; then
 	echo "  no result: see $out/real.log"
@@ -109,6 +118,12 @@ cut=30
 x="/stw/selftests/explore -q -c stop -b 1 -P"
 cmd+="echo whole:; $x; echo cut:; $x -l $cut >/tmp/cut; cat /tmp/cut; "
 cmd+="echo resumed:; $x -R \$(sed -n 's/.* -R //p' /tmp/cut); "
+# With the pruning, and the states the cut run noted given back (-S), the
+# resumed run explores what the whole one did after the cut: it prunes as
+# the whole one did.
+x="/stw/selftests/explore -q -c stop -b 1"
+cmd+="echo pruned-whole:; $x; echo pruned-cut:; $x -l $cut >/tmp/pcut; "
+cmd+="echo pruned-resumed:; $x -R \$(sed -n 's/.* -R //p' /tmp/pcut) -S /tmp/pcut; "
 # Walks by priorities (-p) on the real build: none may fail (a thread
 # starved by the priorities is no livelock of stw's).
 walks=20
@@ -137,40 +152,55 @@ if [ "$walked" != "$nconf" ]; then
 fi
 whole=$(schedules whole)
 resumed=$(schedules resumed)
-echo "an enumeration cut after $cut schedules and resumed: $cut + ${resumed:-?} of ${whole:-?}"
-if [ -z "$whole" ] || [ -z "$resumed" ] || [ $((cut + resumed)) != "$whole" ]; then
+pwhole=$(schedules pruned-whole)
+presumed=$(schedules pruned-resumed)
+echo "an enumeration cut after $cut schedules and resumed: $cut + ${resumed:-?} of ${whole:-?}; pruned, with its states: $cut + ${presumed:-?} of ${pwhole:-?}"
+if [ -z "$whole" ] || [ -z "$resumed" ] || [ $((cut + resumed)) != "$whole" ] ||
+   [ -z "$pwhole" ] || [ -z "$presumed" ] || [ $((cut + presumed)) != "$pwhole" ]; then
 	status=1
 	grep '^explore stop\|^# stop\|^# FAIL' "$out/replays.log" | head -5 | sed 's/^/  /'
 	guest_said "$out/replays.log"
 fi
 
-echo "mutants, no hint of the race, bound $bound${mutant_limit:+, at most ${mutant_limit#-l } schedules each}, stopping at the first failure:"
-printf '  %-7s %-10s %-16s %s\n' mutant verdict configuration "schedules until found, what failed"
+bounds=$bound
+[ "$mutant_bound" = "$bound" ] || bounds="$bound to $mutant_bound"
+echo "mutants, no hint of the race, bound $bounds${mutant_limit:+, at most ${mutant_limit#-l } schedules each}, stopping at the first failure:"
+printf '  %-7s %-10s %-16s %-5s %s\n' mutant verdict configuration bound \
+	"schedules until found, what failed"
 for m in "${mutants[@]}"; do
 	start=$(date +%s)
-	explore "$out/mutant$m/module/stw.ko" "$out/mutant$m.log" $mutant_secs \
-		$mutant_limit -F
-	line=$(grep -m1 '^explore [^:]*: .*first failure after' "$out/mutant$m.log" || true)
-	why=$(grep -m1 '^# FAIL' "$out/mutant$m.log" | sed 's/^# FAIL [^:]*: //' || true)
+	log=$out/mutant$m.log
+	# Each bound in a guest of its own: a failure leaves the world broken.
+	for ((b = bound; b <= mutant_bound; b++)); do
+		explore "$out/mutant$m/module/stw.ko" "$log" $mutant_secs $b \
+			$mutant_limit -F
+		# Up a bound only if every schedule passed, and nothing else
+		# went wrong.
+		grep -q '^explore [^:]*: .*first failure after\|^explore: \|^stw-vm: ' \
+			"$log" && break
+	done
+	line=$(grep -m1 '^explore [^:]*: .*first failure after' "$log" || true)
+	why=$(grep -m1 '^# FAIL' "$log" | sed 's/^# FAIL [^:]*: //' || true)
+	secs=$(($(date +%s) - start))
 	if [ -n "$line" ] && ! grep -q 'never settled' <<<"$why"; then
 		cfg=$(sed 's/^explore \([^:]*\):.*/\1/' <<<"$line")
 		k=$(sed 's/.*first failure after \([0-9]*\) schedules.*/\1/' <<<"$line")
-		printf '  %-7s %-10s %-16s %s: %s (%ss)\n' "$m" found "$cfg" "$k" "$why" \
-			"$(($(date +%s) - start))"
+		printf '  %-7s %-10s %-16s %-5s %s: %s (%ss)\n' "$m" found "$cfg" \
+			"$b" "$k" "$why" "$secs"
 	elif [ -n "$line" ]; then
-		printf '  %-7s %-10s %-16s %s (%ss)\n' "$m" "hang" "-" "$why" \
-			"$(($(date +%s) - start))"
+		printf '  %-7s %-10s %-16s %-5s %s (%ss)\n' "$m" "hang" "-" "$b" \
+			"$why" "$secs"
 		status=1
 	else
-		if grep -q '^stw-vm: ' "$out/mutant$m.log"; then
-			why=$(grep -m1 '^explore: \|^stw-vm: ' "$out/mutant$m.log")
+		if grep -q '^stw-vm: ' "$log"; then
+			why=$(grep -m1 '^explore: \|^stw-vm: ' "$log")
 		else
-			why=$(grep -m1 '^explore: ' "$out/mutant$m.log" ||
+			why=$(grep -m1 '^explore: ' "$log" ||
 			      echo 'every schedule passed')
 		fi
-		printf '  %-7s %-10s %-16s %s (%ss)\n' "$m" MISSED "-" "$why" \
-			"$(($(date +%s) - start))"
-		guest_said "$out/mutant$m.log"
+		printf '  %-7s %-10s %-16s %-5s %s (%ss)\n' "$m" MISSED "-" \
+			"$((b > mutant_bound ? mutant_bound : b))" "$why" "$secs"
+		guest_said "$log"
 		status=1
 	fi
 done

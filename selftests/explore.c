@@ -42,8 +42,8 @@
  * checked again: only what came is read (check_step()).
  *
  *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
- *           [-R CHOICES] [-s SEED -n WALKS [-p]] [-f|-F] [-q] [-t] [-P|-C]
- *           [-H]
+ *           [-R CHOICES [-S FILE]] [-s SEED -n WALKS [-p]] [-f|-F] [-q]
+ *           [-t] [-P|-C] [-H]
  *
  *   -c   a configuration (default: all of them; -c list names them)
  *   -b   the preemption bound (default 2)
@@ -54,6 +54,9 @@
  *        schedule, as the progress lines and the limit print it, taking
  *        every one before it as explored (then -c is required; the same
  *        module, bound and options as the run that printed it)
+ *   -S   with -R: the output of the run that printed it (or of the run
+ *        that resumed that one, and so on), whose "# seen" lines before
+ *        that -R give back the states it had noted
  *   -s, -n  random walks instead of the enumeration: N schedules, each
  *        choice drawn from SEED's sequence, no bound
  *   -p   with -s: walks by random priorities (PCT, pct_choose()), changed
@@ -240,6 +243,13 @@ static const struct config configs[] = {
 		.check = check_detach_left_nothing,
 		.history = history_detach,
 	},
+	{
+		.name = "spawn-stop",
+		.about = "an idle VM; A stops and keeps it, B spawns an idle VM",
+		.nvms = 1, .job_vm = -1,
+		.nctl = 2, .nact = { 1, 1 },
+		.script = { { { .op = OP_STOP } }, { { .op = OP_SPAWN } } },
+	},
 };
 
 #define NR_CONFIGS (sizeof(configs) / sizeof(configs[0]))
@@ -359,8 +369,10 @@ struct explorer {
 	struct seen {
 		uint64_t h;
 		signed char left[MAX_PARTS + 1]; /* after each ran, -1 first */
+		bool dirty;	/* not printed since it changed (-S) */
 	} *seen;
 	size_t nseen, capseen;
+	const char *states;	/* -S: a resumed run's states, from here */
 	/* The world after the last step, hashed; valid only if observed. */
 	bool observed;
 	uint64_t world_h;
@@ -1772,8 +1784,10 @@ static bool seen_before(struct explorer *x, const struct step *st)
 	for (p = -1; p < MAX_PARTS; p++)
 		if (e->left[p + 1] >= left + (p != st->prev && p >= 0))
 			return true;
-	if (e->left[st->prev + 1] < left)
+	if (e->left[st->prev + 1] < left) {
 		e->left[st->prev + 1] = left;
+		e->dirty = true;
+	}
 	return false;
 }
 
@@ -2227,19 +2241,92 @@ static uint32_t tried_by(const struct step *st, int c)
 /*
  * Where an enumeration that stops here would go on: the next schedule's
  * choices, for -R. Everything before it in the order of the enumeration
- * was explored; the states noted are not kept, so the run that resumes
- * prunes less at first, and misses nothing.
+ * was explored. First the states noted since the last time it said so,
+ * for -S: with them the run that resumes prunes as this one would have.
+ * Without them it prunes less at first, and misses nothing.
  */
-static void print_resume(const struct explorer *x, const char *why,
+static void print_resume(struct explorer *x, const char *why,
 			 const int *prefix, int n)
 {
+	size_t i;
 	int k;
 
+	for (i = 0; x->prune && i < x->capseen; i++) {
+		struct seen *e = &x->seen[i];
+
+		if (!e->h || !e->dirty)
+			continue;
+		printf("# seen %s %d %016" PRIx64, x->cfg->name, x->bound, e->h);
+		for (k = 0; k <= MAX_PARTS; k++)
+			printf("%c%d", k ? ',' : ' ', e->left[k]);
+		printf("\n");
+		e->dirty = false;
+	}
 	printf("# %s: %s; to go on from here: -c %s -b %d -R ", x->cfg->name,
 	       why, x->cfg->name, x->bound);
 	for (k = 0; k < n; k++)
 		printf("%s%d", k ? "," : "", prefix[k]);
 	printf("\n");
+}
+
+/*
+ * -S: the states a run noted up to where it said to go on from @from
+ * (print_resume()), read back from its output. Only those before that
+ * line: a state noted after it was reached in a schedule after @from, and
+ * what follows it may not have been explored yet. Each is printed again
+ * at the next progress line, so that the output of this run is enough to
+ * resume it in turn.
+ */
+static void load_states(struct explorer *x, const int *from, int nfrom)
+{
+	static char line[4 * MAX_STEPS + 128];
+	char want[4 * MAX_STEPS + 64], *p;
+	size_t len;
+	bool found = false;
+	FILE *f = fopen(x->states, "r");
+	int k;
+
+	if (!f)
+		die("-S %s: %s", x->states, strerror(errno));
+	len = snprintf(want, sizeof(want), "to go on from here: -c %s -b %d -R ",
+		       x->cfg->name, x->bound);
+	for (k = 0; k < nfrom && len < sizeof(want) - 4; k++)
+		len += snprintf(want + len, sizeof(want) - len, "%s%d",
+				k ? "," : "", from[k]);
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+		uint64_t h;
+		int b, l[MAX_PARTS + 1], used;
+		struct seen *e;
+
+		line[strcspn(line, "\r\n")] = 0;
+		p = strstr(line, want);
+		if (p && !p[len]) {
+			found = true;
+			break;
+		}
+		if (sscanf(line, "# seen %63s %d %" SCNx64 " %n", name, &b, &h,
+			   &used) != 3 || strcmp(name, x->cfg->name) ||
+		    b != x->bound || !h)
+			continue;
+		p = line + used;
+		for (k = 0; k <= MAX_PARTS; k++) {
+			l[k] = strtol(p, &p, 10);
+			if (l[k] < -1 || l[k] > x->bound ||
+			    (k < MAX_PARTS && *p++ != ','))
+				die("-S %s: a bad line: %s", x->states, line);
+		}
+		e = seen_entry(x, h);
+		for (k = 0; k <= MAX_PARTS; k++)
+			if (e->left[k] < l[k])
+				e->left[k] = l[k];
+		e->dirty = true;
+	}
+	fclose(f);
+	if (!found)
+		die("-S %s: no line says \"%s\"", x->states, want);
+	printf("# %s: %zu states from %s\n", x->cfg->name, x->nseen,
+	       x->states);
 }
 
 static int explore_config(struct explorer *x, long limit, long walks,
@@ -2264,6 +2351,8 @@ static int explore_config(struct explorer *x, long limit, long walks,
 	x->steps_run = 0;
 	x->looks = 0;
 	memcpy(prefix, from, nfrom * sizeof(*from));
+	if (x->states)
+		load_states(x, from, nfrom);
 	for (;;) {
 		x->nprefix = n;
 		if (!retries)
@@ -2420,13 +2509,14 @@ int main(int argc, char **argv)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "c:b:l:r:R:s:n:pfFqtPCH")) != -1) {
+	while ((opt = getopt(argc, argv, "c:b:l:r:R:S:s:n:pfFqtPCH")) != -1) {
 		switch (opt) {
 		case 'c': only = optarg; break;
 		case 'b': x.bound = atoi(optarg); break;
 		case 'l': limit = atol(optarg); break;
 		case 'r': rep = optarg; break;
 		case 'R': resume = optarg; break;
+		case 'S': x.states = optarg; break;
 		case 's': seed = strtoul(optarg, NULL, 0) ?: 1; break;
 		case 'n': walks = atol(optarg); break;
 		case 'p': x.pct = true; break;
@@ -2438,7 +2528,7 @@ int main(int argc, char **argv)
 		case 'C': x.run_on = true; break;
 		case 'H': x.print_places = true; break;
 		default:
-			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-R CHOICES] [-s SEED -n WALKS [-p]] [-f|-F] [-q] [-t] [-P|-C] [-H]\n");
+			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-R CHOICES [-S FILE]] [-s SEED -n WALKS [-p]] [-f|-F] [-q] [-t] [-P|-C] [-H]\n");
 			return 2;
 		}
 	}
@@ -2453,6 +2543,8 @@ int main(int argc, char **argv)
 		die("-p needs -s SEED, and a bound from 0 to %d", MAX_BOUND);
 	if (resume && (!only || rep || seed))
 		die("-R needs -c CONFIG, and no -r or -s");
+	if (x.states && (!resume || !x.prune))
+		die("-S needs -R, and the pruning (no -P)");
 	if (resume)
 		nfrom = parse_choices(resume, from);
 	x.verbose = !quiet;
