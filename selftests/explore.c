@@ -2275,13 +2275,15 @@ static void print_resume(struct explorer *x, const char *why,
  * line: a state noted after it was reached in a schedule after @from, and
  * what follows it may not have been explored yet. Each is printed again
  * at the next progress line, so that the output of this run is enough to
- * resume it in turn.
+ * resume it in turn. A line the console garbled (a kernel message in the
+ * middle) is left out: a state not given back costs pruning, not
+ * schedules.
  */
 static void load_states(struct explorer *x, const int *from, int nfrom)
 {
 	static char line[4 * MAX_STEPS + 128];
 	char want[4 * MAX_STEPS + 64], *p;
-	size_t len;
+	size_t len, garbled = 0;
 	bool found = false;
 	FILE *f = fopen(x->states, "r");
 	int k;
@@ -2311,10 +2313,17 @@ static void load_states(struct explorer *x, const int *from, int nfrom)
 			continue;
 		p = line + used;
 		for (k = 0; k <= MAX_PARTS; k++) {
-			l[k] = strtol(p, &p, 10);
-			if (l[k] < -1 || l[k] > x->bound ||
-			    (k < MAX_PARTS && *p++ != ','))
-				die("-S %s: a bad line: %s", x->states, line);
+			char *end;
+
+			l[k] = strtol(p, &end, 10);
+			if (end == p || l[k] < -1 || l[k] > x->bound ||
+			    *end != (k < MAX_PARTS ? ',' : 0))
+				break;
+			p = end + 1;
+		}
+		if (k <= MAX_PARTS) {
+			garbled++;
+			continue;
 		}
 		e = seen_entry(x, h);
 		for (k = 0; k <= MAX_PARTS; k++)
@@ -2325,8 +2334,8 @@ static void load_states(struct explorer *x, const int *from, int nfrom)
 	fclose(f);
 	if (!found)
 		die("-S %s: no line says \"%s\"", x->states, want);
-	printf("# %s: %zu states from %s\n", x->cfg->name, x->nseen,
-	       x->states);
+	printf("# %s: %zu states from %s, %zu lines garbled\n", x->cfg->name,
+	       x->nseen, x->states, garbled);
 }
 
 static int explore_config(struct explorer *x, long limit, long walks,
