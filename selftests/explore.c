@@ -2245,9 +2245,31 @@ static uint32_t tried_by(const struct step *st, int c)
  * for -S: with them the run that resumes prunes as this one would have.
  * Without them it prunes less at first, and misses nothing.
  */
+#define RESUME_LEN	(4 * MAX_STEPS + 64)
+
+/*
+ * "to go on from here: -c CONFIG -b B -R CHOICES" into @buf: the end of
+ * the line print_resume() prints, and what load_states() looks for.
+ * Returns its length.
+ */
+static size_t resume_line(const struct explorer *x, const int *prefix, int n,
+			  char buf[RESUME_LEN])
+{
+	size_t len;
+	int k;
+
+	len = snprintf(buf, RESUME_LEN, "to go on from here: -c %s -b %d -R ",
+		       x->cfg->name, x->bound);
+	for (k = 0; k < n && len < RESUME_LEN - 4; k++)
+		len += snprintf(buf + len, RESUME_LEN - len, "%s%d",
+				k ? "," : "", prefix[k]);
+	return len;
+}
+
 static void print_resume(struct explorer *x, const char *why,
 			 const int *prefix, int n)
 {
+	char line[RESUME_LEN];
 	size_t i;
 	int k;
 
@@ -2262,11 +2284,8 @@ static void print_resume(struct explorer *x, const char *why,
 		printf("\n");
 		e->dirty = false;
 	}
-	printf("# %s: %s; to go on from here: -c %s -b %d -R ", x->cfg->name,
-	       why, x->cfg->name, x->bound);
-	for (k = 0; k < n; k++)
-		printf("%s%d", k ? "," : "", prefix[k]);
-	printf("\n");
+	resume_line(x, prefix, n, line);
+	printf("# %s: %s; %s\n", x->cfg->name, why, line);
 }
 
 /*
@@ -2281,20 +2300,15 @@ static void print_resume(struct explorer *x, const char *why,
  */
 static void load_states(struct explorer *x, const int *from, int nfrom)
 {
-	static char line[4 * MAX_STEPS + 128];
-	char want[4 * MAX_STEPS + 64], *p;
-	size_t len, garbled = 0;
+	static char line[RESUME_LEN + 64];
+	char want[RESUME_LEN], *p;
+	size_t len = resume_line(x, from, nfrom, want), garbled = 0;
 	bool found = false;
 	FILE *f = fopen(x->states, "r");
 	int k;
 
 	if (!f)
 		die("-S %s: %s", x->states, strerror(errno));
-	len = snprintf(want, sizeof(want), "to go on from here: -c %s -b %d -R ",
-		       x->cfg->name, x->bound);
-	for (k = 0; k < nfrom && len < sizeof(want) - 4; k++)
-		len += snprintf(want + len, sizeof(want) - len, "%s%d",
-				k ? "," : "", from[k]);
 	while (fgets(line, sizeof(line), f)) {
 		char name[64];
 		uint64_t h;
