@@ -73,8 +73,20 @@ explore() {
 # Why a guest gave no result (it timed out, its kernel reported something):
 # what the guest runner said, and what the guest was doing if it timed out.
 guest_said() {
-	grep '^stw-vm: \|^stw-init: \(task\|  \)' "$1" | head -n "${2:-40}" |
-		sed 's/^/    /'
+	{ grep '^stw-vm: \|^stw-init: \(task\|  \)' "$1" || true; } |
+		head -n "${2:-40}" | sed 's/^/    /'
+}
+
+# failed WHAT LOG [PATTERN]: a check of the table failed. Its "not ok" line
+# is what CI shows of a failed stage; then the lines of LOG that match
+# PATTERN (grep's), and what the guest runner said.
+failed() {
+	status=1
+	echo "not ok - $1"
+	if [ -n "${3:-}" ]; then
+		{ grep -- "$3" "$2" || true; } | head -n 5 | sed 's/^/  /'
+	fi
+	guest_said "$2"
 }
 
 status=0
@@ -98,9 +110,8 @@ while read -r name sched states places secs fails; do
 	[ "$fails" = 0 ] || status=1
 done <<<"$rows"
 if grep -q '^# FAIL\|^explore: \|^stw-vm: ' "$out/real.log"; then
-	status=1
-	grep '^# FAIL\|^explore: ' "$out/real.log" | head -5 | sed 's/^/  /'
-	guest_said "$out/real.log"
+	failed "the real build: a schedule failed, or the explorer or its guest did" \
+		"$out/real.log" '^# FAIL\|^explore: '
 fi
 
 # Prefixes whose replay once went elsewhere: controller A (2) let its
@@ -140,9 +151,8 @@ guest "$out/real/module/stw.ko" "$out/replays.log" 600 "$cmd"
 passed=$(grep -c '^explore [^:]*: the schedule passed' "$out/replays.log" || true)
 echo "replays of prefixes that once went elsewhere: $passed of $((${#replays[@]} * nrep)) followed and passed"
 if [ "$passed" != $((${#replays[@]} * nrep)) ]; then
-	status=1
-	grep '^explore \|^# FAIL' "$out/replays.log" | grep -v 'passed$' | sort | uniq -c | head -5 | sed 's/^/  /'
-	guest_said "$out/replays.log"
+	failed "replays: $passed of $((${#replays[@]} * nrep)) followed and passed" \
+		"$out/replays.log" '^explore [^:]*: the replay went\|^# FAIL\|^explore: '
 fi
 # schedules WHICH: the schedules of the run after the line "WHICH:".
 schedules() {
@@ -154,9 +164,8 @@ walked=$(sed -n '/^walks:/,$s/^explore [^:]*: bound -1, '$walks' schedules, .* 0
 	"$out/replays.log" | wc -l)
 echo "walks by priorities, $walks of each configuration: $walked of $nconf configurations with no failure"
 if [ "$walked" != "$nconf" ]; then
-	status=1
-	sed -n '/^walks:/,$p' "$out/replays.log" | grep '^explore \|^# FAIL' | grep -v ' 0 failures' | head -5 | sed 's/^/  /'
-	guest_said "$out/replays.log"
+	failed "walks by priorities: $walked of $nconf configurations with no failure" \
+		"$out/replays.log" '^explore [^:]*: bound -1, .* [1-9][0-9]* failures\|^# FAIL'
 fi
 whole=$(schedules whole)
 resumed=$(schedules resumed)
@@ -165,9 +174,8 @@ presumed=$(schedules pruned-resumed)
 echo "an enumeration cut after $cut schedules and resumed: $cut + ${resumed:-?} of ${whole:-?}; pruned, with its states: $cut + ${presumed:-?} of ${pwhole:-?}"
 if [ -z "$whole" ] || [ -z "$resumed" ] || [ $((cut + resumed)) != "$whole" ] ||
    [ -z "$pwhole" ] || [ -z "$presumed" ] || [ $((cut + presumed)) != "$pwhole" ]; then
-	status=1
-	grep '^explore stop\|^# stop\|^# FAIL' "$out/replays.log" | head -5 | sed 's/^/  /'
-	guest_said "$out/replays.log"
+	failed "cut and resumed: $cut + ${resumed:-?} of ${whole:-?}, pruned $cut + ${presumed:-?} of ${pwhole:-?}" \
+		"$out/replays.log" '^explore stop\|^# FAIL'
 fi
 
 bounds=$bound

@@ -377,7 +377,10 @@ struct explorer {
 	bool observed;
 	uint64_t world_h;
 	uint64_t gen0;		/* the world's generation after setup */
-	/* The events read so far: the latest's number and cycle. */
+	/*
+	 * The events read so far: the latest's number (at setup, the latest
+	 * posted before the schedule) and cycle.
+	 */
 	uint64_t ev_seq, ev_gen;
 	/* Where the time goes, in µs: setup, steps, checks after them, end. */
 	int64_t us[4];
@@ -1343,18 +1346,29 @@ static void setup(struct explorer *x)
 			die("QUEUE_JOB: %s (%s)", strerror(err),
 			    x->s->extack);
 	}
-	stw_drain(x->ev);
-	x->ev_seq = x->ev_gen = 0;
-	err = stw_status(x->s, &w);
-	if (err)
-		die("STATUS: %s (%s)", strerror(err), x->s->extack);
-	x->gen0 = w.generation;
 	x->observed = false;	/* no STATUS read since */
 	x->pruning = false;
 	x->nsteps = 0;
 	x->failure[0] = 0;
 	if (!settle(x))
 		die("the threads never settled after setup: %s", x->failure);
+	/*
+	 * The events posted before this schedule (the reset's, the VMs'
+	 * births) are not its own. Settled, stw's event worker is idle:
+	 * every one of them is on the socket, none still on its way (it
+	 * may have been late, blocked on a lock the reset held), and nothing
+	 * posts another until a step. So this schedule reads its own alone,
+	 * the first of them numbered one past the latest now: what a step
+	 * finds unread (world_hash()) follows from the schedule, not from
+	 * when the worker caught up.
+	 */
+	stw_drain(x->ev);
+	err = stw_status(x->s, &w);
+	if (err)
+		die("STATUS: %s (%s)", strerror(err), x->s->extack);
+	x->gen0 = w.generation;
+	x->ev_seq = w.event_seq;
+	x->ev_gen = 0;
 	if (x->trace)
 		trace_parts(x);
 }
@@ -1423,7 +1437,7 @@ static void check_stopped(struct explorer *x, const struct stw_world *w,
 /* One event, after those read before it: in order, without a gap. */
 static void check_event(struct explorer *x, const struct stw_event *e)
 {
-	if (x->ev_seq && e->seq != x->ev_seq + 1)
+	if (e->seq != x->ev_seq + 1)
 		fail(x, "event %" PRIu64 " came after %" PRIu64, e->seq,
 		     x->ev_seq);
 	x->ev_seq = e->seq;
@@ -1580,7 +1594,7 @@ static uint64_t world_hash(struct explorer *x, const struct stw_world *w,
 	v[5] = w->nr_vms;
 	v[6] = w->has_step_vm ? vm_ident(x, w->step_vm, vms, n) : -1;
 	v[7] = w->generation - x->gen0;
-	v[8] = x->ev_seq ? (int64_t)(w->event_seq - x->ev_seq) : -1;
+	v[8] = (int64_t)(w->event_seq - x->ev_seq);
 	v[9] = x->ev_gen ? (int64_t)(w->generation - x->ev_gen) : -1;
 	h = hash_in(h, v, sizeof(v));
 	h = hash_in(h, &x->ev->lost, sizeof(x->ev->lost));
