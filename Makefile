@@ -224,13 +224,15 @@ mutants-unarmed: guest
 # configuration within the preemption bound (BOUND, default 2; CONFIG= for
 # one; REPLAY= the choices a failure printed, with CONFIG; FROM= the
 # choices a stopped run said to go on from, with CONFIG and its BOUND and
-# ARGS; STATES= with FROM, that run's output saved, for the states it
+# ARGS; UNTIL= such choices: stop before that schedule, so that two runs,
+# one with UNTIL=C and one with FROM=C, share one enumeration between two
+# guests; STATES= with FROM, that run's output saved, for the states it
 # noted; ARGS= more of its options, -P: no pruning of states explored
 # already; SMP= the guest's CPUs, default 2: SMP=1 for the long runs, see
 # scripts/qemu/run.sh).
 explore: TIMEOUT = 3600
 explore: guest
-	$(if $(SMP),STW_VM_SMP=$(SMP) )$(if $(STATES),STW_VM_EXTRA='$(abspath $(STATES))' )$(RUN_VM) --cmd '/stw/selftests/explore -b $(or $(BOUND),2)$(if $(CONFIG), -c $(CONFIG))$(if $(REPLAY), -r $(REPLAY))$(if $(FROM), -R $(FROM))$(if $(STATES), -S $(abspath $(STATES)))$(if $(ARGS), $(ARGS))'
+	$(if $(SMP),STW_VM_SMP=$(SMP) )$(if $(STATES),STW_VM_EXTRA='$(abspath $(STATES))' )$(RUN_VM) --cmd '/stw/selftests/explore -b $(or $(BOUND),2)$(if $(CONFIG), -c $(CONFIG))$(if $(REPLAY), -r $(REPLAY))$(if $(FROM), -R $(FROM))$(if $(UNTIL), -U $(UNTIL))$(if $(STATES), -S $(abspath $(STATES)))$(if $(ARGS), $(ARGS))'
 
 # explore on the real build and on mutants 1-12 (MUTANTS=), with no hint of
 # the race: the table of schedules, states, places, time and schedules

@@ -143,6 +143,10 @@ cmd+="echo resumed:; $x -R \$(sed -n 's/.* -R //p' /tmp/cut); "
 x="/stw/selftests/explore -q -c stop -b 1"
 cmd+="echo pruned-whole:; $x; echo pruned-cut:; $x -l $cut >/tmp/pcut; "
 cmd+="echo pruned-resumed:; $x -R \$(sed -n 's/.* -R //p' /tmp/pcut) -S /tmp/pcut; "
+# Stopped before that schedule (-U) instead, it explores what the cut run
+# did: one enumeration can be shared by two runs, one up to a schedule and
+# one from it.
+cmd+="echo pruned-until:; $x -U \$(sed -n 's/.* -R //p' /tmp/pcut); "
 # Walks by priorities (-p) on the real build: none may fail (a thread
 # starved by the priorities is no livelock of stw's).
 walks=20
@@ -171,10 +175,12 @@ whole=$(schedules whole)
 resumed=$(schedules resumed)
 pwhole=$(schedules pruned-whole)
 presumed=$(schedules pruned-resumed)
-echo "an enumeration cut after $cut schedules and resumed: $cut + ${resumed:-?} of ${whole:-?}; pruned, with its states: $cut + ${presumed:-?} of ${pwhole:-?}"
+puntil=$(schedules pruned-until)
+echo "an enumeration cut after $cut schedules and resumed: $cut + ${resumed:-?} of ${whole:-?}; pruned, with its states: $cut + ${presumed:-?} of ${pwhole:-?}; up to where it was cut: ${puntil:-?}"
 if [ -z "$whole" ] || [ -z "$resumed" ] || [ $((cut + resumed)) != "$whole" ] ||
-   [ -z "$pwhole" ] || [ -z "$presumed" ] || [ $((cut + presumed)) != "$pwhole" ]; then
-	failed "cut and resumed: $cut + ${resumed:-?} of ${whole:-?}, pruned $cut + ${presumed:-?} of ${pwhole:-?}" \
+   [ -z "$pwhole" ] || [ -z "$presumed" ] || [ $((cut + presumed)) != "$pwhole" ] ||
+   [ "$puntil" != "$cut" ]; then
+	failed "cut and resumed: $cut + ${resumed:-?} of ${whole:-?}, pruned $cut + ${presumed:-?} of ${pwhole:-?}, up to the cut ${puntil:-?}" \
 		"$out/replays.log" '^explore stop\|^# FAIL'
 fi
 

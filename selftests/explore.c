@@ -42,8 +42,8 @@
  * checked again: only what came is read (check_step()).
  *
  *   explore [-c CONFIG] [-b BOUND] [-l MAX_SCHEDULES] [-r CHOICES]
- *           [-R CHOICES [-S FILE]] [-s SEED -n WALKS [-p]] [-f|-F] [-q]
- *           [-t] [-P|-C] [-H]
+ *           [-R CHOICES [-S FILE]] [-U CHOICES] [-s SEED -n WALKS [-p]]
+ *           [-f|-F] [-q] [-t] [-P|-C] [-H]
  *
  *   -c   a configuration (default: all of them; -c list names them)
  *   -b   the preemption bound (default 2)
@@ -57,6 +57,11 @@
  *   -S   with -R: the output of the run that printed it (or of the run
  *        that resumed that one, and so on), whose "# seen" lines before
  *        that -R give back the states it had noted
+ *   -U   stop before the schedule -R CHOICES would start at (a point to
+ *        go on from, as printed): with -R, an enumeration of the
+ *        schedules from one point up to another. Two runs, one with -U
+ *        and one with -R of the same choices, explore the whole between
+ *        them: one enumeration on two CPUs (then -c is required)
  *   -s, -n  random walks instead of the enumeration: N schedules, each
  *        choice drawn from SEED's sequence, no bound
  *   -p   with -s: walks by random priorities (PCT, pct_choose()), changed
@@ -373,6 +378,9 @@ struct explorer {
 	} *seen;
 	size_t nseen, capseen;
 	const char *states;	/* -S: a resumed run's states, from here */
+	/* -U: the schedule the enumeration stops before, and its length. */
+	const int *until;
+	int nuntil;
 	/* The world after the last step, hashed; valid only if observed. */
 	bool observed;
 	uint64_t world_h;
@@ -2253,6 +2261,46 @@ static uint32_t tried_by(const struct step *st, int c)
 }
 
 /*
+ * Where choice @c comes at step @st in the enumeration's order (tried_by()):
+ * the one with no preemption first, then the others in order; one that
+ * cannot go on there after all of them.
+ */
+static int rank_of(const struct step *st, int c)
+{
+	int d = st->prev >= 0 ? st->prev : st->enabled[0];
+	int i;
+
+	if (c == d)
+		return 0;
+	for (i = 0; i < st->nen; i++)
+		if (st->enabled[i] == c)
+			return 1 + i;
+	return 1 + MAX_PARTS;
+}
+
+/*
+ * -U: whether the schedule that starts with @prefix comes before the one
+ * that starts with x->until in the enumeration's order. Both go through
+ * the steps of the schedule that just ran up to where they part (@prefix
+ * is one it ran, or next_prefix()'s, which parts from it at its last
+ * step), so that schedule's steps say how the two choices there compare.
+ * One that starts with the other and goes on comes after it: past a
+ * prefix a schedule takes the choices with no preemption, which come
+ * first, and x->until, a point to go on from, ends with one that does not
+ * (a preemption, or another first step).
+ */
+static bool comes_before(const struct explorer *x, const int *prefix, int n)
+{
+	int k;
+
+	for (k = 0; k < n && k < x->nuntil && k < x->nsteps; k++)
+		if (prefix[k] != x->until[k])
+			return rank_of(&x->steps[k], prefix[k]) <
+			       rank_of(&x->steps[k], x->until[k]);
+	return n < x->nuntil;
+}
+
+/*
  * Where an enumeration that stops here would go on: the next schedule's
  * choices, for -R. Everything before it in the order of the enumeration
  * was explored. First the states noted since the last time it said so,
@@ -2412,6 +2460,9 @@ static int explore_config(struct explorer *x, long limit, long walks,
 		/* Resumed: what the run that stopped had tried, as it would. */
 		for (k = 0; schedules == 1 && k < nfrom && k < x->nsteps; k++)
 			x->steps[k].tried |= tried_by(&x->steps[k], from[k]);
+		if (schedules == 1 && nfrom && x->nuntil && !x->diverged &&
+		    !comes_before(x, from, nfrom))
+			die("-R: that schedule does not come before -U's");
 		if (x->diverged && !x->seed && retries < RETRIES) {
 			retries++;
 			retried++;
@@ -2431,6 +2482,10 @@ static int explore_config(struct explorer *x, long limit, long walks,
 		}
 		if (!next_prefix(x, prefix, &n))
 			break;
+		if (x->nuntil && !comes_before(x, prefix, n)) {
+			print_resume(x, "stopped where -U starts", prefix, n);
+			break;
+		}
 		if (limit && schedules >= limit) {
 			print_resume(x, "stopped at the limit", prefix, n);
 			break;
@@ -2535,10 +2590,10 @@ static int parse_choices(const char *s, int *out)
 
 int main(int argc, char **argv)
 {
-	static int replay[MAX_STEPS], from[MAX_STEPS];
+	static int replay[MAX_STEPS], from[MAX_STEPS], until[MAX_STEPS];
 	struct explorer x = { .bound = 2, .verbose = true, .prune = true };
 	pthread_t wd;
-	const char *only = NULL, *rep = NULL, *resume = NULL;
+	const char *only = NULL, *rep = NULL, *resume = NULL, *upto = NULL;
 	long limit = 0, walks = 1;
 	unsigned int seed = 0;
 	bool quiet = false, all_first = false;
@@ -2546,7 +2601,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "c:b:l:r:R:S:s:n:pfFqtPCH")) != -1) {
+	while ((opt = getopt(argc, argv, "c:b:l:r:R:S:U:s:n:pfFqtPCH")) != -1) {
 		switch (opt) {
 		case 'c': only = optarg; break;
 		case 'b': x.bound = atoi(optarg); break;
@@ -2554,6 +2609,7 @@ int main(int argc, char **argv)
 		case 'r': rep = optarg; break;
 		case 'R': resume = optarg; break;
 		case 'S': x.states = optarg; break;
+		case 'U': upto = optarg; break;
 		case 's': seed = strtoul(optarg, NULL, 0) ?: 1; break;
 		case 'n': walks = atol(optarg); break;
 		case 'p': x.pct = true; break;
@@ -2565,7 +2621,7 @@ int main(int argc, char **argv)
 		case 'C': x.run_on = true; break;
 		case 'H': x.print_places = true; break;
 		default:
-			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-R CHOICES [-S FILE]] [-s SEED -n WALKS [-p]] [-f|-F] [-q] [-t] [-P|-C] [-H]\n");
+			fprintf(stderr, "usage: explore [-c CONFIG] [-b BOUND] [-l MAX] [-r CHOICES] [-R CHOICES [-S FILE]] [-U CHOICES] [-s SEED -n WALKS [-p]] [-f|-F] [-q] [-t] [-P|-C] [-H]\n");
 			return 2;
 		}
 	}
@@ -2584,6 +2640,12 @@ int main(int argc, char **argv)
 		die("-S needs -R, and the pruning (no -P)");
 	if (resume)
 		nfrom = parse_choices(resume, from);
+	if (upto && (!only || rep || seed))
+		die("-U needs -c CONFIG, and no -r or -s");
+	if (upto) {
+		x.nuntil = parse_choices(upto, until);
+		x.until = until;
+	}
 	x.verbose = !quiet;
 	if (stw_probe_enable())
 		die("stw with probes=1: %s", strerror(errno));
