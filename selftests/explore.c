@@ -1062,18 +1062,28 @@ static bool enabled(const struct part *pt)
 
 /*
  * The kernel stack of a thread parked at its gate. The gate says parked
- * just before the thread goes to sleep, and the stack of a thread still on
- * a CPU reads empty: read until it is not.
+ * just before the thread goes to sleep: the stack of a thread still on a
+ * CPU reads empty, and one preempted on its way (runnable, or preempted
+ * between setting its sleeping state and sleeping) reads as the place it
+ * was preempted at, in the wait's own code, which would make the same
+ * place two. Read until it is asleep, not preempted.
  */
 static ssize_t gate_stack(pid_t tid, char *buf, size_t len)
 {
 	int64_t deadline = stw_now_ms() + SETTLE_MS;
 	ssize_t n;
 
-	while ((n = proc_read(tid, "stack", buf, len)) == 0 &&
-	       stw_now_ms() < deadline)
+	for (;;) {
+		char st = proc_state(tid);
+
+		if (!st)
+			return -1;
+		n = st != 'R' ? proc_read(tid, "stack", buf, len) : 0;
+		if ((n > 0 && !strstr(buf, "preempt_schedule")) ||
+		    stw_now_ms() >= deadline)
+			return n;
 		poll_pause();
-	return n;
+	}
 }
 
 /*
@@ -1610,7 +1620,14 @@ static uint64_t world_hash(struct explorer *x, const struct stw_world *w,
 		v[0] = vm_ident(x, vms[i].id, vms, n);
 		v[1] = vms[i].kind;
 		v[2] = vms[i].state;
-		v[3] = vms[i].doing;
+		/*
+		 * Entered, running or asleep says what the scheduler found
+		 * the thread doing as STATUS read it: at a gate it may still
+		 * be on its way to sleep. Where it is, its place says; stw
+		 * decides nothing on the difference.
+		 */
+		v[3] = vms[i].doing == STW_VM_DOING_BLOCKED ?
+		       STW_VM_DOING_RUNNING : vms[i].doing;
 		v[4] = vms[i].jobs;
 		v[5] = vms[i].polls;
 		h = hash_in(h, v, 6 * sizeof(v[0]));
