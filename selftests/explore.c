@@ -1060,13 +1060,21 @@ static bool enabled(const struct part *pt)
 	return pt->where == W_GATE || pt->where == W_IDLE;
 }
 
+/* A kernel stack read while its thread was preempted (gate_stack()). */
+static bool preempted(const char *stack)
+{
+	return strstr(stack, "preempt_schedule") || strstr(stack, "] asm_");
+}
+
 /*
  * The kernel stack of a thread parked at its gate. The gate says parked
  * just before the thread goes to sleep: the stack of a thread still on a
  * CPU reads empty, and one preempted on its way (runnable, or preempted
- * between setting its sleeping state and sleeping) reads as the place it
- * was preempted at, in the wait's own code, which would make the same
- * place two. Read until it is asleep, not preempted.
+ * between setting its sleeping state and sleeping, by a preemption point
+ * or on the way out of an interrupt) reads as the place it was preempted
+ * at, in the wait's own code, which would make the same place two. Read
+ * until it is asleep, not preempted: no preemption and no interrupt's
+ * entry (asm_*) on its stack.
  */
 static ssize_t gate_stack(pid_t tid, char *buf, size_t len)
 {
@@ -1079,7 +1087,7 @@ static ssize_t gate_stack(pid_t tid, char *buf, size_t len)
 		if (!st)
 			return -1;
 		n = st != 'R' ? proc_read(tid, "stack", buf, len) : 0;
-		if ((n > 0 && !strstr(buf, "preempt_schedule")) ||
+		if ((n > 0 && !preempted(buf)) ||
 		    stw_now_ms() >= deadline)
 			return n;
 		poll_pause();
