@@ -2269,26 +2269,9 @@ static bool next_prefix(struct explorer *x, int *prefix, int *n)
 #define RETRIES	5
 
 /*
- * What the enumeration had tried at step @st by the time it took choice
- * @c there: first the choice made with no preemption (choose()), then the
- * others in the order next_prefix() takes them, up to @c. Depth first, the
- * schedules after each of those were all explored before @c was taken.
- */
-static uint32_t tried_by(const struct step *st, int c)
-{
-	int d = st->prev >= 0 ? st->prev : st->enabled[0];
-	uint32_t t = 1u << d | 1u << c;
-	int i;
-
-	for (i = 0; c != d && i < st->nen && st->enabled[i] != c; i++)
-		t |= 1u << st->enabled[i];
-	return t;
-}
-
-/*
- * Where choice @c comes at step @st in the enumeration's order (tried_by()):
- * the one with no preemption first, then the others in order; one that
- * cannot go on there after all of them.
+ * Where choice @c comes at step @st in the enumeration's order: first the
+ * choice made with no preemption (choose()), then the others in the order
+ * next_prefix() takes them; one that cannot go on there after all of them.
  */
 static int rank_of(const struct step *st, int c)
 {
@@ -2301,6 +2284,22 @@ static int rank_of(const struct step *st, int c)
 		if (st->enabled[i] == c)
 			return 1 + i;
 	return 1 + MAX_PARTS;
+}
+
+/*
+ * What the enumeration had tried at step @st by the time it took choice
+ * @c there: every choice that comes before it (rank_of()). Depth first,
+ * the schedules after each of those were all explored before @c was taken.
+ */
+static uint32_t tried_by(const struct step *st, int c)
+{
+	uint32_t t = 1u << c;
+	int i;
+
+	for (i = 0; i < st->nen; i++)
+		if (rank_of(st, st->enabled[i]) < rank_of(st, c))
+			t |= 1u << st->enabled[i];
+	return t;
 }
 
 /*
